@@ -1,0 +1,168 @@
+package dev.flora.engine.backend;
+
+import dev.flora.engine.tensor.Tensor;
+
+/**
+ * The seam between the model and the hardware: every op the ViT needs, with a CPU and a CUDA
+ * implementation. All matrices are row-major; sizes are passed explicitly, and ops touch only
+ * the elements those sizes describe. Ops that produce gradients of parameters accumulate
+ * ({@code +=}) so that shared weights (low-rank slices, tied ranks) sum their contributions;
+ * ops that produce activation gradients overwrite unless documented otherwise.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for logs: "cpu", "cuda", "cuda-emulated". */
+    String name();
+
+    // ---- memory ---------------------------------------------------------------------------
+
+    /** A zero-filled tensor of the given shape. */
+    Tensor allocate(int... shape);
+
+    /** Copies {@code dst.numel()} floats from {@code src[srcOffset..]} into {@code dst}. */
+    void upload(float[] src, int srcOffset, Tensor dst);
+
+    /** Copies all of {@code src} into {@code dst[dstOffset..]}. */
+    void download(Tensor src, float[] dst, int dstOffset);
+
+    default float[] download(Tensor src) {
+        float[] out = new float[Math.toIntExact(src.numel())];
+        download(src, out, 0);
+        return out;
+    }
+
+    void fill(Tensor t, float value);
+
+    /** dst[i] = src[i] for all elements of src (dst at least as large). */
+    void copy(Tensor src, Tensor dst);
+
+    /**
+     * Strided 2-D copy: dst[r*dstStride + c] = src[r*srcStride + c] for r &lt; rows, c &lt; cols.
+     */
+    void copy2d(Tensor src, int srcStride, Tensor dst, int dstStride, int rows, int cols);
+
+    // ---- BLAS -----------------------------------------------------------------------------
+
+    /**
+     * C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, row-major with leading dimensions
+     * (the row stride of each stored matrix).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, Tensor a, int lda, Tensor b, int ldb,
+              float beta, Tensor c, int ldc);
+
+    /** {@link #gemm} for {@code batch} problems whose operands start {@code stride*} floats apart. */
+    void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k,
+                            float alpha, Tensor a, int lda, long strideA,
+                            Tensor b, int ldb, long strideB,
+                            float beta, Tensor c, int ldc, long strideC, int batch);
+
+    // ---- element-wise and row-wise --------------------------------------------------------
+
+    /** y[r, c] += bias[c] for y of shape [rows, cols]. */
+    void addBias(Tensor y, Tensor bias, int rows, int cols);
+
+    /** dBias[c] += sum_r dy[r, c]. */
+    void accumulateBiasGrad(Tensor dy, Tensor dBias, int rows, int cols);
+
+    /** out[i] = a[i] + b[i], i &lt; n ({@code out} may alias {@code a} or {@code b}). */
+    void add(Tensor a, Tensor b, Tensor out, long n);
+
+    /** t[i] *= s, i &lt; n. */
+    void scale(Tensor t, float s, long n);
+
+    /** Sum of squares of the first n elements, accumulated in double. */
+    double sumOfSquares(Tensor t, long n);
+
+    /** y = x * Phi(x), the exact (erf) GELU, over n elements. */
+    void geluForward(Tensor x, Tensor y, long n);
+
+    /** dx = dy * (Phi(x) + x * phi(x)) over n elements. */
+    void geluBackward(Tensor x, Tensor dy, Tensor dx, long n);
+
+    /**
+     * LayerNorm over the last dimension: y = (x - mean) * rstd * gamma + beta for x [rows, cols];
+     * writes mean[rows] and rstd[rows] for the backward pass.
+     */
+    void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
+                          int rows, int cols, float eps);
+
+    /**
+     * LayerNorm backward: overwrites dx [rows, cols], accumulates dGamma[cols] and dBeta[cols].
+     */
+    void layerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd,
+                           Tensor dx, Tensor dGamma, Tensor dBeta, int rows, int cols);
+
+    /** In place, per row of s [rows, cols]: s = softmax(s). */
+    void softmaxForward(Tensor s, int rows, int cols);
+
+    /**
+     * In place, per row: given probabilities p and upstream dp, dp := p * (dp - sum(dp * p)),
+     * the gradient with respect to the softmax input.
+     */
+    void softmaxBackward(Tensor p, Tensor dp, int rows, int cols);
+
+    // ---- ViT-specific layout ops ----------------------------------------------------------
+
+    /**
+     * Unfolds non-overlapping p×p patches: images [batch, channels, height, width] to
+     * patches [batch * (height/p) * (width/p), channels*p*p], patches in row-major grid order and
+     * columns in (channel, ky, kx) order, the layout of a conv weight [out, channels, p, p].
+     */
+    void unfoldPatches(Tensor images, Tensor patches, int batch, int channels, int height, int width, int p);
+
+    /**
+     * tokens[b, 0, :] = cls + pos[0]; tokens[b, 1 + i, :] = patches[b * numPatches + i, :] + pos[1 + i].
+     * tokens is [batch, 1 + numPatches, dim].
+     */
+    void assembleTokens(Tensor patches, Tensor cls, Tensor pos, Tensor tokens, int batch, int numPatches, int dim);
+
+    /**
+     * Backward of {@link #assembleTokens}: overwrites dPatches, accumulates dCls and dPos.
+     */
+    void assembleTokensBackward(Tensor dTokens, Tensor dPatches, Tensor dCls, Tensor dPos,
+                                int batch, int numPatches, int dim);
+
+    // ---- losses (forward and gradient in one pass) ----------------------------------------
+
+    /**
+     * Cross-entropy with label smoothing over logits [rows, classes]: the target is
+     * (1 - smoothing) * onehot + smoothing / classes. Writes (or with {@code accumulate} adds)
+     * dLogits = gradScale * (softmax(logits) - target).
+     */
+    LossResult crossEntropy(Tensor logits, int[] labels, Tensor dLogits, int rows, int classes,
+                            float smoothing, float gradScale, boolean accumulate);
+
+    /**
+     * Soft-target cross-entropy, the in-place distillation loss: the target is
+     * softmax(targetLogits) per row. Writes (or adds) dLogits = gradScale * (softmax(logits) - target).
+     */
+    LossResult softTargetCrossEntropy(Tensor logits, Tensor targetLogits, Tensor dLogits, int rows, int classes,
+                                      float gradScale, boolean accumulate);
+
+    // ---- optimizer ------------------------------------------------------------------------
+
+    /**
+     * One AdamW step (PyTorch semantics) over elements [offset, offset + length) of the
+     * parameter, gradient and moment arenas: p *= 1 - lr*wd; m,v updated; p -= lr * mhat / (sqrt(vhat) + eps).
+     * {@code step} counts from 1.
+     */
+    void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, long length,
+               float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+
+    // ---- linear algebra -------------------------------------------------------------------
+
+    /**
+     * Thin SVD of a [m, n] (row-major, not modified): a = u * diag(s) * vt with u [m, k],
+     * s [k] descending, vt [k, n], k = min(m, n).
+     */
+    void svd(Tensor a, int m, int n, Tensor u, Tensor s, Tensor vt);
+
+    /** Blocks until all queued work is done (a no-op on synchronous backends). */
+    default void synchronize() {
+    }
+
+    @Override
+    default void close() {
+    }
+}

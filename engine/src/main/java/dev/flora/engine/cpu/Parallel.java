@@ -1,0 +1,75 @@
+package dev.flora.engine.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * Parallel loops over index ranges on a dedicated fork-join pool, one worker per core
+ * (override with -Dflora.threads=N). Chunk boundaries depend only on the range and the
+ * minimum chunk, never on timing, so results are reproducible run to run.
+ */
+public final class Parallel {
+    private static final int THREADS = Math.max(1,
+            Integer.getInteger("flora.threads", Runtime.getRuntime().availableProcessors()));
+    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+
+    private Parallel() {
+    }
+
+    /** Receives one contiguous chunk [start, end) of the index range. */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int start, int end);
+    }
+
+    public static int threads() {
+        return THREADS;
+    }
+
+    /**
+     * Runs {@code body} over [0, n) in chunks of at least {@code minChunk} indices (a few chunks
+     * per worker, for balance). Runs inline when the range is too small to be worth splitting.
+     */
+    public static void forRange(int n, int minChunk, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int chunks = (int) Math.min((long) THREADS * 4, (n + (long) minChunk - 1) / Math.max(1, minChunk));
+        if (chunks <= 1 || POOL == null) {
+            body.run(0, n);
+            return;
+        }
+        POOL.invoke(new Chunks(body, n, chunks, 0, chunks));
+    }
+
+    /** Start index of chunk {@code c} of {@code chunks} equal chunks over [0, n). */
+    static int chunkStart(int n, int chunks, int c) {
+        return (int) ((long) n * c / chunks);
+    }
+
+    private static final class Chunks extends RecursiveAction {
+        private final RangeBody body;
+        private final int n;
+        private final int chunks;
+        private final int lo;
+        private final int hi;
+
+        Chunks(RangeBody body, int n, int chunks, int lo, int hi) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                body.run(chunkStart(n, chunks, lo), chunkStart(n, chunks, lo + 1));
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Chunks(body, n, chunks, lo, mid), new Chunks(body, n, chunks, mid, hi));
+        }
+    }
+}

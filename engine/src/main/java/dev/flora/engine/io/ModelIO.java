@@ -1,0 +1,269 @@
+package dev.flora.engine.io;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.nn.Param;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.nn.ViTConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Loads and saves ViTs as safetensors with timm's tensor names. Hyper-parameters come from
+ * {@code __metadata__} when present, else from the tensor shapes (num_heads from a flag or a
+ * DeiT preset). Low-rank modules are recognised by their {@code .VT.weight}/{@code .U.weight}
+ * pair. Loading is strict: every parameter must be present with its exact shape, and every
+ * tensor in the file must belong to the model (optimizer state under {@code optimizer.} aside).
+ */
+public final class ModelIO {
+    /** Tensors under this prefix hold training state, not model weights. */
+    public static final String OPTIMIZER_PREFIX = "optimizer.";
+
+    private static final Pattern BLOCK = Pattern.compile("^blocks\\.(\\d+)\\.");
+    private static final Pattern LOW_RANK = Pattern.compile("^(.*)\\.VT\\.weight$");
+
+    private ModelIO() {
+    }
+
+    /** Loads {@code path} into a new model on {@code backend}. */
+    public static VisionTransformer load(Path path, Backend backend, OptionalInt numHeads) {
+        SafeTensors file = SafeTensors.open(path);
+        ViTConfig config = inferConfig(file, numHeads);
+        VisionTransformer model = new VisionTransformer(backend, config, lowRankModules(file));
+        loadWeights(model, file);
+        return model;
+    }
+
+    /** Max rank of every low-rank module in the file, by module path. */
+    public static Map<String, Integer> lowRankModules(SafeTensors file) {
+        Map<String, Integer> out = new TreeMap<>();
+        for (SafeTensors.Entry e : file.entries().values()) {
+            Matcher m = LOW_RANK.matcher(e.name());
+            if (m.matches() && !e.name().startsWith(OPTIMIZER_PREFIX)) {
+                int[] s = e.shape();
+                if (s.length != 2) {
+                    throw new FormatException(file.path() + ": tensor " + e.name() + " has shape " + Arrays.toString(s)
+                            + ", expected [rank, in_features]");
+                }
+                out.put(m.group(1), s[0]);
+            }
+        }
+        return out;
+    }
+
+    /** Copies every parameter of {@code model} from {@code file}, checking names and shapes. */
+    public static void loadWeights(VisionTransformer model, SafeTensors file) {
+        Backend backend = model.backend();
+        for (Param p : model.arena().params()) {
+            if (!file.contains(p.name())) {
+                throw new FormatException(file.path() + ": missing tensor " + p.name() + " (expected shape "
+                        + Arrays.toString(p.shape()) + ")");
+            }
+            SafeTensors.Entry e = file.entry(p.name());
+            if (!Arrays.equals(e.shape(), p.shape())) {
+                throw new FormatException(file.path() + ": tensor " + p.name() + " has shape "
+                        + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(p.shape()));
+            }
+            backend.upload(file.read(p.name()), 0, p.value());
+        }
+        for (String name : file.entries().keySet()) {
+            if (!name.startsWith(OPTIMIZER_PREFIX) && !model.arena().contains(name)) {
+                throw new FormatException(file.path() + ": unexpected tensor " + name + " (not a parameter of "
+                        + model.config() + ")");
+            }
+        }
+    }
+
+    /** Model weights by name, in arena order, downloaded to host arrays. */
+    public static Map<String, TensorData> weights(VisionTransformer model) {
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (Param p : model.arena().params()) {
+            out.put(p.name(), new TensorData(p.shape(), model.backend().download(p.value())));
+        }
+        return out;
+    }
+
+    /** Saves the model's weights and hyper-parameters (plus {@code extra} metadata) atomically. */
+    public static void save(VisionTransformer model, Path path, Map<String, String> extra) {
+        Map<String, String> meta = new LinkedHashMap<>(configMetadata(model.config()));
+        meta.putAll(extra);
+        SafeTensors.write(path, weights(model), meta);
+    }
+
+    /** The {@code __metadata__} keys that describe a config. */
+    public static Map<String, String> configMetadata(ViTConfig c) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "flora-j");
+        m.put("arch", "vit");
+        m.put("img_size", Integer.toString(c.imgSize()));
+        m.put("patch_size", Integer.toString(c.patchSize()));
+        m.put("in_chans", Integer.toString(c.inChans()));
+        m.put("embed_dim", Integer.toString(c.embedDim()));
+        m.put("depth", Integer.toString(c.depth()));
+        m.put("num_heads", Integer.toString(c.numHeads()));
+        m.put("mlp_ratio", Double.toString(c.mlpRatio()));
+        m.put("num_classes", Integer.toString(c.numClasses()));
+        m.put("input_mean", join(c.inputMean()));
+        m.put("input_std", join(c.inputStd()));
+        return m;
+    }
+
+    private static String join(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return sb.toString();
+    }
+
+    /** Hyper-parameters from metadata where given, else from the tensor shapes. */
+    public static ViTConfig inferConfig(SafeTensors file, OptionalInt numHeadsFlag) {
+        Path path = file.path();
+        Map<String, String> meta = file.metadata();
+        int[] proj = shapeOf(file, "patch_embed.proj.weight", 4, "[embed_dim, in_chans, patch, patch]");
+        int[] pos = shapeOf(file, "pos_embed", 3, "[1, tokens, embed_dim]");
+        int[] head = shapeOf(file, "head.weight", 2, "[num_classes, embed_dim]");
+        int embed = proj[0];
+        int inChans = proj[1];
+        int patch = proj[2];
+        int gridArea = pos[1] - 1;
+        int grid = (int) Math.round(Math.sqrt(Math.max(0, gridArea)));
+        if (grid * grid != gridArea) {
+            throw new FormatException(path + ": pos_embed has " + pos[1] + " tokens; expected 1 + a square number of "
+                    + "patches");
+        }
+        int depth = 0;
+        for (String name : file.entries().keySet()) {
+            Matcher m = BLOCK.matcher(name);
+            if (m.find()) {
+                depth = Math.max(depth, Integer.parseInt(m.group(1)) + 1);
+            }
+        }
+        if (depth == 0) {
+            throw new FormatException(path + ": not a ViT checkpoint: no tensors under blocks.0.");
+        }
+        int hidden = outFeatures(file, "blocks.0.mlp.fc1");
+        double mlpRatio = hidden / (double) embed;
+
+        int imgSize = intMeta(meta, path, "img_size", grid * patch);
+        int patchSize = intMeta(meta, path, "patch_size", patch);
+        int chans = intMeta(meta, path, "in_chans", inChans);
+        int dim = intMeta(meta, path, "embed_dim", embed);
+        int dep = intMeta(meta, path, "depth", depth);
+        int classes = intMeta(meta, path, "num_classes", head[0]);
+        double ratio = meta.containsKey("mlp_ratio") ? doubleMeta(meta, path, "mlp_ratio") : mlpRatio;
+        int heads;
+        if (numHeadsFlag.isPresent()) {
+            heads = numHeadsFlag.getAsInt();
+        } else if (meta.containsKey("num_heads")) {
+            heads = intMeta(meta, path, "num_heads", 0);
+        } else {
+            heads = switch (embed) {
+                case 192 -> 3;
+                case 384 -> 6;
+                case 768 -> 12;
+                default -> throw new FormatException(path + ": cannot tell num_heads (embed_dim " + embed
+                        + ", no num_heads in __metadata__); pass --num-heads");
+            };
+        }
+        double[] mean = meta.containsKey("input_mean") ? doublesMeta(meta, path, "input_mean", chans)
+                : defaultMean(chans);
+        double[] std = meta.containsKey("input_std") ? doublesMeta(meta, path, "input_std", chans)
+                : defaultStd(chans);
+        if (imgSize != grid * patch || patchSize != patch || chans != inChans || dim != embed || dep != depth
+                || classes != head[0]) {
+            throw new FormatException(path + ": __metadata__ (img_size " + imgSize + ", patch_size " + patchSize
+                    + ", in_chans " + chans + ", embed_dim " + dim + ", depth " + dep + ", num_classes " + classes
+                    + ") disagrees with the tensor shapes (img_size " + grid * patch + ", patch_size " + patch
+                    + ", in_chans " + inChans + ", embed_dim " + embed + ", depth " + depth + ", num_classes "
+                    + head[0] + ")");
+        }
+        try {
+            return new ViTConfig(imgSize, patchSize, chans, dim, dep, heads, ratio, classes, mean, std);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(path + ": " + e.getMessage());
+        }
+    }
+
+    private static int outFeatures(SafeTensors file, String module) {
+        if (file.contains(module + ".weight")) {
+            return shapeOf(file, module + ".weight", 2, "[out_features, in_features]")[0];
+        }
+        if (file.contains(module + ".U.weight")) {
+            return shapeOf(file, module + ".U.weight", 2, "[out_features, rank]")[0];
+        }
+        throw new FormatException(file.path() + ": missing tensor " + module + ".weight (or its low-rank factors "
+                + module + ".VT.weight and .U.weight)");
+    }
+
+    private static int[] shapeOf(SafeTensors file, String name, int rank, String expected) {
+        if (!file.contains(name)) {
+            throw new FormatException(file.path() + ": not a ViT checkpoint: missing tensor " + name);
+        }
+        int[] s = file.entry(name).shape();
+        if (s.length != rank) {
+            throw new FormatException(file.path() + ": tensor " + name + " has shape " + Arrays.toString(s)
+                    + ", expected " + expected);
+        }
+        return s;
+    }
+
+    private static int intMeta(Map<String, String> meta, Path path, String key, int fallback) {
+        String v = meta.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new FormatException(path + ": __metadata__ " + key + " is \"" + v + "\", expected an integer");
+        }
+    }
+
+    private static double doubleMeta(Map<String, String> meta, Path path, String key) {
+        String v = meta.get(key);
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new FormatException(path + ": __metadata__ " + key + " is \"" + v + "\", expected a number");
+        }
+    }
+
+    private static double[] doublesMeta(Map<String, String> meta, Path path, String key, int count) {
+        String v = meta.get(key).replace("[", "").replace("]", "").trim();
+        String[] parts = v.split("[,\\s]+");
+        if (parts.length != count) {
+            throw new FormatException(path + ": __metadata__ " + key + " is \"" + meta.get(key) + "\", expected "
+                    + count + " comma-separated numbers");
+        }
+        double[] out = new double[count];
+        for (int i = 0; i < count; i++) {
+            try {
+                out[i] = Double.parseDouble(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new FormatException(path + ": __metadata__ " + key + " is \"" + meta.get(key)
+                        + "\", expected numbers");
+            }
+        }
+        return out;
+    }
+
+    private static double[] defaultMean(int chans) {
+        return chans == 3 ? new double[] {0.485, 0.456, 0.406} : filled(chans, 0.5);
+    }
+
+    private static double[] defaultStd(int chans) {
+        return chans == 3 ? new double[] {0.229, 0.224, 0.225} : filled(chans, 0.5);
+    }
+
+    private static double[] filled(int n, double v) {
+        double[] out = new double[n];
+        Arrays.fill(out, v);
+        return out;
+    }
+}

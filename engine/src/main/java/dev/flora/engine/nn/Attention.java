@@ -1,0 +1,130 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+
+/**
+ * Multi-head self-attention as timm's {@code Attention}: qkv projection with bias, per-head
+ * softmax(q·kᵀ / sqrt(d)) · v, output projection. The qkv output [B·T, 3C] is used in place:
+ * head h of q, k, v starts at column h·d, C + h·d, 2C + h·d with row stride 3C, so every
+ * head-batched product is one strided-batched GEMM per head with no permute copies.
+ */
+public final class Attention {
+    private final Backend backend;
+    private final int dim;
+    private final int heads;
+    private final int headDim;
+    private final float scale;
+    private final LinearLayer qkv;
+    private final LinearLayer proj;
+    private final GrowableBuffer probs;
+    private final GrowableBuffer context;
+    private final GrowableBuffer dProbs;
+    private final GrowableBuffer dQkv;
+    private Tensor qkvOut;
+    private int batch;
+    private int tokens;
+
+    public Attention(Backend backend, String path, int dim, int heads, LinearFactory linears) {
+        if (dim % heads != 0) {
+            throw new IllegalArgumentException(path + ": embed dim " + dim + " is not divisible by " + heads
+                    + " heads");
+        }
+        this.backend = backend;
+        this.dim = dim;
+        this.heads = heads;
+        this.headDim = dim / heads;
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.qkv = linears.create(path + ".qkv", dim, 3 * dim);
+        this.proj = linears.create(path + ".proj", dim, dim);
+        this.probs = new GrowableBuffer(backend);
+        this.context = new GrowableBuffer(backend);
+        this.dProbs = new GrowableBuffer(backend);
+        this.dQkv = new GrowableBuffer(backend);
+    }
+
+    public LinearLayer qkv() {
+        return qkv;
+    }
+
+    public LinearLayer proj() {
+        return proj;
+    }
+
+    /** Multiply-accumulates of the two attention products per image (q·kᵀ and p·v). */
+    public long attentionMacs(int tokens) {
+        return 2L * tokens * tokens * dim;
+    }
+
+    /** x [B·T, C] to [B·T, C]. */
+    public Tensor forward(Tensor x, int batch, int tokens) {
+        this.batch = batch;
+        this.tokens = tokens;
+        int rows = batch * tokens;
+        int t = tokens;
+        int ld = 3 * dim;
+        long tokenStride = (long) t * ld;
+        qkvOut = qkv.forward(x, rows);
+        Tensor p = probs.get((long) batch * heads * t * t);
+        Tensor ctx = context.get((long) rows * dim);
+        for (int h = 0; h < heads; h++) {
+            // scores[b, h] = scale · q_bh · k_bhᵀ   [T, T]
+            backend.gemmStridedBatched(false, true, t, t, headDim, scale,
+                    qkvOut.from((long) h * headDim), ld, tokenStride,
+                    qkvOut.from((long) dim + h * headDim), ld, tokenStride,
+                    0f, p.from((long) h * t * t), t, (long) heads * t * t, batch);
+        }
+        backend.softmaxForward(p, batch * heads * t, t);
+        for (int h = 0; h < heads; h++) {
+            // ctx[b, :, h·d : (h+1)·d] = p_bh · v_bh   [T, d]
+            backend.gemmStridedBatched(false, false, t, headDim, t, 1f,
+                    p.from((long) h * t * t), t, (long) heads * t * t,
+                    qkvOut.from(2L * dim + h * headDim), ld, tokenStride,
+                    0f, ctx.from((long) h * headDim), dim, (long) t * dim, batch);
+        }
+        return proj.forward(ctx, rows);
+    }
+
+    /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */
+    public Tensor backward(Tensor dy) {
+        int t = tokens;
+        int rows = batch * t;
+        int ld = 3 * dim;
+        long tokenStride = (long) t * ld;
+        long probStride = (long) heads * t * t;
+        Tensor dCtx = proj.backward(dy);
+        Tensor p = probs.get((long) batch * heads * t * t);
+        Tensor dp = dProbs.get((long) batch * heads * t * t);
+        Tensor dq = dQkv.get((long) rows * ld);
+        for (int h = 0; h < heads; h++) {
+            long hp = (long) h * t * t;
+            long hq = (long) h * headDim;
+            // dP_bh = dCtx_bh · v_bhᵀ
+            backend.gemmStridedBatched(false, true, t, t, headDim, 1f,
+                    dCtx.from(hq), dim, (long) t * dim,
+                    qkvOut.from(2L * dim + hq), ld, tokenStride,
+                    0f, dp.from(hp), t, probStride, batch);
+            // dV_bh = P_bhᵀ · dCtx_bh
+            backend.gemmStridedBatched(true, false, t, headDim, t, 1f,
+                    p.from(hp), t, probStride,
+                    dCtx.from(hq), dim, (long) t * dim,
+                    0f, dq.from(2L * dim + hq), ld, tokenStride, batch);
+        }
+        backend.softmaxBackward(p, dp, batch * heads * t, t);
+        for (int h = 0; h < heads; h++) {
+            long hp = (long) h * t * t;
+            long hq = (long) h * headDim;
+            // dQ_bh = scale · dS_bh · K_bh
+            backend.gemmStridedBatched(false, false, t, headDim, t, scale,
+                    dp.from(hp), t, probStride,
+                    qkvOut.from((long) dim + hq), ld, tokenStride,
+                    0f, dq.from(hq), ld, tokenStride, batch);
+            // dK_bh = scale · dS_bhᵀ · Q_bh
+            backend.gemmStridedBatched(true, false, t, headDim, t, scale,
+                    dp.from(hp), t, probStride,
+                    qkvOut.from(hq), ld, tokenStride,
+                    0f, dq.from((long) dim + hq), ld, tokenStride, batch);
+        }
+        return qkv.backward(dq);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+
+/** Pre-norm transformer block: x1 = x + attn(norm1(x)); x2 = x1 + mlp(norm2(x1)). */
+public final class Block {
+    private final Backend backend;
+    private final int dim;
+    private final LayerNorm norm1;
+    private final Attention attn;
+    private final LayerNorm norm2;
+    private final Mlp mlp;
+    private final GrowableBuffer x1;
+    private final GrowableBuffer x2;
+    private final GrowableBuffer dx1;
+    private final GrowableBuffer dx;
+    private int rows;
+
+    public Block(Backend backend, ParameterArena.Builder params, String path, int dim, int heads, int hidden,
+                 LinearFactory linears) {
+        this.backend = backend;
+        this.dim = dim;
+        this.norm1 = new LayerNorm(backend, params, path + ".norm1", dim);
+        this.attn = new Attention(backend, path + ".attn", dim, heads, linears);
+        this.norm2 = new LayerNorm(backend, params, path + ".norm2", dim);
+        this.mlp = new Mlp(backend, path + ".mlp", dim, hidden, linears);
+        this.x1 = new GrowableBuffer(backend);
+        this.x2 = new GrowableBuffer(backend);
+        this.dx1 = new GrowableBuffer(backend);
+        this.dx = new GrowableBuffer(backend);
+    }
+
+    public Attention attn() {
+        return attn;
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    /** x [B·T, C] to [B·T, C]. */
+    public Tensor forward(Tensor x, int batch, int tokens) {
+        rows = batch * tokens;
+        long n = (long) rows * dim;
+        Tensor a = attn.forward(norm1.forward(x, rows), batch, tokens);
+        Tensor x1t = x1.get(n);
+        backend.add(x, a, x1t, n);
+        Tensor m = mlp.forward(norm2.forward(x1t, rows), rows);
+        Tensor x2t = x2.get(n);
+        backend.add(x1t, m, x2t, n);
+        return x2t;
+    }
+
+    /** The residual paths add their branch gradients to the skip gradient. */
+    public Tensor backward(Tensor dy) {
+        long n = (long) rows * dim;
+        Tensor dx1t = dx1.get(n);
+        backend.add(dy, norm2.backward(mlp.backward(dy)), dx1t, n);
+        Tensor dxt = dx.get(n);
+        backend.add(dx1t, norm1.backward(attn.backward(dx1t)), dxt, n);
+        return dxt;
+    }
+}

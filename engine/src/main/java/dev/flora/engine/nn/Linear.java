@@ -1,0 +1,78 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+
+/** Dense linear layer, y = x · Wᵀ + b, with W [out, in] as PyTorch and timm store it. */
+public final class Linear implements LinearLayer {
+    private final Backend backend;
+    private final String path;
+    private final int in;
+    private final int out;
+    private final Param weight;
+    private final Param bias;
+    private final GrowableBuffer y;
+    private final GrowableBuffer dx;
+    private Tensor x;
+    private int rows;
+
+    public Linear(Backend backend, ParameterArena.Builder params, String path, int in, int out) {
+        this.backend = backend;
+        this.path = path;
+        this.in = in;
+        this.out = out;
+        this.weight = params.weight(path + ".weight", out, in);
+        this.bias = params.noDecay(path + ".bias", out);
+        this.y = new GrowableBuffer(backend);
+        this.dx = new GrowableBuffer(backend);
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public int inFeatures() {
+        return in;
+    }
+
+    @Override
+    public int outFeatures() {
+        return out;
+    }
+
+    @Override
+    public long macsPerRow() {
+        return (long) in * out;
+    }
+
+    public Param weight() {
+        return weight;
+    }
+
+    public Param bias() {
+        return bias;
+    }
+
+    /** y [rows, out] = x [rows, in] · Wᵀ + b. */
+    @Override
+    public Tensor forward(Tensor x, int rows) {
+        this.x = x;
+        this.rows = rows;
+        Tensor yt = y.get((long) rows * out);
+        backend.gemm(false, true, rows, out, in, 1f, x, in, weight.value(), in, 0f, yt, out);
+        backend.addBias(yt, bias.value(), rows, out);
+        return yt;
+    }
+
+    /** dW += dyᵀ·x, db += Σ dy, returns dx = dy·W. */
+    @Override
+    public Tensor backward(Tensor dy) {
+        backend.gemm(true, false, out, in, rows, 1f, dy, out, x, in, 1f, weight.grad(), in);
+        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
+        Tensor dxt = dx.get((long) rows * in);
+        backend.gemm(false, false, rows, in, out, 1f, dy, out, weight.value(), in, 0f, dxt, in);
+        return dxt;
+    }
+}

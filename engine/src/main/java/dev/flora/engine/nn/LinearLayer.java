@@ -1,0 +1,25 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.tensor.Tensor;
+
+/**
+ * A linear map on rows, y [rows, out] = f(x [rows, in]), dense or factorized. The layer keeps a
+ * reference to its input for the backward pass and owns its output and input-gradient buffers,
+ * which stay valid until its next forward or backward call.
+ */
+public interface LinearLayer {
+    /** Module path, timm-style, e.g. {@code blocks.3.attn.qkv}. */
+    String path();
+
+    int inFeatures();
+
+    int outFeatures();
+
+    /** Multiply-accumulates per row at the current configuration. */
+    long macsPerRow();
+
+    Tensor forward(Tensor x, int rows);
+
+    /** Accumulates parameter gradients and returns dx [rows, in] for the rows of the last forward. */
+    Tensor backward(Tensor dy);
+}

@@ -1,0 +1,129 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+
+/**
+ * Factorized linear layer y = (x · VT[:r, :]ᵀ) · U[:, :r]ᵀ + b, with VT [R, in] and U [out, R]
+ * stored at the largest rank R and used at an active rank r ≤ R. All ranks share the leading
+ * slices (FLORA's weight inheritance): backward writes only VT[:r, :] and U[:, :r].
+ * Stored as {@code path.VT.weight}, {@code path.U.weight}, {@code path.U.bias}, the FLORA
+ * reference names.
+ */
+public final class LowRankLinear implements LinearLayer {
+    private final Backend backend;
+    private final String path;
+    private final int in;
+    private final int out;
+    private final int maxRank;
+    private final Param vt;
+    private final Param u;
+    private final Param bias;
+    private final GrowableBuffer h;
+    private final GrowableBuffer y;
+    private final GrowableBuffer dh;
+    private final GrowableBuffer dx;
+    private int rank;
+    private Tensor x;
+    private Tensor hLast;
+    private int rows;
+    /** The rank of the last forward, which backward must use even if setRank was called since. */
+    private int forwardRank;
+
+    public LowRankLinear(Backend backend, ParameterArena.Builder params, String path, int in, int out, int maxRank) {
+        if (maxRank < 1) {
+            throw new IllegalArgumentException(path + ": max rank must be at least 1, got " + maxRank);
+        }
+        this.backend = backend;
+        this.path = path;
+        this.in = in;
+        this.out = out;
+        this.maxRank = maxRank;
+        this.rank = maxRank;
+        this.vt = params.weight(path + ".VT.weight", maxRank, in);
+        this.u = params.weight(path + ".U.weight", out, maxRank);
+        this.bias = params.noDecay(path + ".U.bias", out);
+        this.h = new GrowableBuffer(backend);
+        this.y = new GrowableBuffer(backend);
+        this.dh = new GrowableBuffer(backend);
+        this.dx = new GrowableBuffer(backend);
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public int inFeatures() {
+        return in;
+    }
+
+    @Override
+    public int outFeatures() {
+        return out;
+    }
+
+    public int maxRank() {
+        return maxRank;
+    }
+
+    public int rank() {
+        return rank;
+    }
+
+    /** Selects the active rank r, 1 ≤ r ≤ R. */
+    public void setRank(int r) {
+        if (r < 1 || r > maxRank) {
+            throw new IllegalArgumentException(path + ": rank " + r + " outside [1, " + maxRank + "]");
+        }
+        this.rank = r;
+    }
+
+    @Override
+    public long macsPerRow() {
+        return (long) rank * (in + out);
+    }
+
+    public Param vt() {
+        return vt;
+    }
+
+    public Param u() {
+        return u;
+    }
+
+    public Param bias() {
+        return bias;
+    }
+
+    /** h [rows, r] = x · VT[:r]ᵀ, then y [rows, out] = h · U[:, :r]ᵀ + b. */
+    @Override
+    public Tensor forward(Tensor x, int rows) {
+        this.x = x;
+        this.rows = rows;
+        int r = rank;
+        Tensor ht = h.get((long) rows * r);
+        backend.gemm(false, true, rows, r, in, 1f, x, in, vt.value(), in, 0f, ht, r);
+        Tensor yt = y.get((long) rows * out);
+        backend.gemm(false, true, rows, out, r, 1f, ht, r, u.value(), maxRank, 0f, yt, out);
+        backend.addBias(yt, bias.value(), rows, out);
+        this.hLast = ht;
+        this.forwardRank = r;
+        return yt;
+    }
+
+    /** Gradients land in U[:, :r], VT[:r, :] and b only; returns dx [rows, in]. */
+    @Override
+    public Tensor backward(Tensor dy) {
+        int r = forwardRank;
+        Tensor dht = dh.get((long) rows * r);
+        backend.gemm(false, false, rows, r, out, 1f, dy, out, u.value(), maxRank, 0f, dht, r);
+        backend.gemm(true, false, out, r, rows, 1f, dy, out, hLast, r, 1f, u.grad(), maxRank);
+        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
+        backend.gemm(true, false, r, in, rows, 1f, dht, r, x, in, 1f, vt.grad(), in);
+        Tensor dxt = dx.get((long) rows * in);
+        backend.gemm(false, false, rows, in, r, 1f, dht, r, vt.value(), in, 0f, dxt, in);
+        return dxt;
+    }
+}

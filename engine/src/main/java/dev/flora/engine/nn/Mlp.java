@@ -1,0 +1,49 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+
+/** The transformer MLP: fc2(GELU(fc1(x))), with exact erf GELU as timm. */
+public final class Mlp {
+    private final Backend backend;
+    private final LinearLayer fc1;
+    private final LinearLayer fc2;
+    private final GrowableBuffer act;
+    private final GrowableBuffer dAct;
+    private Tensor pre;
+    private int rows;
+
+    public Mlp(Backend backend, String path, int dim, int hidden, LinearFactory linears) {
+        this.backend = backend;
+        this.fc1 = linears.create(path + ".fc1", dim, hidden);
+        this.fc2 = linears.create(path + ".fc2", hidden, dim);
+        this.act = new GrowableBuffer(backend);
+        this.dAct = new GrowableBuffer(backend);
+    }
+
+    public LinearLayer fc1() {
+        return fc1;
+    }
+
+    public LinearLayer fc2() {
+        return fc2;
+    }
+
+    /** [rows, dim] to [rows, dim]. */
+    public Tensor forward(Tensor x, int rows) {
+        this.rows = rows;
+        pre = fc1.forward(x, rows);
+        long n = (long) rows * fc1.outFeatures();
+        Tensor a = act.get(n);
+        backend.geluForward(pre, a, n);
+        return fc2.forward(a, rows);
+    }
+
+    public Tensor backward(Tensor dy) {
+        Tensor da = fc2.backward(dy);
+        long n = (long) rows * fc1.outFeatures();
+        Tensor dpre = dAct.get(n);
+        backend.geluBackward(pre, da, dpre, n);
+        return fc1.backward(dpre);
+    }
+}

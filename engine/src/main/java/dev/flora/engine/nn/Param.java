@@ -1,0 +1,63 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * One named parameter: a slot of the model's parameter arena (and of the gradient arena beside
+ * it). {@code decay} says whether AdamW's weight decay applies (not to norms, biases, tokens).
+ */
+public final class Param {
+    private final String name;
+    private final int[] shape;
+    private final long offset;
+    private final boolean decay;
+    private Tensor value;
+    private Tensor grad;
+
+    Param(String name, int[] shape, long offset, boolean decay) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.offset = offset;
+        this.decay = decay;
+    }
+
+    void bind(Tensor values, Tensor grads) {
+        this.value = values.view(offset, shape);
+        this.grad = grads.view(offset, shape);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public long numel() {
+        return Tensor.product(shape);
+    }
+
+    /** Offset in floats from the start of the arena. */
+    public long offset() {
+        return offset;
+    }
+
+    public boolean decay() {
+        return decay;
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    public Tensor grad() {
+        return grad;
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(shape);
+    }
+}

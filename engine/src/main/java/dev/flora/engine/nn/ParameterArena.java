@@ -1,0 +1,125 @@
+package dev.flora.engine.nn;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * All parameters of a model in one contiguous float32 block, with the gradients in a second
+ * block of the same layout. Optimizer steps, clipping, zeroing and checkpointing are single
+ * loops over these blocks. Each parameter starts on a 16-float (64-byte) boundary.
+ */
+public final class ParameterArena {
+    private static final int ALIGN = 16;
+
+    private final Backend backend;
+    private final List<Param> params;
+    private final Map<String, Param> byName;
+    private final Tensor values;
+    private final Tensor grads;
+
+    private ParameterArena(Backend backend, List<Param> params, long size) {
+        this.backend = backend;
+        this.params = Collections.unmodifiableList(new ArrayList<>(params));
+        this.byName = new LinkedHashMap<>();
+        for (Param p : params) {
+            byName.put(p.name(), p);
+        }
+        int n = Math.toIntExact(size);
+        this.values = backend.allocate(n);
+        this.grads = backend.allocate(n);
+        for (Param p : params) {
+            p.bind(values, grads);
+        }
+    }
+
+    /** Collects parameter declarations while layers are constructed; {@link #build} allocates. */
+    public static final class Builder {
+        private final List<Param> params = new ArrayList<>();
+        private final Map<String, Param> names = new LinkedHashMap<>();
+        private long size;
+        private boolean built;
+
+        /** A parameter that AdamW decays (weight matrices). */
+        public Param weight(String name, int... shape) {
+            return add(name, true, shape);
+        }
+
+        /** A parameter exempt from weight decay (norms, biases, tokens, position embedding). */
+        public Param noDecay(String name, int... shape) {
+            return add(name, false, shape);
+        }
+
+        private Param add(String name, boolean decay, int... shape) {
+            if (built) {
+                throw new IllegalStateException("arena already built; cannot add " + name);
+            }
+            if (names.containsKey(name)) {
+                throw new IllegalArgumentException("duplicate parameter name " + name);
+            }
+            Param p = new Param(name, shape, size, decay);
+            params.add(p);
+            names.put(name, p);
+            long n = Tensor.product(shape);
+            size += (n + ALIGN - 1) / ALIGN * ALIGN;
+            return p;
+        }
+
+        public ParameterArena build(Backend backend) {
+            built = true;
+            return new ParameterArena(backend, params, size);
+        }
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public List<Param> params() {
+        return params;
+    }
+
+    public Param get(String name) {
+        Param p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named " + name);
+        }
+        return p;
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    /** The parameter block (including alignment padding, which stays zero). */
+    public Tensor values() {
+        return values;
+    }
+
+    /** The gradient block, same layout as {@link #values()}. */
+    public Tensor grads() {
+        return grads;
+    }
+
+    /** Size in floats, padding included. */
+    public long size() {
+        return values.numel();
+    }
+
+    /** Number of real parameters, padding excluded. */
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params) {
+            n += p.numel();
+        }
+        return n;
+    }
+
+    public void zeroGrads() {
+        backend.fill(grads, 0f);
+    }
+}
