@@ -1,0 +1,131 @@
+package dev.flora.engine.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafeTensorsTest {
+    @TempDir
+    Path dir;
+
+    private Path writeSample() {
+        Map<String, TensorData> t = new LinkedHashMap<>();
+        t.put("a.weight", new TensorData(new int[] {2, 3}, new float[] {1, 2, 3, 4, 5, -6.5f}));
+        t.put("b", new TensorData(new int[] {1}, new float[] {42}));
+        Path p = dir.resolve("m.safetensors");
+        SafeTensors.write(p, t, Map.of("img_size", "28"));
+        return p;
+    }
+
+    @Test
+    void roundTripKeepsValuesShapesAndMetadata() {
+        SafeTensors f = SafeTensors.open(writeSample());
+        assertEquals("28", f.metadata().get("img_size"));
+        assertArrayEquals(new int[] {2, 3}, f.entry("a.weight").shape());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, -6.5f}, f.read("a.weight"));
+        assertArrayEquals(new float[] {42}, f.read("b"));
+    }
+
+    @Test
+    void headerIsPaddedToEightBytes() throws IOException {
+        byte[] raw = Files.readAllBytes(writeSample());
+        long headerLen = ByteBuffer.wrap(raw, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals(0, headerLen % 8);
+    }
+
+    @Test
+    void atomicWriteLeavesNoTemporaryFiles() throws IOException {
+        writeSample();
+        writeSample();
+        try (var s = Files.list(dir)) {
+            assertEquals(1, s.count(), "only the target file remains");
+        }
+    }
+
+    @Test
+    void failedWriteKeepsThePreviousFile() throws IOException {
+        Path p = writeSample();
+        byte[] before = Files.readAllBytes(p);
+        assertThrows(RuntimeException.class, () -> AtomicFiles.write(p, ch -> {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            throw new IOException("disk full");
+        }));
+        assertArrayEquals(before, Files.readAllBytes(p));
+        try (var s = Files.list(dir)) {
+            assertEquals(1, s.count(), "the temporary file is removed");
+        }
+    }
+
+    @Test
+    void truncatedFileIsRejectedWithItsName() throws IOException {
+        Path p = writeSample();
+        byte[] raw = Files.readAllBytes(p);
+        Path cut = dir.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(raw, raw.length - 5));
+        FormatException e = assertThrows(FormatException.class, () -> SafeTensors.open(cut));
+        assertTrue(e.getMessage().contains("cut.safetensors"), e.getMessage());
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void garbageIsNotASafetensorsFile() throws IOException {
+        Path p = dir.resolve("junk.safetensors");
+        Files.writeString(p, "this is not a model at all");
+        FormatException e = assertThrows(FormatException.class, () -> SafeTensors.open(p));
+        assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
+        Path tiny = dir.resolve("tiny.safetensors");
+        Files.write(tiny, new byte[] {1, 2});
+        assertThrows(FormatException.class, () -> SafeTensors.open(tiny));
+        assertThrows(FormatException.class, () -> SafeTensors.open(dir.resolve("missing.safetensors")));
+    }
+
+    @Test
+    void inconsistentHeaderEntriesAreRejected() throws IOException {
+        Path badJson = raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]", new byte[8]);
+        assertThrows(FormatException.class, () -> SafeTensors.open(badJson));
+        Path wrongSize = raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", new byte[8]);
+        FormatException e = assertThrows(FormatException.class, () -> SafeTensors.open(wrongSize));
+        assertTrue(e.getMessage().contains("tensor a"), e.getMessage());
+        Path badType = raw("{\"a\": {\"dtype\": \"I64\", \"shape\": [1], \"data_offsets\": [0, 8]}}", new byte[8]);
+        assertTrue(assertThrows(FormatException.class, () -> SafeTensors.open(badType)).getMessage().contains("I64"));
+    }
+
+    @Test
+    void halfBfloatAndDoubleAreReadAsFloat() throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(2 * 2 + 2 * 2 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort((short) 0x3C00).putShort((short) 0xC500); // F16: 1.0, -5.0
+        data.putShort((short) 0x3F80).putShort((short) 0x4040); // BF16: 1.0, 3.0
+        data.putDouble(0.25);
+        Path p = raw("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[4,8]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[8,16]}}", data.array());
+        SafeTensors f = SafeTensors.open(p);
+        assertArrayEquals(new float[] {1f, -5f}, f.read("h"));
+        assertArrayEquals(new float[] {1f, 3f}, f.read("b"));
+        assertArrayEquals(new float[] {0.25f}, f.read("d"));
+        assertEquals(6.1035156e-5f, SafeTensors.halfToFloat((short) 0x0400)); // smallest normal
+        assertEquals(5.9604645e-8f, SafeTensors.halfToFloat((short) 0x0001)); // smallest subnormal
+    }
+
+    private Path raw(String header, byte[] data) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h).put(data);
+        Path p = Files.createTempFile(dir, "raw", ".safetensors");
+        Files.write(p, b.array());
+        return p;
+    }
+}

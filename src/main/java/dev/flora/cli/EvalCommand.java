@@ -1,0 +1,84 @@
+package dev.flora.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.data.Split;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.models.ModelSource;
+import dev.flora.train.Evaluator;
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code flora eval}: accuracy, loss, FLOPs and parameters of a model on a dataset split. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a model: top-1, mean loss, image count, FLOPs (multiply-accumulates per image) "
+                + "and parameter count.")
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = ModelSource.DEFAULT, paramLabel = "PATH|NAME",
+            description = "A safetensors file or a bundled model name (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR|NAME",
+            description = "A directory with the IDX files (e.g. " + Datasets.DEBIAN_FMNIST + ") or the bundled "
+                    + Datasets.BUNDLED_FMNIST + ".")
+    String data;
+
+    @Option(names = "--split", defaultValue = "test", paramLabel = "train|val|test",
+            description = "Which part to score (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--batch-size", defaultValue = "256", description = "Images per forward pass (default: "
+            + "${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--num-heads", description = "Attention heads, for checkpoints whose metadata lacks num_heads.")
+    Integer numHeads;
+
+    @Option(names = "--json", description = "Print one JSON line instead of text.")
+    boolean json;
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
+        }
+        Split which = Split.parse(split);
+        PrintStream log = json ? System.err : System.out;
+        Backend backend = device.create(log);
+        VisionTransformer vit = ModelSource.load(model, backend,
+                numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads));
+        ImageDataset images = Datasets.load(data, which);
+        Evaluator.Result r = Evaluator.evaluate(vit, images, batchSize);
+        long flops = vit.macsPerImage();
+        long params = vit.parameterCount();
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("top1", 100 * r.top1());
+            o.put("loss", r.loss());
+            o.put("count", r.count());
+            o.put("flops", flops);
+            o.put("params", params);
+            System.out.println(o);
+        } else {
+            System.out.printf(Locale.ROOT, "model   %s%n", model);
+            System.out.printf(Locale.ROOT, "data    %s (%s split)%n", data, which.name().toLowerCase(Locale.ROOT));
+            System.out.printf(Locale.ROOT, "top-1   %.2f %%%n", 100 * r.top1());
+            System.out.printf(Locale.ROOT, "loss    %.4f%n", r.loss());
+            System.out.printf(Locale.ROOT, "images  %d%n", r.count());
+            System.out.printf(Locale.ROOT, "FLOPs   %,d multiply-accumulates per image (%.1f M)%n", flops, flops / 1e6);
+            System.out.printf(Locale.ROOT, "params  %,d%n", params);
+        }
+        return 0;
+    }
+}

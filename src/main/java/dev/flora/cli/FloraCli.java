@@ -1,0 +1,58 @@
+package dev.flora.cli;
+
+import dev.flora.engine.io.FormatException;
+import dev.flora.train.TrainingDivergedException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code flora} command. Exit codes: 0 success, 1 internal error, 2 bad input (flag, file,
+ * tensor or config; one line on stderr naming it), 3 training diverged.
+ */
+@Command(name = "flora", mixinStandardHelpOptions = true, version = "flora-j 0.1.0",
+        description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
+        subcommands = {PretrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+public final class FloraCli implements Runnable {
+    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_DIVERGED = 3;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new FloraCli());
+        cli.setExecutionExceptionHandler(FloraCli::handle);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage());
+            err.flush();
+            return EXIT_BAD_INPUT;
+        });
+        return cli.execute(args);
+    }
+
+    private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        int code;
+        if (ex instanceof FormatException || ex instanceof IllegalArgumentException) {
+            err.println("error: " + ex.getMessage());
+            code = EXIT_BAD_INPUT;
+        } else if (ex instanceof TrainingDivergedException) {
+            err.println("error: " + ex.getMessage());
+            code = EXIT_DIVERGED;
+        } else {
+            ex.printStackTrace(err);
+            code = 1;
+        }
+        err.flush();
+        return code;
+    }
+}

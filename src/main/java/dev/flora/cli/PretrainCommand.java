@@ -1,0 +1,147 @@
+package dev.flora.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flora.engine.backend.Backend;
+import dev.flora.train.Configs;
+import dev.flora.train.TrainConfig;
+import dev.flora.train.Trainer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code flora pretrain}: trains a dense ViT from scratch into a run directory. */
+@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Pre-train a dense ViT. Settings come from the defaults (the vit-fmnist recipe), then "
+                + "--config FILE (YAML, snake_case keys), then flags.",
+            "The run directory receives config.yaml, metrics.csv, checkpoint.safetensors (every epoch) and "
+                + "model.safetensors (at the end)."})
+public final class PretrainCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/pretrain", paramLabel = "DIR",
+            description = "Run directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint, with its saved "
+            + "config.")
+    boolean resume;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
+    Path configFile;
+
+    @Option(names = "--data", paramLabel = "DIR|NAME", description = "IDX directory or fmnist-subset "
+            + "(default: /usr/share/datasets/fashion-mnist).")
+    String data;
+
+    @Option(names = "--arch", description = "vit-fmnist, deit-tiny, deit-small or deit-base (default: vit-fmnist).")
+    String arch;
+
+    @Option(names = "--embed-dim", description = "Override the preset's embedding width.")
+    Integer embedDim;
+
+    @Option(names = "--depth", description = "Override the preset's number of blocks.")
+    Integer depth;
+
+    @Option(names = "--num-heads", description = "Override the preset's attention heads.")
+    Integer numHeads;
+
+    @Option(names = "--patch-size", description = "Override the preset's patch size.")
+    Integer patchSize;
+
+    @Option(names = "--mlp-ratio", description = "Override the preset's MLP ratio.")
+    Double mlpRatio;
+
+    @Option(names = "--epochs", description = "Epochs (default: 40).")
+    Integer epochs;
+
+    @Option(names = "--batch-size", description = "Batch size (default: 128).")
+    Integer batchSize;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
+    Double lr;
+
+    @Option(names = "--min-lr", description = "Final learning rate of the cosine (default: 1e-5).")
+    Double minLr;
+
+    @Option(names = "--warmup-epochs", description = "Linear warm-up length in epochs (default: 1).")
+    Double warmupEpochs;
+
+    @Option(names = "--weight-decay", description = "AdamW weight decay on weight matrices (default: 0.05).")
+    Double weightDecay;
+
+    @Option(names = "--label-smoothing", description = "Label smoothing (default: 0.1).")
+    Double labelSmoothing;
+
+    @Option(names = "--clip-grad", description = "Max global gradient norm, 0 to disable (default: 1.0).")
+    Double clipGrad;
+
+    @Option(names = "--crop-padding", description = "Random-crop padding in pixels, 0 to disable (default: 2).")
+    Integer cropPadding;
+
+    @Option(names = "--hflip", negatable = true, description = "Random horizontal flips (default: on).")
+    Boolean hflip;
+
+    @Option(names = "--seed", description = "Seed of initialization, shuffling and augmentation (default: 0).")
+    Long seed;
+
+    @Option(names = "--eval-batch-size", description = "Batch size for validation (default: 256).")
+    Integer evalBatchSize;
+
+    @Option(names = "--train-limit", description = "Use only the first N training images, 0 for all (default: 0).")
+    Integer trainLimit;
+
+    @Mixin
+    DeviceOption device;
+
+    private Map<String, Object> flagValues() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", data);
+        m.put("arch", arch);
+        m.put("embed_dim", embedDim);
+        m.put("depth", depth);
+        m.put("num_heads", numHeads);
+        m.put("patch_size", patchSize);
+        m.put("mlp_ratio", mlpRatio);
+        m.put("epochs", epochs);
+        m.put("batch_size", batchSize);
+        m.put("lr", lr);
+        m.put("min_lr", minLr);
+        m.put("warmup_epochs", warmupEpochs);
+        m.put("weight_decay", weightDecay);
+        m.put("label_smoothing", labelSmoothing);
+        m.put("clip_grad", clipGrad);
+        m.put("crop_padding", cropPadding);
+        m.put("hflip", hflip);
+        m.put("seed", seed);
+        m.put("eval_batch_size", evalBatchSize);
+        m.put("train_limit", trainLimit);
+        return m;
+    }
+
+    @Override
+    public Integer call() {
+        ObjectNode flags = Configs.layer(flagValues());
+        TrainConfig config;
+        if (resume) {
+            if (configFile != null || !flags.isEmpty()) {
+                throw new IllegalArgumentException("--resume continues the run with its saved config; drop "
+                        + (configFile != null ? "--config" : "the setting flags (" + String.join(", ",
+                        (Iterable<String>) flags::fieldNames) + ")"));
+            }
+            config = Trainer.savedConfig(out);
+        } else {
+            ObjectNode file = configFile == null ? Configs.YAML.createObjectNode() : Configs.readLayer(configFile);
+            config = Configs.merge(TrainConfig.class, TrainConfig.defaults(),
+                    configFile == null ? "flags" : configFile.toString(), file, flags).validated();
+        }
+        Backend backend = device.create(System.out);
+        Trainer.Summary s = new Trainer(config, out, backend, System.out).run(resume);
+        System.out.printf(Locale.ROOT, "done: %d epochs, val top-1 %.2f %%, val loss %.4f, %.0f img/s (last epoch), "
+                        + "%.1f min; model at %s%n", s.epochs(), 100 * s.valTop1(), s.valLoss(), s.imgPerSecond(),
+                s.seconds() / 60, s.model());
+        return 0;
+    }
+}

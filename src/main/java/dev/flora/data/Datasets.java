@@ -1,0 +1,157 @@
+package dev.flora.data;
+
+import dev.flora.engine.io.FormatException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+/**
+ * Finds and loads image datasets. A data spec is either a directory holding the four IDX files
+ * of MNIST / Fashion-MNIST ({@code train-images-idx3-ubyte[.gz]}, {@code train-labels-idx1-ubyte[.gz]},
+ * {@code t10k-images-idx3-ubyte[.gz]}, {@code t10k-labels-idx1-ubyte[.gz]}), such as
+ * {@code /usr/share/datasets/fashion-mnist} from the Debian package {@code dataset-fashion-mnist},
+ * or the name of the subset bundled with flora-j, {@value #BUNDLED_FMNIST}.
+ */
+public final class Datasets {
+    /** Bundled Fashion-MNIST subset: 6000 training and 2000 test images. */
+    public static final String BUNDLED_FMNIST = "fmnist-subset";
+    /** Where the Debian package puts the full Fashion-MNIST. */
+    public static final String DEBIAN_FMNIST = "/usr/share/datasets/fashion-mnist";
+
+    /** Seed of the train/validation permutation; fixed so every command sees the same split. */
+    private static final long SPLIT_SEED = 2311_03912L;
+    /** Validation images carved from the training file: this many, or a tenth if fewer. */
+    public static final int MAX_VAL = 5000;
+
+    private static final String RESOURCE_DIR = "/dev/flora/data/" + BUNDLED_FMNIST + "/";
+
+    private Datasets() {
+    }
+
+    /** The training and test files of a data spec. */
+    public record TrainTest(ImageDataset train, ImageDataset test) {
+    }
+
+    public static TrainTest load(String spec) {
+        if (spec.equals(BUNDLED_FMNIST)) {
+            return new TrainTest(bundled("train"), bundled("t10k"));
+        }
+        Path dir = Path.of(spec);
+        if (!Files.isDirectory(dir)) {
+            throw new FormatException("data path " + spec + " is not a directory (expected a folder with "
+                    + "train-images-idx3-ubyte[.gz] and friends, e.g. " + DEBIAN_FMNIST + ", or the bundled name "
+                    + BUNDLED_FMNIST + ")");
+        }
+        return new TrainTest(fromDirectory(dir, "train"), fromDirectory(dir, "t10k"));
+    }
+
+    /** One split of a data spec (see {@link Split}). */
+    public static ImageDataset load(String spec, Split split) {
+        TrainTest tt = load(spec);
+        return switch (split) {
+            case TEST -> tt.test();
+            case TRAIN -> trainPart(tt.train());
+            case VAL -> valPart(tt.train());
+        };
+    }
+
+    public static int valCount(int trainFileCount) {
+        return Math.min(MAX_VAL, trainFileCount / 10);
+    }
+
+    /** The training file minus the validation images. */
+    public static ImageDataset trainPart(ImageDataset trainFile) {
+        int[] perm = splitPermutation(trainFile.count());
+        int val = valCount(trainFile.count());
+        int[] idx = java.util.Arrays.copyOfRange(perm, val, perm.length);
+        java.util.Arrays.sort(idx);
+        return trainFile.subset(trainFile.name() + ":train", idx);
+    }
+
+    /** The validation images carved from the training file. */
+    public static ImageDataset valPart(ImageDataset trainFile) {
+        int[] perm = splitPermutation(trainFile.count());
+        int[] idx = java.util.Arrays.copyOf(perm, valCount(trainFile.count()));
+        java.util.Arrays.sort(idx);
+        return trainFile.subset(trainFile.name() + ":val", idx);
+    }
+
+    private static int[] splitPermutation(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        Random rng = new Random(SPLIT_SEED);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    private static ImageDataset fromDirectory(Path dir, String prefix) {
+        Path images = findIdx(dir, prefix + "-images-idx3-ubyte");
+        Path labels = findIdx(dir, prefix + "-labels-idx1-ubyte");
+        try (InputStream im = Files.newInputStream(images); InputStream lb = Files.newInputStream(labels)) {
+            return fromIdx(dir + "/" + prefix, IdxReader.read(im, images.toString()),
+                    IdxReader.read(lb, labels.toString()), images.toString(), labels.toString());
+        } catch (IOException e) {
+            throw new FormatException(dir + ": cannot read " + prefix + " IDX files (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Path findIdx(Path dir, String stem) {
+        for (String name : new String[] {stem + ".gz", stem}) {
+            Path p = dir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new FormatException(dir + ": missing " + stem + ".gz (or " + stem + ")");
+    }
+
+    private static ImageDataset bundled(String prefix) {
+        String im = RESOURCE_DIR + prefix + "-images-idx3-ubyte.gz";
+        String lb = RESOURCE_DIR + prefix + "-labels-idx1-ubyte.gz";
+        try (InputStream a = Datasets.class.getResourceAsStream(im); InputStream b = Datasets.class
+                .getResourceAsStream(lb)) {
+            if (a == null || b == null) {
+                throw new IllegalStateException("bundled dataset resource " + im + " is missing from the classpath");
+            }
+            return fromIdx(BUNDLED_FMNIST + "/" + prefix, IdxReader.read(a, im), IdxReader.read(b, lb), im, lb);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read bundled dataset " + im, e);
+        }
+    }
+
+    private static ImageDataset fromIdx(String name, IdxReader.IdxArray images, IdxReader.IdxArray labels,
+                                        String imageFile, String labelFile) {
+        int[] d = images.dims();
+        if (d.length != 3 && d.length != 4) {
+            throw new FormatException(imageFile + ": image IDX has " + d.length + " dimensions, expected 3 [N, H, W] "
+                    + "or 4 [N, C, H, W]");
+        }
+        if (labels.dims().length != 1) {
+            throw new FormatException(labelFile + ": label IDX has " + labels.dims().length + " dimensions, expected 1");
+        }
+        int n = d[0];
+        if (labels.dims()[0] != n) {
+            throw new FormatException(labelFile + ": " + labels.dims()[0] + " labels for " + n + " images in "
+                    + imageFile);
+        }
+        int channels = d.length == 4 ? d[1] : 1;
+        int h = d[d.length - 2];
+        int w = d[d.length - 1];
+        int[] lab = new int[n];
+        int max = 0;
+        for (int i = 0; i < n; i++) {
+            lab[i] = labels.data()[i] & 0xff;
+            max = Math.max(max, lab[i]);
+        }
+        return new ImageDataset(name, images.data(), lab, channels, h, w, Math.max(10, max + 1));
+    }
+}
