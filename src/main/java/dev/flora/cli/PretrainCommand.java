@@ -29,6 +29,10 @@ public final class PretrainCommand implements Callable<Integer> {
             + "config.")
     boolean resume;
 
+    @Option(names = "--epochs-this-run", paramLabel = "N", description = "Stop after N epochs in this invocation "
+            + "(with a checkpoint); continue later with --resume.")
+    Integer epochsThisRun;
+
     @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
     Path configFile;
 
@@ -137,8 +141,15 @@ public final class PretrainCommand implements Callable<Integer> {
             config = Configs.merge(TrainConfig.class, TrainConfig.defaults(),
                     configFile == null ? "flags" : configFile.toString(), file, flags).validated();
         }
+        if (epochsThisRun != null && epochsThisRun <= 0) {
+            throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);
+        }
         Backend backend = device.create(System.out);
-        Trainer.Summary s = new Trainer(config, out, backend, System.out).run(resume);
+        Trainer.Summary s = new Trainer(config, out, backend, System.out)
+                .run(resume, epochsThisRun == null ? Integer.MAX_VALUE : epochsThisRun);
+        if (s.model() == null) {
+            return 0;
+        }
         System.out.printf(Locale.ROOT, "done: %d epochs, val top-1 %.2f %%, val loss %.4f, %.0f img/s (last epoch), "
                         + "%.1f min; model at %s%n", s.epochs(), 100 * s.valTop1(), s.valLoss(), s.imgPerSecond(),
                 s.seconds() / 60, s.model());

@@ -64,6 +64,15 @@ public final class Trainer {
     }
 
     public Summary run(boolean resume) {
+        return run(resume, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Trains until the configured epochs are done, or {@code epochBudget} epochs have run in this
+     * call, whichever comes first (a long run can be split across sessions with --resume). The
+     * final model is written only when the last epoch is done.
+     */
+    public Summary run(boolean resume, int epochBudget) {
         ViTConfig arch = config.model();
         Datasets.TrainTest files = Datasets.load(config.data());
         ImageDataset train = Datasets.trainPart(files.train());
@@ -113,7 +122,8 @@ public final class Trainer {
         Evaluator.Result valResult = null;
         double lastImgPerSecond = 0;
         long runStart = System.nanoTime();
-        for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
+        int stopEpoch = (int) Math.min(config.epochs(), (long) startEpoch + epochBudget);
+        for (int epoch = startEpoch; epoch < stopEpoch; epoch++) {
             BatchLoader.Epoch batches = loader.epoch(epoch);
             double lossSum = 0;
             long correct = 0;
@@ -162,6 +172,12 @@ public final class Trainer {
         }
         if (valResult == null) {
             valResult = Evaluator.evaluate(model, val, config.evalBatchSize());
+        }
+        if (stopEpoch < config.epochs()) {
+            out.printf(Locale.ROOT, "stopped after epoch %d of %d; continue with --resume%n", stopEpoch,
+                    config.epochs());
+            return new Summary(stopEpoch, valResult.top1(), valResult.loss(), lastImgPerSecond,
+                    (System.nanoTime() - runStart) / 1e9, null);
         }
         Path modelPath = runDir.resolve(MODEL);
         ModelIO.save(model, modelPath, Map.of("train.epochs", Integer.toString(config.epochs()),

@@ -1,0 +1,144 @@
+package dev.flora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.io.SafeTensors;
+import dev.flora.engine.io.TensorData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI as a user meets it: exit codes, one-line errors, and results against PyTorch. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+        /** The last line of stderr, where the CLI puts its one-line error. */
+        String error() {
+            String[] lines = err.strip().split("\n");
+            return lines[lines.length - 1];
+        }
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = FloraCli.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static Path golden(String name) throws Exception {
+        return Path.of(CliTest.class.getResource("/golden/" + name).toURI());
+    }
+
+    @Test
+    void timmModelWrittenByPyTorchEvaluatesAsPyTorchDoes() throws Exception {
+        JsonNode expected = new ObjectMapper().readTree(golden("timm_vit_tiny_fmnist.json").toFile());
+        Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
+                "fmnist-subset", "--json");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(1, lines.length, "--json prints exactly one line: " + r.out());
+        JsonNode got = new ObjectMapper().readTree(lines[0]);
+        assertEquals(expected.get("count").asInt(), got.get("count").asInt());
+        assertEquals(expected.get("top1").asDouble(), got.get("top1").asDouble(), 0.1,
+                "top-1 within 2 images of PyTorch's");
+        assertEquals(expected.get("loss").asDouble(), got.get("loss").asDouble(),
+                1e-4 * expected.get("loss").asDouble());
+        // 28x28, patch 7, dim 32, depth 2, mlp 64: hand count of multiply-accumulates
+        long patch = 16L * 49 * 32;
+        long perBlock = 17L * 32 * 96 + 17L * 32 * 32 + 2L * 17 * 32 * 64 + 2L * 17 * 17 * 32;
+        assertEquals(patch + 2 * perBlock + 32 * 10, got.get("flops").asLong());
+        assertTrue(got.get("params").asLong() > 0);
+    }
+
+    @Test
+    void unknownFlagIsABadInput() {
+        Run r = run("eval", "--data", "fmnist-subset", "--bogus");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("--bogus"), r.err());
+    }
+
+    @Test
+    void missingDataPathIsNamed() throws Exception {
+        Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
+                dir.resolve("nowhere").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("nowhere"), r.err());
+    }
+
+    @Test
+    void truncatedModelFileIsNamed() throws Exception {
+        byte[] raw = Files.readAllBytes(golden("timm_vit_tiny_fmnist.safetensors"));
+        Path cut = dir.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(raw, raw.length / 2));
+        Run r = run("eval", "--model", cut.toString(), "--data", "fmnist-subset");
+        assertEquals(2, r.code());
+        assertTrue(r.error().startsWith("error: " + cut), r.err());
+    }
+
+    @Test
+    void tensorOfTheWrongShapeIsNamed() throws Exception {
+        SafeTensors f = SafeTensors.open(golden("timm_vit_tiny_fmnist.safetensors"));
+        Map<String, TensorData> t = new LinkedHashMap<>();
+        for (var e : f.entries().values()) {
+            t.put(e.name(), new TensorData(e.shape(), f.read(e.name())));
+        }
+        t.put("blocks.1.mlp.fc2.weight", new TensorData(new int[] {32, 63}, new float[32 * 63]));
+        Path bad = dir.resolve("bad.safetensors");
+        SafeTensors.write(bad, t, f.metadata());
+        Run r = run("eval", "--model", bad.toString(), "--data", "fmnist-subset");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("blocks.1.mlp.fc2.weight") && r.error().contains("[32, 64]"), r.err());
+    }
+
+    @Test
+    void corruptDataLeavesNoRunDirectory() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        for (String f : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+            Files.write(data.resolve(f), new byte[] {0x1f, (byte) 0x8b, 8, 0, 1, 2, 3});
+        }
+        Path out = dir.resolve("run");
+        Run r = run("pretrain", "--data", data.toString(), "--out", out.toString(), "--epochs", "1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("train-images-idx3-ubyte.gz"), r.err());
+        assertFalse(Files.exists(out), "no partial output");
+    }
+
+    @Test
+    void resumeRejectsSettingFlagsAndBadValuesAreNamed() {
+        Run r = run("pretrain", "--out", dir.resolve("r").toString(), "--resume", "--lr", "0.1");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("lr"), r.err());
+        r = run("pretrain", "--data", "fmnist-subset", "--out", dir.resolve("r2").toString(), "--label-smoothing",
+                "1.5");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("label_smoothing"), r.err());
+        r = run("eval", "--data", "fmnist-subset", "--split", "holdout");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("holdout"), r.err());
+    }
+}
