@@ -1,8 +1,6 @@
 package dev.flora.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
-import dev.flora.train.Configs;
 import dev.flora.train.TrainConfig;
 import dev.flora.train.Trainer;
 import java.nio.file.Path;
@@ -58,44 +56,11 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--mlp-ratio", description = "Override the preset's MLP ratio.")
     Double mlpRatio;
 
-    @Option(names = "--epochs", description = "Epochs (default: 40).")
-    Integer epochs;
-
-    @Option(names = "--batch-size", description = "Batch size (default: 128).")
-    Integer batchSize;
-
-    @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
-    Double lr;
-
-    @Option(names = "--min-lr", description = "Final learning rate of the cosine (default: 1e-5).")
-    Double minLr;
-
-    @Option(names = "--warmup-epochs", description = "Linear warm-up length in epochs (default: 1).")
-    Double warmupEpochs;
-
-    @Option(names = "--weight-decay", description = "AdamW weight decay on weight matrices (default: 0.05).")
-    Double weightDecay;
-
     @Option(names = "--label-smoothing", description = "Label smoothing (default: 0.1).")
     Double labelSmoothing;
 
-    @Option(names = "--clip-grad", description = "Max global gradient norm, 0 to disable (default: 1.0).")
-    Double clipGrad;
-
-    @Option(names = "--crop-padding", description = "Random-crop padding in pixels, 0 to disable (default: 2).")
-    Integer cropPadding;
-
-    @Option(names = "--hflip", negatable = true, description = "Random horizontal flips (default: on).")
-    Boolean hflip;
-
-    @Option(names = "--seed", description = "Seed of initialization, shuffling and augmentation (default: 0).")
-    Long seed;
-
-    @Option(names = "--eval-batch-size", description = "Batch size for validation (default: 256).")
-    Integer evalBatchSize;
-
-    @Option(names = "--train-limit", description = "Use only the first N training images, 0 for all (default: 0).")
-    Integer trainLimit;
+    @Mixin
+    LoopOptions loop;
 
     @Mixin
     DeviceOption device;
@@ -109,37 +74,23 @@ public final class PretrainCommand implements Callable<Integer> {
         m.put("num_heads", numHeads);
         m.put("patch_size", patchSize);
         m.put("mlp_ratio", mlpRatio);
-        m.put("epochs", epochs);
-        m.put("batch_size", batchSize);
-        m.put("lr", lr);
-        m.put("min_lr", minLr);
-        m.put("warmup_epochs", warmupEpochs);
-        m.put("weight_decay", weightDecay);
         m.put("label_smoothing", labelSmoothing);
-        m.put("clip_grad", clipGrad);
-        m.put("crop_padding", cropPadding);
-        m.put("hflip", hflip);
-        m.put("seed", seed);
-        m.put("eval_batch_size", evalBatchSize);
-        m.put("train_limit", trainLimit);
+        m.putAll(loop.values());
         return m;
     }
 
+    @Mixin
+    SetOptions sets;
+
     @Override
     public Integer call() {
-        ObjectNode flags = Configs.layer(flagValues());
         TrainConfig config;
         if (resume) {
-            if (configFile != null || !flags.isEmpty()) {
-                throw new IllegalArgumentException("--resume continues the run with its saved config; drop "
-                        + (configFile != null ? "--config" : "the setting flags (" + String.join(", ",
-                        (Iterable<String>) flags::fieldNames) + ")"));
-            }
+            ConfigLayers.rejectSettingsOnResume(configFile, flagValues(), sets);
             config = Trainer.savedConfig(out);
         } else {
-            ObjectNode file = configFile == null ? Configs.YAML.createObjectNode() : Configs.readLayer(configFile);
-            config = Configs.merge(TrainConfig.class, TrainConfig.defaults(),
-                    configFile == null ? "flags" : configFile.toString(), file, flags).validated();
+            config = ConfigLayers.resolve(TrainConfig.class, TrainConfig.defaults(), configFile, flagValues(), sets)
+                    .validated();
         }
         if (epochsThisRun != null && epochsThisRun <= 0) {
             throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);

@@ -23,8 +23,11 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** Where a run stands: epochs completed, optimizer steps taken (global), and the config. */
-    public record State(int epochsDone, long step, int adamStep, String configYaml) {
+    /**
+     * Where a run stands: epochs completed, optimizer steps taken (global), AdamW's step count,
+     * and the run's own metadata (its config, ...), saved alongside and returned on read.
+     */
+    public record State(int epochsDone, long step, int adamStep, Map<String, String> metadata) {
     }
 
     public static void save(Path path, VisionTransformer model, AdamW optimizer, State state) {
@@ -33,10 +36,10 @@ public final class Checkpoint {
         tensors.put(M, new TensorData(new int[] {n}, model.backend().download(optimizer.firstMoment())));
         tensors.put(V, new TensorData(new int[] {n}, model.backend().download(optimizer.secondMoment())));
         Map<String, String> meta = new LinkedHashMap<>(ModelIO.configMetadata(model.config()));
+        meta.putAll(state.metadata());
         meta.put("train.epochs_done", Integer.toString(state.epochsDone()));
         meta.put("train.step", Long.toString(state.step()));
         meta.put("train.adam_step", Integer.toString(state.adamStep()));
-        meta.put("train.config", state.configYaml());
         SafeTensors.write(path, tensors, meta);
     }
 
@@ -44,14 +47,14 @@ public final class Checkpoint {
     public static State readState(Path path) {
         SafeTensors file = SafeTensors.open(path);
         Map<String, String> meta = file.metadata();
-        for (String key : new String[] {"train.epochs_done", "train.step", "train.adam_step", "train.config"}) {
+        for (String key : new String[] {"train.epochs_done", "train.step", "train.adam_step"}) {
             if (!meta.containsKey(key)) {
                 throw new FormatException(path + ": not a training checkpoint (no " + key + " in __metadata__)");
             }
         }
         try {
             return new State(Integer.parseInt(meta.get("train.epochs_done")), Long.parseLong(meta.get("train.step")),
-                    Integer.parseInt(meta.get("train.adam_step")), meta.get("train.config"));
+                    Integer.parseInt(meta.get("train.adam_step")), meta);
         } catch (NumberFormatException e) {
             throw new FormatException(path + ": corrupt training counters in __metadata__ (" + e.getMessage() + ")");
         }

@@ -2,6 +2,7 @@ package dev.flora.train;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -60,19 +61,14 @@ public final class Configs {
         return n;
     }
 
-    /** {@code defaults} overlaid by each layer in turn. */
+    /**
+     * {@code defaults} overlaid by each layer in turn. Nested sections merge key by key, so a
+     * layer states only what differs; a key the defaults do not have is an error naming it.
+     */
     public static <T> T merge(Class<T> type, T defaults, String source, ObjectNode... layers) {
         ObjectNode merged = YAML.valueToTree(defaults);
         for (ObjectNode layer : layers) {
-            for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = layer.fields();
-                 it.hasNext(); ) {
-                var e = it.next();
-                if (!merged.has(e.getKey())) {
-                    throw new FormatException(source + ": unknown config key '" + e.getKey() + "' (known: "
-                            + String.join(", ", (Iterable<String>) merged::fieldNames) + ")");
-                }
-                merged.set(e.getKey(), e.getValue());
-            }
+            overlay(merged, layer, source, "");
         }
         try {
             return YAML.treeToValue(merged, type);
@@ -80,6 +76,23 @@ public final class Configs {
             throw new FormatException(source + ": unknown config key '" + e.getPropertyName() + "'");
         } catch (JsonProcessingException e) {
             throw new FormatException(source + ": invalid config (" + e.getOriginalMessage() + ")");
+        }
+    }
+
+    private static void overlay(ObjectNode target, ObjectNode layer, String source, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = layer.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String key = e.getKey();
+            if (!target.has(key)) {
+                throw new FormatException(source + ": unknown config key '" + prefix + key + "' (known: "
+                        + String.join(", ", (Iterable<String>) target::fieldNames) + ")");
+            }
+            JsonNode current = target.get(key);
+            if (current instanceof ObjectNode sub && e.getValue() instanceof ObjectNode subLayer) {
+                overlay(sub, subLayer, source, prefix + key + ".");
+            } else {
+                target.set(key, e.getValue());
+            }
         }
     }
 

@@ -8,23 +8,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
-/** The per-epoch metrics CSV of a run, rewritten atomically after every epoch. */
+/**
+ * The per-epoch metrics CSV of a run, rewritten atomically after every epoch. The first
+ * columns are the same for every run; validation columns follow in the task's order.
+ */
 public final class MetricsLog {
-    public static final String HEADER = "epoch,step,lr,train_loss,train_top1,val_loss,val_top1,img_per_s,"
-            + "epoch_seconds";
+    private static final String FIXED = "epoch,step,lr,train_loss,train_top1,img_per_s,epoch_seconds";
 
     private final Path path;
     private final List<String> rows = new ArrayList<>();
-
-    /** One epoch's figures (accuracies in percent). */
-    public record Row(int epoch, long step, double lr, double trainLoss, double trainTop1, double valLoss,
-                      double valTop1, double imgPerSecond, double epochSeconds) {
-        String csv() {
-            return String.format(Locale.ROOT, "%d,%d,%.6g,%.5f,%.3f,%.5f,%.3f,%.1f,%.1f", epoch, step, lr, trainLoss,
-                    trainTop1, valLoss, valTop1, imgPerSecond, epochSeconds);
-        }
-    }
+    private String header;
 
     /** Opens the log, keeping rows of epochs up to {@code keepEpochs} (those a checkpoint covers). */
     public MetricsLog(Path path, int keepEpochs) {
@@ -32,7 +27,11 @@ public final class MetricsLog {
         if (Files.exists(path)) {
             try {
                 for (String line : Files.readAllLines(path)) {
-                    if (line.isBlank() || line.startsWith("epoch")) {
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    if (line.startsWith("epoch")) {
+                        header = line;
                         continue;
                     }
                     int epoch = Integer.parseInt(line.substring(0, line.indexOf(',')));
@@ -48,8 +47,18 @@ public final class MetricsLog {
         }
     }
 
-    public void append(Row row) {
-        rows.add(row.csv());
-        AtomicFiles.writeString(path, HEADER + "\n" + String.join("\n", rows) + "\n");
+    /** Appends one epoch (accuracies in percent) and rewrites the file. */
+    public void append(int epoch, long step, double lr, double trainLoss, double trainTop1, double imgPerSecond,
+                       double epochSeconds, Map<String, Double> validation) {
+        StringBuilder h = new StringBuilder(FIXED);
+        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%d,%.6g,%.5f,%.3f,%.1f,%.1f", epoch,
+                step, lr, trainLoss, trainTop1, imgPerSecond, epochSeconds));
+        validation.forEach((k, v) -> {
+            h.append(',').append(k);
+            row.append(String.format(Locale.ROOT, ",%.5f", v));
+        });
+        header = h.toString();
+        rows.add(row.toString());
+        AtomicFiles.writeString(path, header + "\n" + String.join("\n", rows) + "\n");
     }
 }

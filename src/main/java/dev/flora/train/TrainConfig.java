@@ -38,26 +38,18 @@ public record TrainConfig(
 
     /** Checks ranges; the message names the key. */
     public TrainConfig validated() {
-        require(epochs > 0, "epochs must be positive, got " + epochs);
-        require(batchSize > 0, "batch_size must be positive, got " + batchSize);
-        require(evalBatchSize > 0, "eval_batch_size must be positive, got " + evalBatchSize);
-        require(lr > 0 && Double.isFinite(lr), "lr must be a positive number, got " + lr);
-        require(minLr >= 0 && minLr <= lr, "min_lr must be in [0, lr], got " + minLr);
-        require(warmupEpochs >= 0 && warmupEpochs <= epochs, "warmup_epochs must be in [0, epochs], got "
-                + warmupEpochs);
-        require(weightDecay >= 0, "weight_decay must be >= 0, got " + weightDecay);
-        require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing must be in [0, 1), got " + labelSmoothing);
-        require(clipGrad >= 0, "clip_grad must be >= 0 (0 disables clipping), got " + clipGrad);
-        require(cropPadding >= 0, "crop_padding must be >= 0, got " + cropPadding);
-        require(trainLimit >= 0, "train_limit must be >= 0 (0 means all), got " + trainLimit);
+        loop();
+        LoopSettings.require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing must be in [0, 1), got "
+                + labelSmoothing);
+        LoopSettings.require(trainLimit >= 0, "train_limit must be >= 0 (0 means all), got " + trainLimit);
         model();
         return this;
     }
 
-    private static void require(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
+    /** The optimization settings of this run. */
+    public LoopSettings loop() {
+        return new LoopSettings(epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, clipGrad, cropPadding, hflip,
+                seed, evalBatchSize);
     }
 
     /** The architecture: the preset named by {@code arch} with any explicit overrides. */

@@ -143,11 +143,13 @@ public interface Backend extends AutoCloseable {
     // ---- optimizer ------------------------------------------------------------------------
 
     /**
-     * One AdamW step (PyTorch semantics) over elements [offset, offset + length) of the
-     * parameter, gradient and moment arenas: p *= 1 - lr*wd; m,v updated; p -= lr * mhat / (sqrt(vhat) + eps).
-     * {@code step} counts from 1.
+     * One AdamW step (PyTorch semantics) over a 2-D block of the parameter, gradient and moment
+     * arenas: {@code rows} rows of {@code cols} elements, {@code ld} apart, starting at
+     * {@code offset} (a contiguous run is one row). Per element: p *= 1 - lr*wd; m, v updated;
+     * p -= lr * mhat / (sqrt(vhat) + eps). {@code step} counts from 1. Elements outside the
+     * block are not touched, which is how a rank-r step leaves the slices beyond r alone.
      */
-    void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, long length,
+    void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, int rows, int cols, int ld,
                float lr, float beta1, float beta2, float eps, float weightDecay, int step);
 
     // ---- linear algebra -------------------------------------------------------------------

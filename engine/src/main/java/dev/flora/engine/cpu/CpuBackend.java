@@ -763,9 +763,9 @@ public final class CpuBackend implements Backend {
     // ---- optimizer ------------------------------------------------------------------------
 
     @Override
-    public void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, long length, float lr,
-                      float beta1, float beta2, float eps, float weightDecay, int step) {
-        long end = offset + length;
+    public void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, int rows, int cols, int ld,
+                      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+        long end = offset + Checks.extent(rows, cols, ld);
         Checks.fits(params, end, "adamw params");
         Checks.fits(grads, end, "adamw grads");
         Checks.fits(m, end, "adamw first moment");
@@ -783,31 +783,37 @@ public final class CpuBackend implements Backend {
         float stepSize = (float) (lr / bc1);
         float invBc2Sqrt = (float) (1 / Math.sqrt(bc2));
         float decay = 1f - lr * weightDecay;
-        Parallel.forRange(len(length), BLOCK, (s, e) -> {
-            float[] pa = new float[BLOCK];
-            float[] ga = new float[BLOCK];
-            float[] ma = new float[BLOCK];
-            float[] va = new float[BLOCK];
-            for (int i = s; i < e; i += BLOCK) {
-                int l = Math.min(BLOCK, e - i);
-                pb.get(po + i, pa, 0, l);
-                gb.get(go + i, ga, 0, l);
-                mb.get(mo + i, ma, 0, l);
-                vb.get(vo + i, va, 0, l);
-                for (int j = 0; j < l; j++) {
-                    float g = ga[j];
-                    float mi = beta1 * ma[j] + (1 - beta1) * g;
-                    float vi = beta2 * va[j] + (1 - beta2) * g * g;
-                    ma[j] = mi;
-                    va[j] = vi;
-                    float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
-                    pa[j] = pa[j] * decay - stepSize * mi / denom;
-                }
-                pb.put(po + i, pa, 0, l);
-                mb.put(mo + i, ma, 0, l);
-                vb.put(vo + i, va, 0, l);
-            }
-        });
+        // work items are (row, block of columns); a contiguous run is one long row
+        int blocksPerRow = (cols + BLOCK - 1) / BLOCK;
+        Parallel.forRange(rows * blocksPerRow, Math.max(1, BLOCK / Math.max(1, Math.min(cols, BLOCK))),
+                (s, e) -> {
+                    float[] pa = new float[BLOCK];
+                    float[] ga = new float[BLOCK];
+                    float[] ma = new float[BLOCK];
+                    float[] va = new float[BLOCK];
+                    for (int item = s; item < e; item++) {
+                        int row = item / blocksPerRow;
+                        int c0 = (item % blocksPerRow) * BLOCK;
+                        int l = Math.min(BLOCK, cols - c0);
+                        int i = row * ld + c0;
+                        pb.get(po + i, pa, 0, l);
+                        gb.get(go + i, ga, 0, l);
+                        mb.get(mo + i, ma, 0, l);
+                        vb.get(vo + i, va, 0, l);
+                        for (int j = 0; j < l; j++) {
+                            float g = ga[j];
+                            float mi = beta1 * ma[j] + (1 - beta1) * g;
+                            float vi = beta2 * va[j] + (1 - beta2) * g * g;
+                            ma[j] = mi;
+                            va[j] = vi;
+                            float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
+                            pa[j] = pa[j] * decay - stepSize * mi / denom;
+                        }
+                        pb.put(po + i, pa, 0, l);
+                        mb.put(mo + i, ma, 0, l);
+                        vb.put(vo + i, va, 0, l);
+                    }
+                });
     }
 
     // ---- SVD ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.flora.engine.io;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.nn.LinearSpec;
 import dev.flora.engine.nn.Param;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.nn.ViTConfig;
@@ -16,8 +17,8 @@ import java.util.regex.Pattern;
 /**
  * Loads and saves ViTs as safetensors with timm's tensor names. Hyper-parameters come from
  * {@code __metadata__} when present, else from the tensor shapes (num_heads from a flag or a
- * DeiT preset). Low-rank modules are recognised by their {@code .VT.weight}/{@code .U.weight}
- * pair. Loading is strict: every parameter must be present with its exact shape, and every
+ * DeiT preset). Factorized modules are recognised by their tensor names (see
+ * {@link #linearSpecs}). Loading is strict: every parameter must be present with its exact shape, and every
  * tensor in the file must belong to the model (optimizer state under {@code optimizer.} aside).
  */
 public final class ModelIO {
@@ -26,6 +27,7 @@ public final class ModelIO {
 
     private static final Pattern BLOCK = Pattern.compile("^blocks\\.(\\d+)\\.");
     private static final Pattern LOW_RANK = Pattern.compile("^(.*)\\.VT\\.weight$");
+    private static final Pattern CHOICE = Pattern.compile("^(.*)\\.choices\\.(\\d+)\\.VT\\.weight$");
 
     private ModelIO() {
     }
@@ -34,26 +36,50 @@ public final class ModelIO {
     public static VisionTransformer load(Path path, Backend backend, OptionalInt numHeads) {
         SafeTensors file = SafeTensors.open(path);
         ViTConfig config = inferConfig(file, numHeads);
-        VisionTransformer model = new VisionTransformer(backend, config, lowRankModules(file));
+        VisionTransformer model = new VisionTransformer(backend, config, linearSpecs(file));
         loadWeights(model, file);
         return model;
     }
 
-    /** Max rank of every low-rank module in the file, by module path. */
-    public static Map<String, Integer> lowRankModules(SafeTensors file) {
-        Map<String, Integer> out = new TreeMap<>();
+    /**
+     * The factorized modules of the file by path: {@code path.VT.weight} makes a weight-inheriting
+     * low-rank module at the stored rank, {@code path.choices.i.VT.weight} a choice block of
+     * independent ranks; every other module is dense.
+     */
+    public static Map<String, LinearSpec> linearSpecs(SafeTensors file) {
+        Map<String, TreeMap<Integer, Integer>> choices = new TreeMap<>();
+        Map<String, LinearSpec> out = new TreeMap<>();
         for (SafeTensors.Entry e : file.entries().values()) {
+            if (e.name().startsWith(OPTIMIZER_PREFIX)) {
+                continue;
+            }
+            Matcher c = CHOICE.matcher(e.name());
             Matcher m = LOW_RANK.matcher(e.name());
-            if (m.matches() && !e.name().startsWith(OPTIMIZER_PREFIX)) {
-                int[] s = e.shape();
-                if (s.length != 2) {
-                    throw new FormatException(file.path() + ": tensor " + e.name() + " has shape " + Arrays.toString(s)
-                            + ", expected [rank, in_features]");
-                }
-                out.put(m.group(1), s[0]);
+            if (c.matches()) {
+                choices.computeIfAbsent(c.group(1), k -> new TreeMap<>()).put(Integer.parseInt(c.group(2)),
+                        factorRank(file, e));
+            } else if (m.matches()) {
+                out.put(m.group(1), new LinearSpec.LowRank(factorRank(file, e)));
             }
         }
+        choices.forEach((path, ranks) -> {
+            if (ranks.lastKey() != ranks.size() - 1) {
+                throw new FormatException(file.path() + ": choices of " + path + " are not numbered 0.." + (ranks.size()
+                        - 1));
+            }
+            out.put(path, new LinearSpec.IndependentRanks(ranks.values().stream().mapToInt(Integer::intValue)
+                    .toArray()));
+        });
         return out;
+    }
+
+    private static int factorRank(SafeTensors file, SafeTensors.Entry e) {
+        int[] s = e.shape();
+        if (s.length != 2) {
+            throw new FormatException(file.path() + ": tensor " + e.name() + " has shape " + Arrays.toString(s)
+                    + ", expected [rank, in_features]");
+        }
+        return s[0];
     }
 
     /** Copies every parameter of {@code model} from {@code file}, checking names and shapes. */
@@ -194,8 +220,10 @@ public final class ModelIO {
         if (file.contains(module + ".weight")) {
             return shapeOf(file, module + ".weight", 2, "[out_features, in_features]")[0];
         }
-        if (file.contains(module + ".U.weight")) {
-            return shapeOf(file, module + ".U.weight", 2, "[out_features, rank]")[0];
+        for (String factor : new String[] {module + ".U.weight", module + ".choices.0.U.weight"}) {
+            if (file.contains(factor)) {
+                return shapeOf(file, factor, 2, "[out_features, rank]")[0];
+            }
         }
         throw new FormatException(file.path() + ": missing tensor " + module + ".weight (or its low-rank factors "
                 + module + ".VT.weight and .U.weight)");

@@ -10,7 +10,7 @@ import dev.flora.engine.tensor.Tensor;
  * Stored as {@code path.VT.weight}, {@code path.U.weight}, {@code path.U.bias}, the FLORA
  * reference names.
  */
-public final class LowRankLinear implements LinearLayer {
+public final class LowRankLinear implements RankedLinear {
     private final Backend backend;
     private final String path;
     private final int in;
@@ -64,15 +64,23 @@ public final class LowRankLinear implements LinearLayer {
         return out;
     }
 
+    @Override
     public int maxRank() {
         return maxRank;
     }
 
+    @Override
     public int rank() {
         return rank;
     }
 
+    @Override
+    public boolean supportsRank(int r) {
+        return r >= 1 && r <= maxRank;
+    }
+
     /** Selects the active rank r, 1 ≤ r ≤ R. */
+    @Override
     public void setRank(int r) {
         if (r < 1 || r > maxRank) {
             throw new IllegalArgumentException(path + ": rank " + r + " outside [1, " + maxRank + "]");

@@ -14,7 +14,8 @@ import java.util.Map;
  * loops over these blocks. Each parameter starts on a 16-float (64-byte) boundary.
  */
 public final class ParameterArena {
-    private static final int ALIGN = 16;
+    /** Every parameter starts on a multiple of this many floats; the padding stays zero. */
+    public static final int ALIGN = 16;
 
     private final Backend backend;
     private final List<Param> params;

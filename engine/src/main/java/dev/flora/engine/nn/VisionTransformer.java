@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * A timm/DeiT Vision Transformer wired explicitly: patch embedding, class token and position
  * embedding, pre-norm blocks, final norm and a linear head on the class token. Parameters use
- * timm's names and live in one {@link ParameterArena}. Any linear module listed in
- * {@code lowRank} (path to max rank) is a {@link LowRankLinear}, the rest are dense.
+ * timm's names and live in one {@link ParameterArena}. Each block linear module is built as its
+ * {@link LinearSpec} in {@code linearSpecs} says (dense when absent).
  *
  * <p>Since the head reads only the class token, the final LayerNorm runs on that row alone; the
  * result is identical to timm's, which normalizes every token and then drops all but the first.
@@ -34,16 +34,15 @@ public final class VisionTransformer {
     private final GrowableBuffer dPatches;
     private int batch;
 
-    public VisionTransformer(Backend backend, ViTConfig config, Map<String, Integer> lowRank) {
+    public VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs) {
         this.backend = backend;
         this.config = config;
         ParameterArena.Builder params = new ParameterArena.Builder();
         Map<String, LinearLayer> created = new LinkedHashMap<>();
-        Map<String, Integer> pending = new LinkedHashMap<>(lowRank);
+        Map<String, LinearSpec> pending = new LinkedHashMap<>(linearSpecs);
         LinearFactory factory = (path, in, out) -> {
-            Integer rank = pending.remove(path);
-            LinearLayer layer = rank == null ? new Linear(backend, params, path, in, out)
-                    : new LowRankLinear(backend, params, path, in, out, rank);
+            LinearSpec spec = pending.remove(path);
+            LinearLayer layer = (spec == null ? new LinearSpec.Dense() : spec).create(backend, params, path, in, out);
             created.put(path, layer);
             return layer;
         };
@@ -74,6 +73,22 @@ public final class VisionTransformer {
     /** A dense ViT. */
     public VisionTransformer(Backend backend, ViTConfig config) {
         this(backend, config, Map.of());
+    }
+
+    /** Low-rank (weight-inheriting) modules at the given max ranks, the rest dense. */
+    public static VisionTransformer withLowRank(Backend backend, ViTConfig config, Map<String, Integer> maxRanks) {
+        Map<String, LinearSpec> specs = new LinkedHashMap<>();
+        maxRanks.forEach((k, v) -> specs.put(k, new LinearSpec.LowRank(v)));
+        return new VisionTransformer(backend, config, specs);
+    }
+
+    /** Sets the rank of a factorized module. */
+    public void setRank(String path, int rank) {
+        LinearLayer l = linears.get(path);
+        if (!(l instanceof RankedLinear r)) {
+            throw new IllegalArgumentException(path + " is not a factorized module of this model");
+        }
+        r.setRank(rank);
     }
 
     public Backend backend() {
@@ -149,6 +164,67 @@ public final class VisionTransformer {
         }
         macs += head.macsPerRow();
         return macs;
+    }
+
+    /**
+     * The parts of the arena the current architecture trains: everything, except that a
+     * factorized module at rank r contributes only VT[:r, :] and U[:, :r] (and a choice block
+     * only its active choice). An optimizer that updates just these leaves the weights of unused
+     * ranks exactly as they were. Regions are in arena order, adjacent whole parameters merged.
+     */
+    public List<Region> trainableRegions() {
+        java.util.Set<String> handled = new java.util.HashSet<>();
+        List<Region> regions = new ArrayList<>();
+        for (LinearLayer l : linears.values()) {
+            if (l instanceof LowRankLinear lr) {
+                regions.addAll(activeRegions(lr));
+                handled.add(lr.vt().name());
+                handled.add(lr.u().name());
+                handled.add(lr.bias().name());
+            } else if (l instanceof ChoiceLinear c) {
+                for (LowRankLinear choice : c.choices()) {
+                    handled.add(choice.vt().name());
+                    handled.add(choice.u().name());
+                    handled.add(choice.bias().name());
+                }
+                regions.addAll(activeRegions(c.activeChoice()));
+            }
+        }
+        for (Param p : arena.params()) {
+            if (!handled.contains(p.name())) {
+                regions.add(Region.whole(p));
+            }
+        }
+        regions.sort(java.util.Comparator.comparingLong(Region::offset));
+        return merge(regions);
+    }
+
+    private static List<Region> activeRegions(LowRankLinear l) {
+        int r = l.rank();
+        return List.of(new Region(l.vt().offset(), r, l.inFeatures(), l.inFeatures(), l.vt().decay()),
+                new Region(l.u().offset(), l.outFeatures(), r, l.maxRank(), l.u().decay()),
+                Region.whole(l.bias()));
+    }
+
+    /** Joins contiguous regions of the same decay that touch or are separated only by alignment padding. */
+    private static List<Region> merge(List<Region> sorted) {
+        List<Region> out = new ArrayList<>();
+        for (Region r : sorted) {
+            Region flat = r.contiguous() ? new Region(r.offset(), 1, Math.toIntExact(r.length()),
+                    Math.toIntExact(r.length()), r.decay()) : r;
+            if (!out.isEmpty()) {
+                Region last = out.get(out.size() - 1);
+                long gap = flat.offset() - (last.offset() + last.length());
+                if (last.rows() == 1 && flat.rows() == 1 && last.decay() == flat.decay() && gap >= 0
+                        && gap < ParameterArena.ALIGN) {
+                    int len = Math.toIntExact(flat.offset() + flat.length() - last.offset());
+                    out.set(out.size() - 1, new Region(last.offset(), 1, len, len, last.decay()));
+                    continue;
+                }
+            }
+            out.add(flat);
+        }
+        return out;
     }
 
     public long parameterCount() {

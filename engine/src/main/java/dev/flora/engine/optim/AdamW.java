@@ -2,6 +2,7 @@ package dev.flora.engine.optim;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.Param;
+import dev.flora.engine.nn.Region;
 import dev.flora.engine.nn.ParameterArena;
 import dev.flora.engine.tensor.Tensor;
 import java.util.ArrayList;
@@ -10,8 +11,8 @@ import java.util.List;
 /**
  * AdamW over a whole parameter arena, with PyTorch's update rule and timm's grouping: weight
  * decay on weight matrices only, not on norms, biases, the class token or the position
- * embedding. The moments live in two arenas of the same layout; contiguous parameters of the
- * same group are updated by one op.
+ * embedding. The moments live in two arenas of the same layout. A step updates a list of
+ * regions: the whole arena, or only the slices the current subnet used.
  */
 public final class AdamW {
     private final ParameterArena arena;
@@ -22,12 +23,7 @@ public final class AdamW {
     private final float weightDecay;
     private final Tensor m;
     private final Tensor v;
-    private final List<Segment> segments;
     private int step;
-
-    /** A run of the arena updated with or without weight decay. */
-    private record Segment(long offset, long length, boolean decay) {
-    }
 
     public AdamW(ParameterArena arena, float beta1, float beta2, float eps, float weightDecay) {
         this.arena = arena;
@@ -39,7 +35,6 @@ public final class AdamW {
         int n = Math.toIntExact(arena.size());
         this.m = backend.allocate(n);
         this.v = backend.allocate(n);
-        this.segments = segmentsOf(arena);
     }
 
     /** PyTorch's defaults (betas 0.9, 0.999, eps 1e-8). */
@@ -47,34 +42,28 @@ public final class AdamW {
         this(arena, 0.9f, 0.999f, 1e-8f, weightDecay);
     }
 
-    private static List<Segment> segmentsOf(ParameterArena arena) {
-        List<Param> params = new ArrayList<>(arena.params());
-        params.sort((a, b) -> Long.compare(a.offset(), b.offset()));
-        List<Segment> out = new ArrayList<>();
-        long start = 0;
-        Boolean decay = null;
-        for (Param p : params) {
-            if (decay != null && decay != p.decay()) {
-                out.add(new Segment(start, p.offset() - start, decay));
-                start = p.offset();
-            }
-            decay = p.decay();
-        }
-        if (decay != null) {
-            out.add(new Segment(start, arena.size() - start, decay));
-        }
-        return out;
-    }
-
-    /** Applies one update with learning rate {@code lr} using the gradients in the arena. */
-    public void step(float lr) {
+    /**
+     * One update of the given regions of the arena (see {@link dev.flora.engine.nn.VisionTransformer#trainableRegions})
+     * with learning rate {@code lr}, using the gradients in the arena. Weight decay applies to
+     * regions flagged for it; parts of the arena in no region are not touched.
+     */
+    public void step(float lr, List<Region> regions) {
         step++;
         Tensor params = arena.values();
         Tensor grads = arena.grads();
-        for (Segment s : segments) {
-            backend.adamw(params, grads, m, v, s.offset, s.length, lr, beta1, beta2, eps,
-                    s.decay ? weightDecay : 0f, step);
+        for (Region r : regions) {
+            backend.adamw(params, grads, m, v, r.offset(), r.rows(), r.cols(), r.ld(), lr, beta1, beta2, eps,
+                    r.decay() ? weightDecay : 0f, step);
         }
+    }
+
+    /** One update of every parameter. */
+    public void step(float lr) {
+        List<Region> all = new ArrayList<>();
+        for (Param p : arena.params()) {
+            all.add(Region.whole(p));
+        }
+        step(lr, all);
     }
 
     public int stepCount() {

@@ -404,14 +404,17 @@ public abstract class BackendOpsContract {
         float eps = 1e-8f;
         float wd = 0.05f;
         int step = 3;
-        // update only the middle of the range, as one arena segment
+        // update a strided block (3 rows of 50, 80 apart, from 17), as for U[:, :r]; the rest is untouched
         int off = 17;
-        int len = 250;
-        backend().adamw(pt, put(g), mt, vt, off, len, lr, b1, b2, eps, wd, step);
+        int rows = 3;
+        int cols = 50;
+        int ld = 80;
+        backend().adamw(pt, put(g), mt, vt, off, rows, cols, ld, lr, b1, b2, eps, wd, step);
         double[] ep = p.clone();
         double[] em = m.clone();
         double[] ev = v.clone();
-        for (int i = off; i < off + len; i++) {
+        for (int k = 0; k < rows * cols; k++) {
+            int i = off + (k / cols) * ld + k % cols;
             ep[i] *= 1 - lr * wd;
             em[i] = b1 * m[i] + (1 - b1) * g[i];
             ev[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];

@@ -27,7 +27,7 @@ class ModelIOTest {
     Path dir;
 
     private VisionTransformer randomModel(Map<String, Integer> lowRank) {
-        VisionTransformer m = new VisionTransformer(backend, ModelTestSupport.tinyConfig(), lowRank);
+        VisionTransformer m = VisionTransformer.withLowRank(backend, ModelTestSupport.tinyConfig(), lowRank);
         ModelTestSupport.randomize(m, new Random(3), 0.3);
         return m;
     }

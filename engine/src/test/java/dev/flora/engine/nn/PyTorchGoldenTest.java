@@ -51,7 +51,7 @@ class PyTorchGoldenTest {
         }
         assertEquals(2, ranks.size(), "fixture has two low-rank modules");
         Backend backend = backend();
-        VisionTransformer model = new VisionTransformer(backend, cfg, maxRanks);
+        VisionTransformer model = VisionTransformer.withLowRank(backend, cfg, maxRanks);
         ranks.forEach((path, r) -> ((LowRankLinear) model.linears().get(path)).setRank(r));
         for (Param p : model.arena().params()) {
             backend.upload(f.read("param." + p.name()), 0, p.value());

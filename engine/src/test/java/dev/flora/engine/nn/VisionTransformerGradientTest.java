@@ -33,7 +33,7 @@ class VisionTransformerGradientTest {
     void everyParameterGradientMatchesFiniteDifferences() {
         ViTConfig cfg = ModelTestSupport.tinyConfig();
         Backend backend = backend();
-        VisionTransformer model = new VisionTransformer(backend, cfg, MAX_RANKS);
+        VisionTransformer model = VisionTransformer.withLowRank(backend, cfg, MAX_RANKS);
         ACTIVE.forEach((path, r) -> ((LowRankLinear) model.linears().get(path)).setRank(r));
         Random rng = new Random(7);
         Map<String, double[]> params = ModelTestSupport.randomize(model, rng, 0.5);

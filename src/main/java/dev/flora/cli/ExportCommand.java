@@ -1,0 +1,93 @@
+package dev.flora.cli;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.search.Candidate;
+import dev.flora.search.CostModel;
+import dev.flora.search.EvolutionarySearch;
+import dev.flora.search.FlopsBounds;
+import dev.flora.search.SearchRunner;
+import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SubnetExport;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code flora export}: a subnet of a supernet as a standalone safetensors model. */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Export a subnet as a standalone model: factorized where that saves FLOPs, the dense product "
+                + "where it does not. flora eval and the Java API load it like any checkpoint.")
+public final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "The supernet.")
+    Path supernet;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Which which;
+
+    static final class Which {
+        @Option(names = "--search", paramLabel = "DIR", description = "Take the best architecture of this search run.")
+        Path search;
+
+        @Option(names = "--arch", paramLabel = "CODE", description = "An architecture code (ratio indices, e.g. "
+                + "6:6:6|0:3:2|...).")
+        String arch;
+
+        @Option(names = "--uniform-at-flops", paramLabel = "F", description = "The uniform-rank subnet with the most "
+                + "FLOPs not above F (fraction of dense or count).")
+        String uniformAt;
+    }
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output safetensors file.")
+    Path out;
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() {
+        Backend backend = device.create(System.out);
+        Supernet net = Supernet.load(supernet, backend);
+        CostModel cost = new CostModel(net.space());
+        Map<String, Integer> ranks;
+        String code;
+        if (which.uniformAt != null) {
+            long f = FlopsBounds.parse(which.uniformAt, CostModel.denseMacs(net.space().config()), "--uniform-at-flops");
+            ranks = cost.uniformAtMost(f);
+            code = "uniform";
+        } else {
+            Candidate c = which.arch != null ? parseArch(which.arch)
+                    : EvolutionarySearch.readState(which.search.resolve(SearchRunner.STATE)).best().candidate();
+            if (!net.space().allows(c)) {
+                throw new IllegalArgumentException("architecture " + c + " is not in the supernet's search space");
+            }
+            ranks = net.space().ranks(c);
+            code = c.encode();
+        }
+        VisionTransformer model = SubnetExport.export(net, ranks);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("flora.kind", code.equals("uniform") ? "uniform" : "flora");
+        meta.put("flora.arch", code);
+        meta.put("flora.supernet", supernet.toString());
+        ModelIO.save(model, out, meta);
+        System.out.printf(Locale.ROOT, "exported %s: %.2fM FLOPs (%.1f %% of dense), %,d params -> %s%n", code,
+                model.macsPerImage() / 1e6, 100.0 * model.macsPerImage() / CostModel.denseMacs(model.config()),
+                model.parameterCount(), out);
+        return 0;
+    }
+
+    private static Candidate parseArch(String s) {
+        try {
+            return Candidate.decode(s);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--arch '" + s + "' is not an architecture code (" + e.getMessage()
+                    + ")");
+        }
+    }
+}

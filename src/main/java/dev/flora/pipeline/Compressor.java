@@ -1,0 +1,286 @@
+package dev.flora.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.data.Split;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.FormatException;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.models.ModelSource;
+import dev.flora.report.ParetoFront;
+import dev.flora.report.ParetoPlot;
+import dev.flora.search.Candidate;
+import dev.flora.search.CostModel;
+import dev.flora.search.EvolutionarySearch;
+import dev.flora.search.SearchRunner;
+import dev.flora.search.SearchSpace;
+import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SubnetExport;
+import dev.flora.supernet.SupernetTrainer;
+import dev.flora.train.Configs;
+import dev.flora.train.Evaluator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * Runs the FLORA pipeline into one run directory, each stage in its own folder and each
+ * resumable: a stage whose output exists is skipped, one with a checkpoint continues from it.
+ * Ends with {@code flora.safetensors} (the searched subnet), {@code uniform.safetensors} (the
+ * uniform-rank subnet of the same supernet at matched FLOPs), {@code pareto.csv},
+ * {@code pareto.png}, {@code results.json} and {@code summary.md}.
+ */
+public final class Compressor {
+    public static final String CONFIG = "config.yaml";
+    public static final String FLORA_MODEL = "flora.safetensors";
+    public static final String UNIFORM_MODEL = "uniform.safetensors";
+    public static final String PARETO_CSV = "pareto.csv";
+    public static final String PARETO_PNG = "pareto.png";
+    public static final String RESULTS = "results.json";
+    public static final String SUMMARY = "summary.md";
+
+    private final CompressConfig config;
+    private final Path runDir;
+    private final Backend backend;
+    private final PrintStream out;
+    private final Map<String, Double> stageSeconds = new LinkedHashMap<>();
+
+    public Compressor(CompressConfig config, Path runDir, Backend backend, PrintStream out) {
+        this.config = config;
+        this.runDir = runDir;
+        this.backend = backend;
+        this.out = out;
+    }
+
+    /** One model's figures in the final comparison. */
+    public record Scored(String name, String file, long flops, long params, double valTop1, double testTop1,
+                         double testLoss) {
+    }
+
+    /** What the pipeline produced. */
+    public record Outcome(Scored dense, Scored flora, Scored uniform, String arch, Path summary) {
+    }
+
+    public Outcome run() {
+        config.supernetFor("lrat").validated();
+        config.searchFor("x").validated();
+        String yaml = Configs.toYaml(config);
+        checkRunDir(yaml);
+
+        Path lratNet = supernetStage("lrat");
+        EvolutionarySearch.State lratSearch = searchStage("lrat", lratNet);
+        Path sposNet = null;
+        EvolutionarySearch.State sposSearch = null;
+        if (config.compareSpos()) {
+            sposNet = supernetStage("spos");
+            sposSearch = searchStage("spos", sposNet);
+        }
+
+        long t0 = System.nanoTime();
+        out.println("export and evaluation");
+        Supernet lrat = Supernet.load(lratNet, backend);
+        SearchSpace space = lrat.space();
+        CostModel cost = new CostModel(space);
+        Candidate best = lratSearch.best().candidate();
+        Map<String, Integer> floraRanks = space.ranks(best);
+        Map<String, Integer> uniformRanks = cost.uniformAtMost(cost.macs(best));
+        Path floraPath = runDir.resolve(FLORA_MODEL);
+        Path uniformPath = runDir.resolve(UNIFORM_MODEL);
+        export(lrat, floraRanks, floraPath, "flora", best.encode());
+        export(lrat, uniformRanks, uniformPath, "uniform", "uniform ratio " + uniformRatio(space, uniformRanks));
+
+        ImageDataset val = Datasets.load(config.data(), Split.VAL);
+        ImageDataset test = Datasets.load(config.data(), Split.TEST);
+        int ebs = config.supernet().evalBatchSize();
+        Scored dense = score("dense", ModelSource.resolve(config.model()).toString(),
+                ModelSource.load(config.model(), backend, OptionalInt.empty()), val, test, ebs);
+        Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(),
+                ModelIO.load(floraPath, backend, OptionalInt.empty()), val, test, ebs);
+        Scored uniform = score("uniform rank at matched FLOPs", uniformPath.toString(),
+                ModelIO.load(uniformPath, backend, OptionalInt.empty()), val, test, ebs);
+
+        Map<String, List<ParetoFront.Point>> grids = new LinkedHashMap<>();
+        grids.put("lrat", uniformGrid(lrat, val, ebs));
+        if (sposNet != null) {
+            grids.put("spos", uniformGrid(Supernet.load(sposNet, backend), val, ebs));
+        }
+        stageSeconds.put("export and evaluation", (System.nanoTime() - t0) / 1e9);
+
+        Map<String, EvolutionarySearch.State> searches = new LinkedHashMap<>();
+        searches.put("lrat", lratSearch);
+        if (sposSearch != null) {
+            searches.put("spos", sposSearch);
+        }
+        writePareto(searches, grids, dense);
+        writeResults(dense, flora, uniform, best, floraRanks, uniformRanks, searches, grids, space);
+        Path summary = runDir.resolve(SUMMARY);
+        AtomicFiles.writeString(summary, SummaryReport.markdown(config, space, dense, flora, uniform, best,
+                floraRanks, uniformRanks, searches, grids, stageSeconds));
+        out.printf(Locale.ROOT, "FLORA %.2f%% test top-1 at %.1f%% of the dense FLOPs (dense %.2f%%, uniform %.2f%%); "
+                        + "report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(), dense.testTop1(),
+                uniform.testTop1(), summary);
+        return new Outcome(dense, flora, uniform, best.encode(), summary);
+    }
+
+    private void checkRunDir(String yaml) {
+        Path cfg = runDir.resolve(CONFIG);
+        try {
+            if (Files.exists(cfg)) {
+                if (!Files.readString(cfg).equals(yaml)) {
+                    throw new FormatException(runDir + " holds a run with another config (" + cfg + "); continue it "
+                            + "with the same settings or choose another --out");
+                }
+                out.println("continuing " + runDir + " (finished stages are skipped)");
+            } else {
+                Files.createDirectories(runDir);
+                AtomicFiles.writeString(cfg, yaml);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Path supernetStage(String method) {
+        Path dir = runDir.resolve("supernet-" + method);
+        Path net = dir.resolve(SupernetTrainer.SUPERNET);
+        if (Files.exists(net)) {
+            out.println("supernet (" + method + "): done, " + net);
+            return net;
+        }
+        long t0 = System.nanoTime();
+        boolean resume = Files.exists(dir.resolve(dev.flora.train.TrainingLoop.CHECKPOINT));
+        out.println("supernet (" + method + ")" + (resume ? ": resuming" : ""));
+        SupernetTrainer.Result r = new SupernetTrainer(config.supernetFor(method), dir, backend, out)
+                .run(resume, Integer.MAX_VALUE);
+        stageSeconds.put("supernet " + method, (System.nanoTime() - t0) / 1e9);
+        return r.supernet();
+    }
+
+    private EvolutionarySearch.State searchStage(String method, Path net) {
+        Path dir = runDir.resolve("search-" + method);
+        Path stateFile = dir.resolve(SearchRunner.STATE);
+        if (Files.exists(stateFile)) {
+            EvolutionarySearch.State s = EvolutionarySearch.readState(stateFile);
+            if (s.generationsDone() == config.search().generations()) {
+                out.println("search (" + method + "): done, " + stateFile);
+                return s;
+            }
+        }
+        long t0 = System.nanoTime();
+        boolean resume = Files.exists(stateFile);
+        out.println("search (" + method + ")" + (resume ? ": resuming" : ""));
+        EvolutionarySearch.State s = new SearchRunner(config.searchFor(net.toString()), dir, backend, out)
+                .run(resume, Integer.MAX_VALUE);
+        stageSeconds.put("search " + method, (System.nanoTime() - t0) / 1e9);
+        return s;
+    }
+
+    private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch) {
+        VisionTransformer model = SubnetExport.export(net, ranks);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("flora.kind", kind);
+        meta.put("flora.arch", arch);
+        meta.put("flora.source_model", config.model());
+        ModelIO.save(model, path, meta);
+    }
+
+    private static String uniformRatio(SearchSpace space, Map<String, Integer> ranks) {
+        var e = ranks.entrySet().iterator().next();
+        int t = space.targetOf(e.getKey());
+        return String.format(Locale.ROOT, "%.4f", e.getValue() / (double) Math.min(space.inFeatures(t),
+                space.outFeatures(t)));
+    }
+
+    private static Scored score(String name, String file, VisionTransformer m, ImageDataset val, ImageDataset test,
+                                int ebs) {
+        Evaluator.Result v = Evaluator.evaluate(m, val, ebs);
+        Evaluator.Result t = Evaluator.evaluate(m, test, ebs);
+        return new Scored(name, file, m.macsPerImage(), m.parameterCount(), 100 * v.top1(), 100 * t.top1(), t.loss());
+    }
+
+    /** Validation top-1 of the supernet's uniform subnets on its ratio grid. */
+    private List<ParetoFront.Point> uniformGrid(Supernet net, ImageDataset val, int ebs) {
+        List<ParetoFront.Point> pts = new ArrayList<>();
+        CostModel cost = new CostModel(net.space());
+        double[] ratios = net.space().ratios();
+        for (int i = 0; i < ratios.length; i++) {
+            Candidate c = Candidate.uniform(net.space().depth(), net.space().targets().size(), i);
+            if (!net.space().allows(c)) {
+                continue;
+            }
+            net.apply(c);
+            pts.add(new ParetoFront.Point("uniform " + ratios[i], cost.macs(c),
+                    100 * Evaluator.evaluate(net.model(), val, ebs).top1()));
+        }
+        return pts;
+    }
+
+    private void writePareto(Map<String, EvolutionarySearch.State> searches, Map<String, List<ParetoFront.Point>> grids,
+                             Scored dense) {
+        StringBuilder csv = new StringBuilder("supernet,kind,arch,flops,val_top1,on_front\n");
+        ParetoPlot plot = new ParetoPlot("FLORA on " + config.data() + ": validation top-1 vs FLOPs");
+        for (var e : searches.entrySet()) {
+            List<ParetoFront.Point> pts = points(e.getValue());
+            List<ParetoFront.Point> front = ParetoFront.of(pts);
+            for (ParetoFront.Point p : pts) {
+                csv.append(String.format(Locale.ROOT, "%s,searched,%s,%d,%.4f,%b%n", e.getKey(), p.label(), p.flops(),
+                        p.top1(), front.contains(p)));
+            }
+            plot.points(e.getKey().toUpperCase(Locale.ROOT) + " searched", pts);
+            plot.line(e.getKey().toUpperCase(Locale.ROOT) + " front", front);
+        }
+        for (var e : grids.entrySet()) {
+            for (ParetoFront.Point p : e.getValue()) {
+                csv.append(String.format(Locale.ROOT, "%s,uniform,%s,%d,%.4f,false%n", e.getKey(), p.label(), p.flops(),
+                        p.top1()));
+            }
+            plot.line(e.getKey().toUpperCase(Locale.ROOT) + " uniform ranks", e.getValue());
+        }
+        csv.append(String.format(Locale.ROOT, "dense,dense,dense,%d,%.4f,false%n", dense.flops(), dense.valTop1()));
+        plot.points("dense", List.of(new ParetoFront.Point("dense", dense.flops(), dense.valTop1())));
+        AtomicFiles.writeString(runDir.resolve(PARETO_CSV), csv.toString());
+        plot.write(runDir.resolve(PARETO_PNG));
+    }
+
+    static List<ParetoFront.Point> points(EvolutionarySearch.State s) {
+        return s.evaluated().stream().map(e -> new ParetoFront.Point(e.arch(), e.flops(), e.top1())).toList();
+    }
+
+    private void writeResults(Scored dense, Scored flora, Scored uniform, Candidate best, Map<String, Integer> fr,
+                              Map<String, Integer> ur, Map<String, EvolutionarySearch.State> searches,
+                              Map<String, List<ParetoFront.Point>> grids, SearchSpace space) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        ArrayNode models = root.putArray("models");
+        for (Scored s : List.of(dense, flora, uniform)) {
+            models.add(json.valueToTree(s));
+        }
+        root.put("flora_arch", best.encode());
+        root.set("flora_ranks", json.valueToTree(fr));
+        root.set("uniform_ranks", json.valueToTree(ur));
+        ObjectNode fronts = root.putObject("best_val_top1_at_half_flops");
+        for (var e : searches.entrySet()) {
+            fronts.put(e.getKey(), ParetoFront.bestAtMost(points(e.getValue()), dense.flops() / 2));
+        }
+        root.set("stage_seconds", json.valueToTree(stageSeconds));
+        try {
+            AtomicFiles.writeString(runDir.resolve(RESULTS), json.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(root) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

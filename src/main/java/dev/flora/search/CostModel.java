@@ -1,0 +1,102 @@
+package dev.flora.search;
+
+import dev.flora.engine.nn.ViTConfig;
+import java.util.Map;
+
+/**
+ * FLOPs (multiply-accumulates, the field's convention) and parameter counts of architectures
+ * in a search space, without building a model. A factorized module of rank r costs
+ * N·min(in·out, r·(in+out)): where the factors would cost more than the dense matrix, the
+ * exported model keeps the dense product, so rank ratio 1.0 means the dense module.
+ */
+public final class CostModel {
+    private final SearchSpace space;
+
+    public CostModel(SearchSpace space) {
+        this.space = space;
+    }
+
+    /** Multiply-accumulates of the dense model per image. */
+    public static long denseMacs(ViTConfig c) {
+        long t = c.tokens();
+        long d = c.embedDim();
+        long h = c.mlpHidden();
+        long patch = (long) c.numPatches() * c.inChans() * c.patchSize() * c.patchSize() * d;
+        long perBlock = t * d * 3 * d + t * d * d + 2 * t * d * h + 2 * t * t * d;
+        return patch + c.depth() * perBlock + d * c.numClasses();
+    }
+
+    /** Parameters of the dense model (weights and biases, tokens, norms). */
+    public static long denseParams(ViTConfig c) {
+        long d = c.embedDim();
+        long h = c.mlpHidden();
+        long patch = (long) c.inChans() * c.patchSize() * c.patchSize() * d + d;
+        long tokens = d + (long) c.tokens() * d;
+        long perBlock = 4 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * h + h) + (h * d + d);
+        return patch + tokens + c.depth() * perBlock + 2 * d + d * c.numClasses() + c.numClasses();
+    }
+
+    /** Cost of one weight matrix at rank r: the cheaper of the factors and the dense matrix. */
+    public static long factorizedWeights(int in, int out, int rank) {
+        return Math.min((long) in * out, (long) rank * (in + out));
+    }
+
+    public long macs(Candidate c) {
+        return macs(space.ranks(c));
+    }
+
+    public long params(Candidate c) {
+        return params(space.ranks(c));
+    }
+
+    /** Multiply-accumulates per image with the target modules at {@code ranks} (path to rank). */
+    public long macs(Map<String, Integer> ranks) {
+        long macs = denseMacs(space.config());
+        for (var e : ranks.entrySet()) {
+            int t = space.targetOf(e.getKey());
+            macs += (long) space.config().tokens() * delta(t, e.getValue());
+        }
+        return macs;
+    }
+
+    public long params(Map<String, Integer> ranks) {
+        long params = denseParams(space.config());
+        for (var e : ranks.entrySet()) {
+            params += delta(space.targetOf(e.getKey()), e.getValue());
+        }
+        return params;
+    }
+
+    /** Weights saved (negative) by target t at rank r, against its dense matrix. */
+    private long delta(int t, int rank) {
+        int in = space.inFeatures(t);
+        int out = space.outFeatures(t);
+        return factorizedWeights(in, out, rank) - (long) in * out;
+    }
+
+    /** FLOPs of {@code c} as a fraction of the dense model's. */
+    public double flopsFraction(Candidate c) {
+        return macs(c) / (double) denseMacs(space.config());
+    }
+
+    /**
+     * The uniform-rank architecture (one ratio for every target module, any rank, not only the
+     * grid's) with the most FLOPs not above {@code macs}; its ratio is found by bisection.
+     */
+    public Map<String, Integer> uniformAtMost(long macs) {
+        double lo = 0;
+        double hi = 1;
+        Map<String, Integer> best = space.uniformRanks(1e-9);
+        for (int i = 0; i < 50; i++) {
+            double mid = (lo + hi) / 2;
+            Map<String, Integer> r = space.uniformRanks(mid);
+            if (macs(r) <= macs) {
+                lo = mid;
+                best = r;
+            } else {
+                hi = mid;
+            }
+        }
+        return best;
+    }
+}

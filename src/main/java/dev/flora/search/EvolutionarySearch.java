@@ -1,0 +1,301 @@
+package dev.flora.search;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.FormatException;
+import dev.flora.train.Progress;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The evolutionary search of the FLORA (and SPOS/AutoFormer) reference: a random first
+ * population; then, each generation, mutations of the top-k found so far (each block re-drawn
+ * with probability p), crossovers of two of them (each block from either parent), and random
+ * architectures to fill the population. Candidates outside the FLOPs bounds, or seen before,
+ * are rejected. Fitness (validation top-1 with inherited weights) is computed once per
+ * architecture. The state is written after every generation; randomness derives from
+ * (seed, generation), so a resumed search ends exactly where an uninterrupted one would.
+ */
+public final class EvolutionarySearch {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Draws per wanted candidate before a generation makes do with fewer. */
+    private static final int TRIES_PER_CANDIDATE = 50;
+
+    /** The reference's knobs. */
+    public record Settings(int population, int topK, int mutations, double mutationProb, int crossovers,
+                           int generations, long seed) {
+        public Settings {
+            check(population > 0, "population must be positive, got " + population);
+            check(topK > 0, "top_k must be positive, got " + topK);
+            check(mutations >= 0 && crossovers >= 0 && mutations + crossovers <= population,
+                    "mutations + crossovers must be within the population (" + population + ")");
+            check(mutationProb >= 0 && mutationProb <= 1, "mutation_prob must be in [0, 1], got " + mutationProb);
+            check(generations > 0, "generations must be positive, got " + generations);
+        }
+
+        public static Settings reference(long seed) {
+            return new Settings(50, 10, 25, 0.2, 25, 20, seed);
+        }
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Scores an architecture: validation top-1 in percent. */
+    @FunctionalInterface
+    public interface Fitness {
+        double top1(Candidate c);
+    }
+
+    /** An architecture with its cost and fitness. */
+    public record Evaluated(@JsonProperty("arch") String arch, @JsonProperty("flops") long flops,
+                           @JsonProperty("params") long params, @JsonProperty("top1") double top1,
+                           @JsonProperty("generation") int generation) {
+        public Candidate candidate() {
+            return Candidate.decode(arch);
+        }
+    }
+
+    /** Summary of one generation. */
+    public record Generation(@JsonProperty("generation") int generation, @JsonProperty("evaluated") int evaluated,
+                             @JsonProperty("best_top1") double bestTop1, @JsonProperty("mean_top_k") double meanTopK,
+                             @JsonProperty("best_arch") String bestArch) {
+    }
+
+    /** Everything needed to resume: written as JSON after every generation. */
+    public record State(@JsonProperty("settings") Settings settings, @JsonProperty("flops_lower") long flopsLower,
+                        @JsonProperty("flops_upper") long flopsUpper,
+                        @JsonProperty("generations_done") int generationsDone,
+                        @JsonProperty("evaluated") List<Evaluated> evaluated,
+                        @JsonProperty("top_k") List<String> topK,
+                        @JsonProperty("history") List<Generation> history) {
+        /** The best architecture found. */
+        public Evaluated best() {
+            return evaluated.stream().filter(e -> e.arch().equals(topK.get(0))).findFirst().orElseThrow();
+        }
+    }
+
+    private final SearchSpace space;
+    private final CostModel cost;
+    private final Settings settings;
+    private final FlopsBounds bounds;
+    private final Fitness fitness;
+    private final Path stateFile;
+    private final PrintStream out;
+
+    public EvolutionarySearch(SearchSpace space, Settings settings, FlopsBounds bounds, Fitness fitness,
+                              Path stateFile, PrintStream out) {
+        this.space = space;
+        this.cost = new CostModel(space);
+        this.settings = settings;
+        this.bounds = bounds;
+        this.fitness = fitness;
+        this.stateFile = stateFile;
+        this.out = out;
+        checkBoundsReachable();
+    }
+
+    /** Fails with the reachable range when no architecture of the space can meet the bounds. */
+    private void checkBoundsReachable() {
+        long lo = CostModel.denseMacs(space.config());
+        long hi = lo;
+        for (int b = 0; b < space.depth(); b++) {
+            long min = Long.MAX_VALUE;
+            long max = Long.MIN_VALUE;
+            for (int[] t : space.allowed(b)) {
+                long c = blockDelta(b, t);
+                min = Math.min(min, c);
+                max = Math.max(max, c);
+            }
+            lo += min;
+            hi += max;
+        }
+        if (bounds.upper() < lo || bounds.lower() > hi) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "FLOPs bounds [%.2fM, %.2fM] admit no "
+                            + "architecture: the search space spans [%.2fM, %.2fM] multiply-accumulates", bounds.lower() / 1e6,
+                    bounds.upper() / 1e6, lo / 1e6, hi / 1e6));
+        }
+    }
+
+    /** FLOPs change of block b at tuple t relative to dense. */
+    private long blockDelta(int b, int[] t) {
+        long d = 0;
+        for (int i = 0; i < t.length; i++) {
+            int in = space.inFeatures(i);
+            int outF = space.outFeatures(i);
+            d += (long) space.config().tokens()
+                    * (CostModel.factorizedWeights(in, outF, space.rank(i, t[i])) - (long) in * outF);
+        }
+        return d;
+    }
+
+    /** Runs up to {@code generationBudget} more generations (all remaining by default). */
+    public State run(boolean resume, int generationBudget) {
+        State state = resume ? load() : new State(settings, bounds.lower(), bounds.upper(), 0, new ArrayList<>(),
+                new ArrayList<>(), new ArrayList<>());
+        Map<Candidate, Evaluated> seen = new LinkedHashMap<>();
+        for (Evaluated e : state.evaluated()) {
+            seen.put(e.candidate(), e);
+        }
+        List<Candidate> topK = new ArrayList<>();
+        state.topK().forEach(a -> topK.add(Candidate.decode(a)));
+        List<Generation> history = new ArrayList<>(state.history());
+        int stop = (int) Math.min(settings.generations(), (long) state.generationsDone() + generationBudget);
+        for (int g = state.generationsDone(); g < stop; g++) {
+            Random rng = new Random(settings.seed() * 0x9E3779B97F4A7C15L + g * 0xBF58476D1CE4E5B9L);
+            List<Candidate> population = g == 0 ? randomFill(new ArrayList<>(), seen.keySet(), rng)
+                    : nextGeneration(topK, seen.keySet(), rng);
+            int fresh = 0;
+            String task = String.format(Locale.ROOT, "generation %d/%d", g + 1, settings.generations());
+            try (Progress progress = Progress.create(task, population.size(), out)) {
+                for (Candidate c : population) {
+                    if (!seen.containsKey(c)) {
+                        seen.put(c, new Evaluated(c.encode(), cost.macs(c), cost.params(c), fitness.top1(c), g));
+                        fresh++;
+                    }
+                    progress.step(1, String.format(Locale.ROOT, "best %.2f%%", bestTop1(seen)));
+                }
+            }
+            topK.clear();
+            topK.addAll(selectTopK(seen));
+            double mean = topK.stream().mapToDouble(c -> seen.get(c).top1()).average().orElse(0);
+            Evaluated best = seen.get(topK.get(0));
+            history.add(new Generation(g + 1, fresh, best.top1(), mean, best.arch()));
+            out.printf(Locale.ROOT, "generation %d/%d: %d evaluated, best %.2f%% at %.2fM FLOPs, top-%d mean %.2f%%%n",
+                    g + 1, settings.generations(), fresh, best.top1(), best.flops() / 1e6, topK.size(), mean);
+            state = new State(settings, bounds.lower(), bounds.upper(), g + 1, new ArrayList<>(seen.values()),
+                    topK.stream().map(Candidate::encode).toList(), new ArrayList<>(history));
+            save(state);
+        }
+        return state;
+    }
+
+    private double bestTop1(Map<Candidate, Evaluated> seen) {
+        return seen.values().stream().filter(this::inBounds).mapToDouble(Evaluated::top1).max().orElse(0);
+    }
+
+    private boolean inBounds(Evaluated e) {
+        return e.flops() >= bounds.lower() && e.flops() <= bounds.upper();
+    }
+
+    private boolean inBounds(Candidate c) {
+        long f = cost.macs(c);
+        return f >= bounds.lower() && f <= bounds.upper();
+    }
+
+    /** The best k in bounds: highest top-1, then fewer FLOPs, then the encoding (a total order). */
+    private List<Candidate> selectTopK(Map<Candidate, Evaluated> seen) {
+        return seen.values().stream().filter(this::inBounds)
+                .sorted(Comparator.comparingDouble(Evaluated::top1).reversed()
+                        .thenComparingLong(Evaluated::flops).thenComparing(Evaluated::arch))
+                .limit(settings.topK()).map(Evaluated::candidate).toList();
+    }
+
+    private List<Candidate> nextGeneration(List<Candidate> parents, Set<Candidate> seen, Random rng) {
+        List<Candidate> next = new ArrayList<>();
+        Set<Candidate> taken = new HashSet<>(seen);
+        for (int i = 0; i < settings.mutations() * TRIES_PER_CANDIDATE && next.size() < settings.mutations(); i++) {
+            Candidate p = parents.get(rng.nextInt(parents.size()));
+            Candidate c = p;
+            for (int b = 0; b < space.depth(); b++) {
+                if (rng.nextDouble() < settings.mutationProb()) {
+                    List<int[]> allowed = space.allowed(b);
+                    c = c.withTuple(b, allowed.get(rng.nextInt(allowed.size())));
+                }
+            }
+            accept(c, next, taken);
+        }
+        int target = next.size() + settings.crossovers();
+        for (int i = 0; i < settings.crossovers() * TRIES_PER_CANDIDATE && next.size() < target
+                && parents.size() > 1; i++) {
+            Candidate a = parents.get(rng.nextInt(parents.size()));
+            Candidate b = parents.get(rng.nextInt(parents.size()));
+            if (a.equals(b)) {
+                continue;
+            }
+            Candidate c = a;
+            for (int blk = 0; blk < space.depth(); blk++) {
+                if (rng.nextBoolean()) {
+                    c = c.withTuple(blk, b.tuple(blk));
+                }
+            }
+            accept(c, next, taken);
+        }
+        return randomFill(next, taken, rng);
+    }
+
+    private boolean accept(Candidate c, List<Candidate> into, Set<Candidate> taken) {
+        if (inBounds(c) && taken.add(c)) {
+            into.add(c);
+            return true;
+        }
+        return false;
+    }
+
+    private List<Candidate> randomFill(List<Candidate> into, Set<Candidate> seen, Random rng) {
+        Sampler uniform = new Sampler(space, Sampler.Kind.UNIFORM);
+        Set<Candidate> taken = new HashSet<>(seen);
+        taken.addAll(into);
+        int wanted = settings.population() - into.size();
+        for (int i = 0; i < Math.max(1, wanted) * TRIES_PER_CANDIDATE * 20 && into.size() < settings.population();
+             i++) {
+            accept(uniform.sample(rng), into, taken);
+        }
+        if (into.isEmpty() && seen.isEmpty()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "no architecture found within the FLOPs "
+                    + "bounds [%.2fM, %.2fM] after %d random draws; widen the bounds", bounds.lower() / 1e6,
+                    bounds.upper() / 1e6, wanted * TRIES_PER_CANDIDATE * 20));
+        }
+        return into;
+    }
+
+    private void save(State state) {
+        try {
+            AtomicFiles.writeString(stateFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state) + "\n");
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private State load() {
+        if (!Files.exists(stateFile)) {
+            throw new FormatException(stateFile + ": no search state to resume from");
+        }
+        State s;
+        try {
+            s = JSON.readValue(stateFile.toFile(), State.class);
+        } catch (IOException e) {
+            throw new FormatException(stateFile + ": corrupt search state (" + e.getMessage() + ")");
+        }
+        if (!s.settings().equals(settings) || s.flopsLower() != bounds.lower() || s.flopsUpper() != bounds.upper()) {
+            throw new IllegalArgumentException(stateFile + ": the search was started with other settings ("
+                    + s.settings() + ", FLOPs [" + s.flopsLower() + ", " + s.flopsUpper() + "]); resume it with "
+                    + "those, or start a new one");
+        }
+        return s;
+    }
+
+    public static State readState(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), State.class);
+        } catch (IOException e) {
+            throw new FormatException(file + ": not a search state (" + e.getMessage() + ")");
+        }
+    }
+}

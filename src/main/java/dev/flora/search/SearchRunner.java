@@ -1,0 +1,109 @@
+package dev.flora.search;
+
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.data.Split;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.supernet.Supernet;
+import dev.flora.train.Configs;
+import dev.flora.train.Evaluator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Runs the evolutionary search on a trained supernet: fitness is the top-1 of each subnet, with
+ * the supernet's inherited weights, on the validation split. Writes {@code config.yaml},
+ * {@code search_state.json} (resumable, every generation), {@code evaluated.csv} and
+ * {@code best.txt} (the best architecture) into the run directory.
+ */
+public final class SearchRunner {
+    public static final String STATE = "search_state.json";
+    public static final String EVALUATED = "evaluated.csv";
+    public static final String BEST = "best.txt";
+    public static final String CONFIG = "config.yaml";
+
+    private final SearchConfig config;
+    private final Path runDir;
+    private final Backend backend;
+    private final PrintStream out;
+
+    public SearchRunner(SearchConfig config, Path runDir, Backend backend, PrintStream out) {
+        this.config = config.validated();
+        this.runDir = runDir;
+        this.backend = backend;
+        this.out = out;
+    }
+
+    public static SearchConfig savedConfig(Path runDir) {
+        Path f = runDir.resolve(CONFIG);
+        if (!Files.exists(runDir.resolve(STATE)) || !Files.exists(f)) {
+            throw new dev.flora.engine.io.FormatException(runDir + ": no " + STATE + " to resume from");
+        }
+        try {
+            return Configs.fromYaml(Files.readString(f), SearchConfig.class, f.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The validation images fitness is computed on. */
+    public static ImageDataset fitnessImages(String data, int limit) {
+        ImageDataset val = Datasets.load(data, Split.VAL);
+        if (limit > 0 && limit < val.count()) {
+            int[] idx = new int[limit];
+            Arrays.setAll(idx, i -> i);
+            val = val.subset(val.name() + "[:" + limit + "]", idx);
+        }
+        return val;
+    }
+
+    public EvolutionarySearch.State run(boolean resume, int generationBudget) {
+        Supernet supernet = Supernet.load(Path.of(config.supernet()), backend);
+        ImageDataset val = fitnessImages(config.data(), config.valLimit());
+        Evaluator.checkCompatible(supernet.space().config(), val);
+        FlopsBounds bounds = FlopsBounds.parse(config.minFlops(), config.maxFlops(),
+                CostModel.denseMacs(supernet.space().config()));
+        try {
+            if (!resume && Files.exists(runDir.resolve(STATE))) {
+                throw new dev.flora.engine.io.FormatException(runDir + " already holds a search: pass --resume to "
+                        + "continue it, or choose another --out");
+            }
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + runDir, e);
+        }
+        if (!resume) {
+            AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
+        }
+        out.printf(Locale.ROOT, "searching %s architectures of %s (%s supernet) for FLOPs in [%.2fM, %.2fM], "
+                        + "fitness on %d validation images%n", supernet.space().size(), supernet.space().config(),
+                supernet.method().label(), bounds.lower() / 1e6, bounds.upper() / 1e6, val.count());
+        EvolutionarySearch.Fitness fitness = c -> {
+            supernet.apply(c);
+            return 100 * Evaluator.evaluate(supernet.model(), val, config.evalBatchSize()).top1();
+        };
+        EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.settings(), bounds, fitness,
+                runDir.resolve(STATE), out);
+        EvolutionarySearch.State state = search.run(resume, generationBudget);
+        writeEvaluated(state);
+        if (state.generationsDone() == config.generations()) {
+            AtomicFiles.writeString(runDir.resolve(BEST), state.best().arch() + "\n");
+        }
+        return state;
+    }
+
+    private void writeEvaluated(EvolutionarySearch.State state) {
+        StringBuilder sb = new StringBuilder("arch,flops,params,val_top1,generation\n");
+        for (EvolutionarySearch.Evaluated e : state.evaluated()) {
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%d%n", e.arch(), e.flops(), e.params(), e.top1(),
+                    e.generation()));
+        }
+        AtomicFiles.writeString(runDir.resolve(EVALUATED), sb.toString());
+    }
+}

@@ -1,0 +1,75 @@
+package dev.flora.supernet;
+
+import dev.flora.data.ImageDataset;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LossResult;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.tensor.Tensor;
+import dev.flora.search.Candidate;
+import dev.flora.search.Sampler;
+import dev.flora.train.Evaluator;
+import dev.flora.train.TrainingTask;
+import java.util.LinkedHashMap;
+import java.util.Random;
+
+/**
+ * One supernet training step: draw a subnet (seeded by the global step, so a resumed run draws
+ * the same ones), run the frozen dense teacher and the subnet on the batch, and back-propagate
+ * the in-place distillation loss. Gradients land in the subnet's rank slices only.
+ */
+final class SupernetTask implements TrainingTask {
+    private final Supernet supernet;
+    private final VisionTransformer teacher;
+    private final Sampler sampler;
+    private final ImageDataset val;
+    private final float distillWeight;
+    private final float smoothing;
+    private final long seed;
+    private final int evalBatchSize;
+    private final Tensor dLogits;
+
+    SupernetTask(Supernet supernet, VisionTransformer teacher, ImageDataset val, SupernetConfig c) {
+        this.supernet = supernet;
+        this.teacher = teacher;
+        this.sampler = new Sampler(supernet.space(), supernet.method().sampling());
+        this.val = val;
+        this.distillWeight = (float) c.distillWeight();
+        this.smoothing = (float) c.labelSmoothing();
+        this.seed = c.seed();
+        this.evalBatchSize = c.evalBatchSize();
+        this.dLogits = supernet.model().backend().allocate(c.batchSize() * supernet.space().config().numClasses());
+    }
+
+    @Override
+    public VisionTransformer model() {
+        return supernet.model();
+    }
+
+    @Override
+    public LossResult step(Tensor images, int[] labels, int n, long step) {
+        Candidate c = sampler.sample(new Random(seed * 0x9E3779B97F4A7C15L + step));
+        supernet.apply(c);
+        VisionTransformer model = supernet.model();
+        Backend backend = model.backend();
+        int classes = model.config().numClasses();
+        Tensor target = teacher.forward(images, n);
+        Tensor logits = model.forward(images, n);
+        LossResult kd = backend.softTargetCrossEntropy(logits, target, dLogits, n, classes, distillWeight / n, false);
+        LossResult ce = backend.crossEntropy(logits, labels, dLogits, n, classes, smoothing, (1 - distillWeight) / n,
+                true);
+        model.backward(dLogits);
+        return new LossResult(distillWeight * kd.lossSum() + (1 - distillWeight) * ce.lossSum(), ce.correct(), n);
+    }
+
+    /** Top-1 of the largest and the smallest subnet on the validation split. */
+    @Override
+    public LinkedHashMap<String, Double> validate() {
+        LinkedHashMap<String, Double> m = new LinkedHashMap<>();
+        supernet.apply(supernet.largest());
+        m.put("val_top1_largest", 100 * Evaluator.evaluate(supernet.model(), val, evalBatchSize).top1());
+        supernet.apply(supernet.smallest());
+        m.put("val_top1_smallest", 100 * Evaluator.evaluate(supernet.model(), val, evalBatchSize).top1());
+        supernet.apply(supernet.largest());
+        return m;
+    }
+}

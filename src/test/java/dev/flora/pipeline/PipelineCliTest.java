@@ -1,0 +1,172 @@
+package dev.flora.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.cli.FloraCli;
+import dev.flora.engine.io.SafeTensors;
+import dev.flora.engine.io.TensorData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The FLORA commands end to end on a small PyTorch-trained backbone and the bundled data:
+ * supernet, search (killed and resumed), export, compress, and their bad-input errors.
+ */
+class PipelineCliTest {
+    @TempDir
+    static Path dir;
+
+    static Path backbone;
+    static Path supernet;
+
+    record Run(int code, String out, String err) {
+        String error() {
+            String[] lines = err.strip().split("\n");
+            return lines[lines.length - 1];
+        }
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = FloraCli.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @BeforeAll
+    static void trainASupernet() throws Exception {
+        backbone = Path.of(PipelineCliTest.class.getResource("/golden/timm_vit_tiny_fmnist.safetensors").toURI());
+        Path runDir = dir.resolve("supernet");
+        Run r = run("supernet", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", runDir.toString(),
+                "--epochs", "1", "--train-limit", "512", "--batch-size", "64", "--lr", "2e-4");
+        assertEquals(0, r.code(), r.err() + r.out());
+        supernet = runDir.resolve("supernet.safetensors");
+        assertTrue(Files.exists(supernet));
+    }
+
+    private static String[] searchArgs(Path out, String... extra) {
+        String[] base = {"search", "--supernet", supernet.toString(), "--data", "fmnist-subset", "--out",
+            out.toString(), "--population", "8", "--top-k", "3", "--mutations", "3", "--crossovers", "3",
+            "--generations", "3", "--val-limit", "150", "--seed", "5"};
+        String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return all;
+    }
+
+    @Test
+    void killedAndResumedSearchEndsLikeAnUninterruptedOne() throws Exception {
+        Path straight = dir.resolve("search-straight");
+        assertEquals(0, run(searchArgs(straight)).code());
+        Path split = dir.resolve("search-split");
+        assertEquals(0, run(searchArgs(split, "--generations-this-run", "1")).code());
+        assertTrue(!Files.exists(split.resolve("best.txt")), "no result before the last generation");
+        Run resumed = run("search", "--out", split.toString(), "--resume");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertEquals(Files.readString(straight.resolve("best.txt")), Files.readString(split.resolve("best.txt")));
+        assertEquals(Files.readString(straight.resolve("evaluated.csv")),
+                Files.readString(split.resolve("evaluated.csv")));
+    }
+
+    @Test
+    void exportedModelEvaluatesWithItsSearchedFlops() throws Exception {
+        Path s = dir.resolve("search-for-export");
+        assertEquals(0, run(searchArgs(s)).code());
+        Path model = dir.resolve("exported.safetensors");
+        Run e = run("export", "--supernet", supernet.toString(), "--search", s.toString(), "--out", model.toString());
+        assertEquals(0, e.code(), e.err());
+        Run ev = run("eval", "--model", model.toString(), "--data", "fmnist-subset", "--json");
+        assertEquals(0, ev.code(), ev.err());
+        JsonNode j = new ObjectMapper().readTree(ev.out().strip());
+        String best = Files.readString(s.resolve("best.txt")).strip();
+        String expectedFlops = Files.readAllLines(s.resolve("evaluated.csv")).stream()
+                .filter(l -> l.startsWith(best + ",")).findFirst().orElseThrow().split(",")[1];
+        assertEquals(Long.parseLong(expectedFlops), j.get("flops").asLong());
+        assertTrue(j.get("flops").asLong() <= CostModelBound.half(), "within the default 50 % bound");
+    }
+
+    /** Half the backbone's FLOPs. */
+    static final class CostModelBound {
+        static long half() throws Exception {
+            var cfg = dev.flora.engine.io.ModelIO.inferConfig(SafeTensors.open(backbone),
+                    java.util.OptionalInt.empty());
+            return dev.flora.search.CostModel.denseMacs(cfg) / 2;
+        }
+    }
+
+    @Test
+    void compressRunsEveryStageAndSkipsThemWhenRunAgain() throws Exception {
+        Path out = dir.resolve("compress");
+        String[] args = {"compress", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
+            "--compare-spos", "--supernet-epochs", "1", "--set", "supernet.train_limit=384", "--set",
+            "supernet.batch_size=64", "--set", "search.population=6", "--set", "search.top_k=2", "--set",
+            "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.generations=2", "--set",
+            "search.val_limit=120"};
+        Run r = run(args);
+        assertEquals(0, r.code(), r.err() + r.out());
+        for (String f : new String[] {"flora.safetensors", "uniform.safetensors", "pareto.csv", "pareto.png",
+            "results.json", "summary.md", "config.yaml"}) {
+            assertTrue(Files.exists(out.resolve(f)), f);
+        }
+        JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(3, res.get("models").size());
+        long denseFlops = res.get("models").get(0).get("flops").asLong();
+        long floraFlops = res.get("models").get(1).get("flops").asLong();
+        long uniformFlops = res.get("models").get(2).get("flops").asLong();
+        assertTrue(floraFlops <= denseFlops / 2 + 1 && uniformFlops <= floraFlops, floraFlops + " " + uniformFlops);
+        assertTrue(Files.readString(out.resolve("pareto.csv")).contains("spos,searched,"));
+        assertTrue(Files.readString(out.resolve("summary.md")).contains("| SPOS |"));
+        String before = Files.readString(out.resolve("results.json"));
+        Run again = run(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("supernet (lrat): done") && again.out().contains("search (spos): done"));
+        JsonNode a = new ObjectMapper().readTree(before);
+        JsonNode b = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(a.get("models"), b.get("models"), "a rerun reproduces the results");
+    }
+
+    @Test
+    void badInputsExitTwoWithOneLine() throws Exception {
+        Run r = run(searchArgs(dir.resolve("impossible"), "--min-flops", "0.01", "--max-flops", "0.02"));
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("admit no architecture"), r.err());
+        r = run("supernet", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
+                dir.resolve("bad-ratio").toString(), "--ratios", "0.5,1.5");
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("1.5") && r.error().contains("(0, 1]"), r.err());
+        Path notVit = dir.resolve("not-a-vit.safetensors");
+        SafeTensors.write(notVit, Map.of("encoder.layer.0.weight", new TensorData(new int[] {2, 2}, new float[4])),
+                Map.of());
+        r = run("supernet", "--model", notVit.toString(), "--data", "fmnist-subset", "--out",
+                dir.resolve("bad-model").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("not a ViT checkpoint"), r.err());
+        assertTrue(!Files.exists(dir.resolve("bad-model")), "no partial output");
+        r = run("search", "--supernet", backbone.toString(), "--data", "fmnist-subset", "--out",
+                dir.resolve("dense-as-supernet").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("not a supernet"), r.err());
+        r = run("export", "--supernet", supernet.toString(), "--arch", "9:9:9|0:0:0", "--out",
+                dir.resolve("x.safetensors").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.error().contains("not in the supernet's search space"), r.err());
+    }
+}
