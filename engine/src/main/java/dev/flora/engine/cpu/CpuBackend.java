@@ -502,26 +502,40 @@ public final class CpuBackend implements Backend {
         Checks.fits(s, (long) rows * cols, "softmax");
         FloatBuffer sb = buf(s);
         int so = base(s);
-        Parallel.forRange(rows, rowsPerTask(cols), (st, e) -> {
-            float[] row = new float[cols];
-            for (int r = st; r < e; r++) {
-                int off = so + r * cols;
-                sb.get(off, row, 0, cols);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < cols; j++) {
-                    max = Math.max(max, row[j]);
+        int perTask = rowsPerTask(cols);
+        // a block of whole rows at a time, so the exponentials run as one long vectorized loop
+        Parallel.forRange(rows, perTask, (st, e) -> {
+            int blockRows = Math.min(perTask, e - st);
+            float[] v = new float[blockRows * cols];
+            float[] scratch = new float[blockRows * cols];
+            for (int r0 = st; r0 < e; r0 += blockRows) {
+                int nr = Math.min(blockRows, e - r0);
+                int n = nr * cols;
+                int off = so + r0 * cols;
+                sb.get(off, v, 0, n);
+                for (int r = 0; r < nr; r++) {
+                    int o = r * cols;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < cols; j++) {
+                        max = Math.max(max, v[o + j]);
+                    }
+                    for (int j = 0; j < cols; j++) {
+                        v[o + j] -= max;
+                    }
                 }
-                float sum = 0;
-                for (int j = 0; j < cols; j++) {
-                    float ev = FastExp.exp(row[j] - max);
-                    row[j] = ev;
-                    sum += ev;
+                FastExp.expInPlace(v, scratch, n);
+                for (int r = 0; r < nr; r++) {
+                    int o = r * cols;
+                    float sum = 0;
+                    for (int j = 0; j < cols; j++) {
+                        sum += v[o + j];
+                    }
+                    float inv = 1f / sum;
+                    for (int j = 0; j < cols; j++) {
+                        v[o + j] *= inv;
+                    }
                 }
-                float inv = 1f / sum;
-                for (int j = 0; j < cols; j++) {
-                    row[j] *= inv;
-                }
-                sb.put(off, row, 0, cols);
+                sb.put(off, v, 0, n);
             }
         });
     }
