@@ -49,6 +49,9 @@ public final class CompressCommand implements Callable<Integer> {
     @Mixin
     SetOptions sets;
 
+    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
+    boolean printConfig;
+
     @Mixin
     DeviceOption device;
 
@@ -78,6 +81,10 @@ public final class CompressCommand implements Callable<Integer> {
     public Integer call() {
         CompressConfig config = ConfigLayers.resolve(CompressConfig.class, CompressConfig.defaults(), configFile,
                 flagValues(), sets);
+        if (printConfig) {
+            System.out.print(dev.flora.train.Configs.toYaml(config));
+            return 0;
+        }
         run(config, out, device);
         return 0;
     }

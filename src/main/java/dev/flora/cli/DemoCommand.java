@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code flora demo}: the pipeline on the bundled backbone and data, in minutes on two cores. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "FLORA end to end on the bundled vit-fmnist and the bundled Fashion-MNIST subset: LRAT and "
-                + "SPOS supernets, evolutionary search at <= 50 % FLOPs, export, Pareto plot and summary.")
+                + "SPOS supernets, evolutionary search at <= 50 %% FLOPs, export, Pareto plot and summary.")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
@@ -22,6 +22,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     SetOptions sets;
 
+    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
+    boolean printConfig;
+
     @Mixin
     DeviceOption device;
 
@@ -29,6 +32,10 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         long t0 = System.nanoTime();
         CompressConfig config = ConfigLayers.resolve(CompressConfig.class, CompressConfig.demo(), null, Map.of(), sets);
+        if (printConfig) {
+            System.out.print(dev.flora.train.Configs.toYaml(config));
+            return 0;
+        }
         Compressor.Outcome o = CompressCommand.run(config, out, device);
         System.out.printf(Locale.ROOT, "demo finished in %.1f min: see %s%n", (System.nanoTime() - t0) / 60e9,
                 o.summary());

@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The optimization flags of every training command; unset flags leave the config's value. */
+/** The optimization flags of every training command; unset flags keep the command's defaults (see --print-config). */
 public final class LoopOptions {
     @Option(names = "--epochs", description = "Epochs.")
     Integer epochs;

@@ -82,6 +82,9 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     SetOptions sets;
 
+    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
+    boolean printConfig;
+
     @Override
     public Integer call() {
         TrainConfig config;
@@ -91,6 +94,10 @@ public final class PretrainCommand implements Callable<Integer> {
         } else {
             config = ConfigLayers.resolve(TrainConfig.class, TrainConfig.defaults(), configFile, flagValues(), sets)
                     .validated();
+        }
+        if (printConfig) {
+            System.out.print(dev.flora.train.Configs.toYaml(config));
+            return 0;
         }
         if (epochsThisRun != null && epochsThisRun <= 0) {
             throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);

@@ -59,7 +59,7 @@ public final class SearchCommand implements Callable<Integer> {
     Integer generations;
 
     @Option(names = "--min-flops", paramLabel = "F", description = "Lower FLOPs bound: a fraction of the dense "
-            + "model (0.45, 45%) or a count (28M) (default: 0.45).")
+            + "model (0.45, 45%%) or a count (28M) (default: 0.45).")
     String minFlops;
 
     @Option(names = "--max-flops", paramLabel = "F", description = "Upper FLOPs bound (default: 0.5).")
@@ -76,6 +76,9 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Mixin
     SetOptions sets;
+
+    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
+    boolean printConfig;
 
     @Mixin
     DeviceOption device;
@@ -107,6 +110,10 @@ public final class SearchCommand implements Callable<Integer> {
         } else {
             config = ConfigLayers.resolve(SearchConfig.class, SearchConfig.defaults(), configFile, flagValues(), sets)
                     .validated();
+        }
+        if (printConfig) {
+            System.out.print(dev.flora.train.Configs.toYaml(config));
+            return 0;
         }
         if (generationsThisRun != null && generationsThisRun <= 0) {
             throw new IllegalArgumentException("--generations-this-run must be positive, got " + generationsThisRun);

@@ -67,6 +67,9 @@ public final class SupernetCommand implements Callable<Integer> {
     @Mixin
     SetOptions sets;
 
+    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
+    boolean printConfig;
+
     @Mixin
     DeviceOption device;
 
@@ -93,6 +96,10 @@ public final class SupernetCommand implements Callable<Integer> {
         } else {
             config = ConfigLayers.resolve(SupernetConfig.class, SupernetConfig.defaults(), configFile, flagValues(),
                     sets).validated();
+        }
+        if (printConfig) {
+            System.out.print(dev.flora.train.Configs.toYaml(config));
+            return 0;
         }
         if (epochsThisRun != null && epochsThisRun <= 0) {
             throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);

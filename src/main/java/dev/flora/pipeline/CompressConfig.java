@@ -8,7 +8,8 @@ import dev.flora.supernet.SupernetConfig;
 
 /**
  * The whole FLORA pipeline from a dense checkpoint: supernet training, evolutionary search,
- * export and report. {@code model} and {@code data} apply to every stage; the {@code supernet}
+ * export and report. {@code model} and {@code data} apply to every stage (they replace the
+ * sections' own model and data); the {@code supernet}
  * and {@code search} sections take the keys of {@code flora supernet} and {@code flora search}.
  * With {@code compare_spos}, an SPOS supernet is trained at the same budget and searched the
  * same way, and the report compares the two fronts.
@@ -19,6 +20,24 @@ public record CompressConfig(
         @JsonProperty("compare_spos") boolean compareSpos,
         @JsonProperty("supernet") SupernetConfig supernet,
         @JsonProperty("search") SearchConfig search) {
+
+    /** The top-level model and data are the stages' model and data (nested values are replaced). */
+    public CompressConfig {
+        if (supernet != null) {
+            supernet = withModelData(supernet, model, data);
+        }
+        if (search != null) {
+            search = new SearchConfig(search.supernet(), data, search.population(), search.topK(),
+                    search.mutations(), search.mutationProb(), search.crossovers(), search.generations(),
+                    search.minFlops(), search.maxFlops(), search.seed(), search.evalBatchSize(), search.valLimit());
+        }
+    }
+
+    private static SupernetConfig withModelData(SupernetConfig s, String model, String data) {
+        return new SupernetConfig(model, data, s.method(), s.searchSpace(), s.includeProj(), s.ratios(),
+                s.distillWeight(), s.labelSmoothing(), s.epochs(), s.batchSize(), s.lr(), s.minLr(), s.warmupEpochs(),
+                s.weightDecay(), s.clipGrad(), s.cropPadding(), s.hflip(), s.seed(), s.evalBatchSize(), s.trainLimit());
+    }
 
     public static CompressConfig defaults() {
         return new CompressConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, false, SupernetConfig.defaults(),
