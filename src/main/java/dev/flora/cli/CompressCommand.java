@@ -37,6 +37,10 @@ public final class CompressCommand implements Callable<Integer> {
             + "the same budget, for the LRAT vs SPOS fronts.")
     Boolean compareSpos;
 
+    @Option(names = "--filter", negatable = true, description = "Run candidate filtering first and search the "
+            + "filtered space.")
+    Boolean runFilter;
+
     @Option(names = "--min-flops", paramLabel = "F", description = "Lower FLOPs bound of the search (default: 0.45).")
     String minFlops;
 
@@ -60,6 +64,7 @@ public final class CompressCommand implements Callable<Integer> {
         m.put("model", model);
         m.put("data", data);
         m.put("compare_spos", compareSpos);
+        m.put("run_filter", runFilter);
         Map<String, Object> search = new LinkedHashMap<>();
         if (minFlops != null) {
             search.put("min_flops", minFlops);

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "flora", mixinStandardHelpOptions = true, version = "flora-j 0.1.0",
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
-        subcommands = {DemoCommand.class, PretrainCommand.class, SupernetCommand.class, SearchCommand.class,
+        subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
+            SearchCommand.class,
             ExportCommand.class, CompressCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;

@@ -78,6 +78,28 @@ public final class Datasets {
         return trainFile.subset(trainFile.name() + ":val", idx);
     }
 
+    /** A seeded random {@code fraction} of {@code data} (in index order), e.g. the proxy set of filtering. */
+    public static ImageDataset fraction(ImageDataset data, double fraction, long seed, String name) {
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("fraction " + fraction + " is outside (0, 1]");
+        }
+        int n = Math.max(1, (int) Math.round(fraction * data.count()));
+        int[] p = new int[data.count()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = i;
+        }
+        Random rng = new Random(seed);
+        for (int i = p.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        int[] idx = java.util.Arrays.copyOf(p, n);
+        java.util.Arrays.sort(idx);
+        return data.subset(data.name() + ":" + name, idx);
+    }
+
     private static int[] splitPermutation(int n) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {

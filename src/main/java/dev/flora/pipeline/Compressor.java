@@ -11,6 +11,7 @@ import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.filter.CandidateFilter;
 import dev.flora.models.ModelSource;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
@@ -75,17 +76,18 @@ public final class Compressor {
     }
 
     public Outcome run() {
-        config.supernetFor("lrat").validated();
+        config.supernetFor("lrat", null).validated();
         config.searchFor("x").validated();
         String yaml = Configs.toYaml(config);
         checkRunDir(yaml);
 
-        Path lratNet = supernetStage("lrat");
+        String filtered = config.runFilter() ? filterStage().toString() : null;
+        Path lratNet = supernetStage("lrat", filtered);
         EvolutionarySearch.State lratSearch = searchStage("lrat", lratNet);
         Path sposNet = null;
         EvolutionarySearch.State sposSearch = null;
         if (config.compareSpos()) {
-            sposNet = supernetStage("spos");
+            sposNet = supernetStage("spos", filtered);
             sposSearch = searchStage("spos", sposNet);
         }
 
@@ -153,7 +155,21 @@ public final class Compressor {
         }
     }
 
-    private Path supernetStage(String method) {
+    private Path filterStage() {
+        Path dir = runDir.resolve("filter");
+        Path file = dir.resolve(CandidateFilter.SPACE);
+        if (Files.exists(file)) {
+            out.println("filter: done, " + file);
+            return file;
+        }
+        long t0 = System.nanoTime();
+        out.println("filter");
+        CandidateFilter.Result r = new CandidateFilter(config.filter(), dir, backend, out).run();
+        stageSeconds.put("filter", (System.nanoTime() - t0) / 1e9);
+        return r.file();
+    }
+
+    private Path supernetStage(String method, String space) {
         Path dir = runDir.resolve("supernet-" + method);
         Path net = dir.resolve(SupernetTrainer.SUPERNET);
         if (Files.exists(net)) {
@@ -163,7 +179,7 @@ public final class Compressor {
         long t0 = System.nanoTime();
         boolean resume = Files.exists(dir.resolve(dev.flora.train.TrainingLoop.CHECKPOINT));
         out.println("supernet (" + method + ")" + (resume ? ": resuming" : ""));
-        SupernetTrainer.Result r = new SupernetTrainer(config.supernetFor(method), dir, backend, out)
+        SupernetTrainer.Result r = new SupernetTrainer(config.supernetFor(method, space), dir, backend, out)
                 .run(resume, Integer.MAX_VALUE);
         stageSeconds.put("supernet " + method, (System.nanoTime() - t0) / 1e9);
         return r.supernet();

@@ -36,6 +36,22 @@ public final class CostModel {
         return patch + tokens + c.depth() * perBlock + 2 * d + d * c.numClasses() + c.numClasses();
     }
 
+    /** Multiply-accumulates of one dense block per image: its four linears and the two attention products. */
+    public static long denseBlockMacs(ViTConfig c) {
+        long t = c.tokens();
+        long d = c.embedDim();
+        return t * d * 3 * d + t * d * d + 2 * t * d * c.mlpHidden() + 2 * t * t * d;
+    }
+
+    /** Multiply-accumulates of one block per image with its targets at ratio indices {@code tuple}. */
+    public long blockMacs(int[] tuple) {
+        long macs = denseBlockMacs(space.config());
+        for (int t = 0; t < tuple.length; t++) {
+            macs += (long) space.config().tokens() * delta(t, space.rank(t, tuple[t]));
+        }
+        return macs;
+    }
+
     /** Cost of one weight matrix at rank r: the cheaper of the factors and the dense matrix. */
     public static long factorizedWeights(int in, int out, int rank) {
         return Math.min((long) in * out, (long) rank * (in + out));

@@ -29,18 +29,22 @@ public final class SubnetExport {
         Map<String, LinearSpec> specs = new LinkedHashMap<>();
         ranks.forEach((path, r) -> {
             LinearLayer l = src.linears().get(path);
-            if ((long) r * (l.inFeatures() + l.outFeatures()) < (long) l.inFeatures() * l.outFeatures()) {
+            if (!(l instanceof Linear)
+                    && (long) r * (l.inFeatures() + l.outFeatures()) < (long) l.inFeatures() * l.outFeatures()) {
                 specs.put(path, new LinearSpec.LowRank(r));
             }
         });
         VisionTransformer out = new VisionTransformer(backend, src.config(), specs);
+        // everything but the factorized modules of the supernet copies over by name
+        java.util.Set<String> factorized = new java.util.HashSet<>();
+        ranks.keySet().stream().filter(path -> !(src.linears().get(path) instanceof Linear)).forEach(factorized::add);
         for (Param p : out.arena().params()) {
-            boolean target = ranks.keySet().stream().anyMatch(path -> p.name().startsWith(path + "."));
+            boolean target = factorized.stream().anyMatch(path -> p.name().startsWith(path + "."));
             if (!target) {
                 backend.copy(src.arena().get(p.name()).value(), p.value());
             }
         }
-        for (String path : ranks.keySet()) {
+        for (String path : factorized) {
             LowRankLinear from = activeFactors(src.linears().get(path));
             int r = from.rank();
             int in = from.inFeatures();

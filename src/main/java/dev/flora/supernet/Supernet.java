@@ -54,16 +54,34 @@ public final class Supernet {
         return method;
     }
 
-    /** The factorized layout of every target module under {@code method}. */
+    /**
+     * The factorized layout of every target module under {@code method}. A module the space only
+     * ever uses at its largest ratio stays dense (the other blocks of a local supernet, say).
+     */
     static Map<String, LinearSpec> specs(SearchSpace space, Method method) {
         Map<String, LinearSpec> specs = new LinkedHashMap<>();
         for (int b = 0; b < space.depth(); b++) {
             for (int t = 0; t < space.targets().size(); t++) {
-                specs.put(space.modulePath(b, t), method.inheritsWeights() ? new LinearSpec.LowRank(space.maxRank(t))
-                        : new LinearSpec.IndependentRanks(space.ranks(t)));
+                if (alwaysDense(space, b, t)) {
+                    continue;
+                }
+                int[] ranks = usedRanks(space, b, t);
+                specs.put(space.modulePath(b, t), method.inheritsWeights()
+                        ? new LinearSpec.LowRank(ranks[ranks.length - 1]) : new LinearSpec.IndependentRanks(ranks));
             }
         }
         return specs;
+    }
+
+    /** Whether block b only allows target t at the largest ratio, which is the dense module. */
+    static boolean alwaysDense(SearchSpace space, int b, int t) {
+        int last = space.ratios().length - 1;
+        return space.ratios()[last] == 1.0 && space.allowed(b).stream().allMatch(tuple -> tuple[t] == last);
+    }
+
+    /** The distinct ranks block b uses for target t, ascending. */
+    private static int[] usedRanks(SearchSpace space, int b, int t) {
+        return space.allowed(b).stream().mapToInt(tuple -> space.rank(t, tuple[t])).distinct().sorted().toArray();
     }
 
     /** SVD-initializes a supernet from a dense ViT (which must match the space's config). */
@@ -81,6 +99,9 @@ public final class Supernet {
         }
         for (int b = 0; b < space.depth(); b++) {
             for (int t = 0; t < space.targets().size(); t++) {
+                if (alwaysDense(space, b, t)) {
+                    continue;
+                }
                 String path = space.modulePath(b, t);
                 LinearLayer source = dense.linears().get(path);
                 if (!(source instanceof Linear d)) {
@@ -117,7 +138,9 @@ public final class Supernet {
         }
         for (int b = 0; b < space.depth(); b++) {
             for (int t = 0; t < space.targets().size(); t++) {
-                model.setRank(space.modulePath(b, t), space.rank(t, c.ratioIndex(b, t)));
+                if (!alwaysDense(space, b, t)) {
+                    model.setRank(space.modulePath(b, t), space.rank(t, c.ratioIndex(b, t)));
+                }
             }
         }
     }
@@ -127,7 +150,14 @@ public final class Supernet {
      * such as the uniform-rank baseline at matched FLOPs. An SPOS supernet accepts its choices only.
      */
     public void applyRanks(Map<String, Integer> ranks) {
-        ranks.forEach(model::setRank);
+        ranks.forEach((path, r) -> {
+            LinearLayer l = model.linears().get(path);
+            if (l instanceof dev.flora.engine.nn.RankedLinear) {
+                model.setRank(path, r);
+            } else if (r != Math.min(l.inFeatures(), l.outFeatures())) {
+                throw new IllegalArgumentException(path + " is dense in this supernet; it has no rank " + r);
+            }
+        });
     }
 
     /** Per block, the allowed tuple with the largest (or smallest) sum of ratios. */

@@ -17,7 +17,7 @@ import java.util.Random;
  * the same ones), run the frozen dense teacher and the subnet on the batch, and back-propagate
  * the in-place distillation loss. Gradients land in the subnet's rank slices only.
  */
-final class SupernetTask implements TrainingTask {
+public final class SupernetTask implements TrainingTask {
     private final Supernet supernet;
     private final VisionTransformer teacher;
     private final Sampler sampler;
@@ -28,7 +28,8 @@ final class SupernetTask implements TrainingTask {
     private final int evalBatchSize;
     private final Tensor dLogits;
 
-    SupernetTask(Supernet supernet, VisionTransformer teacher, ImageDataset val, SupernetConfig c) {
+    /** {@code val} may be null to skip per-epoch validation. */
+    public SupernetTask(Supernet supernet, VisionTransformer teacher, ImageDataset val, SupernetConfig c) {
         this.supernet = supernet;
         this.teacher = teacher;
         this.sampler = new Sampler(supernet.space(), supernet.method().sampling());
@@ -61,10 +62,13 @@ final class SupernetTask implements TrainingTask {
         return new LossResult(distillWeight * kd.lossSum() + (1 - distillWeight) * ce.lossSum(), ce.correct(), n);
     }
 
-    /** Top-1 of the largest and the smallest subnet on the validation split. */
+    /** Top-1 of the largest and the smallest subnet on the validation split (none without one). */
     @Override
     public LinkedHashMap<String, Double> validate() {
         LinkedHashMap<String, Double> m = new LinkedHashMap<>();
+        if (val == null) {
+            return m;
+        }
         supernet.apply(supernet.largest());
         m.put("val_top1_largest", 100 * Evaluator.evaluate(supernet.model(), val, evalBatchSize).top1());
         supernet.apply(supernet.smallest());

@@ -117,19 +117,49 @@ public final class VisionTransformer {
      * tensor belongs to the model and stays valid until the next forward.
      */
     public Tensor forward(Tensor images, int batch) {
+        return forwardFrom(forwardTo(images, batch, 0), batch, 0);
+    }
+
+    /**
+     * The tokens [B, T, C] entering block {@code block} (0 = right after the embeddings). The
+     * tensor belongs to the model; copy it to keep it across forward calls.
+     */
+    public Tensor forwardTo(Tensor images, int batch, int block) {
+        checkBlock(block);
         this.batch = batch;
         int t = config.tokens();
         int dim = config.embedDim();
-        int np = config.numPatches();
         Tensor patches = patchEmbed.forward(images, batch);
         Tensor x = tokens.get((long) batch * t * dim);
-        backend.assembleTokens(patches, clsToken.value(), posEmbed.value(), x, batch, np, dim);
-        for (Block b : blocks) {
-            x = b.forward(x, batch, t);
+        backend.assembleTokens(patches, clsToken.value(), posEmbed.value(), x, batch, config.numPatches(), dim);
+        for (int i = 0; i < block; i++) {
+            x = blocks.get(i).forward(x, batch, t);
+        }
+        return x;
+    }
+
+    /**
+     * Logits from the tokens entering block {@code block}: the rest of the blocks, the final norm
+     * and the head. With {@link #forwardTo} this lets many variants of the later blocks share one
+     * computation of the earlier ones. Only a full {@link #forward} prepares a backward pass.
+     */
+    public Tensor forwardFrom(Tensor x, int batch, int block) {
+        checkBlock(block);
+        this.batch = batch;
+        int t = config.tokens();
+        int dim = config.embedDim();
+        for (int i = block; i < blocks.size(); i++) {
+            x = blocks.get(i).forward(x, batch, t);
         }
         Tensor cls = clsRows.get((long) batch * dim);
         backend.copy2d(x, t * dim, cls, dim, batch, dim);
         return head.forward(norm.forward(cls, batch), batch);
+    }
+
+    private void checkBlock(int block) {
+        if (block < 0 || block > blocks.size()) {
+            throw new IllegalArgumentException("block " + block + " outside [0, " + blocks.size() + "]");
+        }
     }
 
     /** Backward pass from dLogits [B, classes]; accumulates every parameter gradient. */

@@ -1,0 +1,250 @@
+package dev.flora.filter;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LossResult;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.FormatException;
+import dev.flora.engine.nn.ViTConfig;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.tensor.Tensor;
+import dev.flora.models.ModelSource;
+import dev.flora.search.Candidate;
+import dev.flora.search.CostModel;
+import dev.flora.search.SearchSpace;
+import dev.flora.supernet.Method;
+import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SupernetTask;
+import dev.flora.supernet.SupernetTrainer;
+import dev.flora.train.Configs;
+import dev.flora.train.TrainingLoop;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * FLORA's low-rank aware candidate filtering. Block by block: a local supernet (only that block
+ * factorized, the rest dense from the backbone) trains with LRAT on a proxy set; then every
+ * tuple of the block is scored. The tokens entering the block are computed once per image and
+ * cached, so scoring a tuple costs only the block and the ones after it. The kept tuples of all
+ * blocks make the filtered search space, written as {@code search_space.json}. Each block's
+ * result is a file of its own, so an interrupted run resumes at the block it was on.
+ */
+public final class CandidateFilter {
+    public static final String SPACE = "search_space.json";
+    public static final String CONFIG = "config.yaml";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final FilterConfig config;
+    private final Path runDir;
+    private final Backend backend;
+    private final PrintStream out;
+
+    public CandidateFilter(FilterConfig config, Path runDir, Backend backend, PrintStream out) {
+        this.config = config.validated();
+        this.runDir = runDir;
+        this.backend = backend;
+        this.out = out;
+    }
+
+    /** One scored tuple: P in points, F in percent of the block's dense FLOPs, M = λ·P − F. */
+    public record Score(@JsonProperty("tuple") int[] tuple, @JsonProperty("top1") double top1,
+                        @JsonProperty("flops_pct") double flopsPct, @JsonProperty("metric") double metric) {
+    }
+
+    /** One block's outcome, as written to {@code block-<i>.json}. */
+    public record BlockResult(@JsonProperty("block") int block, @JsonProperty("kept") List<int[]> kept,
+                              @JsonProperty("scores") List<Score> scores,
+                              @JsonProperty("train_seconds") double trainSeconds,
+                              @JsonProperty("score_seconds") double scoreSeconds) {
+    }
+
+    /** The filtered space and where it was written. */
+    public record Result(SearchSpace space, Path file, List<BlockResult> blocks, double seconds) {
+    }
+
+    public Result run() {
+        long t0 = System.nanoTime();
+        VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        ViTConfig arch = dense.config();
+        SearchSpace full = SupernetTrainer.space(config.supernetConfig(), arch);
+        Datasets.TrainTest files = Datasets.load(config.data());
+        ImageDataset proxy = Datasets.fraction(Datasets.trainPart(files.train()), config.proxyFraction(),
+                config.seed(), "proxy");
+        ImageDataset val = Datasets.valPart(files.train());
+        int scoreCount = Math.max(1, (int) Math.round(config.scoreFraction() * val.count()));
+        int[] first = new int[scoreCount];
+        Arrays.setAll(first, i -> i);
+        ImageDataset scoring = val.subset(val.name() + "[:" + scoreCount + "]", first);
+        dev.flora.train.Evaluator.checkCompatible(arch, proxy);
+        String yaml = Configs.toYaml(config);
+        checkRunDir(yaml);
+        out.printf(Locale.ROOT, "filtering %d tuples per block of %s: local supernets on %d proxy images, scores on "
+                        + "%d validation images, lambda %.3g, keeping %d + dense%n",
+                full.allowed(0).size(), arch, proxy.count(), scoring.count(), config.lambda(), config.topK());
+        List<BlockResult> results = new ArrayList<>();
+        for (int b = 0; b < arch.depth(); b++) {
+            Path file = runDir.resolve("block-" + b + ".json");
+            if (Files.exists(file)) {
+                out.println("block " + b + ": done, " + file);
+                results.add(read(file));
+                continue;
+            }
+            BlockResult r = filterBlock(dense, full, b, proxy, scoring);
+            writeJson(file, r);
+            results.add(r);
+        }
+        List<List<int[]>> allowed = new ArrayList<>();
+        for (BlockResult r : results) {
+            allowed.add(r.kept());
+        }
+        SearchSpace filtered = new SearchSpace(arch, full.targets(), full.ratios(), allowed);
+        Path spaceFile = runDir.resolve(SPACE);
+        filtered.write(spaceFile);
+        out.printf(Locale.ROOT, "filtered space: %s architectures (from %s), written to %s%n", filtered.size(),
+                full.size(), spaceFile);
+        return new Result(filtered, spaceFile, results, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private BlockResult filterBlock(VisionTransformer dense, SearchSpace full, int block, ImageDataset proxy,
+                                    ImageDataset scoring) {
+        ViTConfig arch = dense.config();
+        List<int[]> denseOnly = List.of(denseTuple(full));
+        List<List<int[]>> allowed = new ArrayList<>();
+        for (int b = 0; b < arch.depth(); b++) {
+            allowed.add(b == block ? full.allowed(b) : denseOnly);
+        }
+        SearchSpace local = new SearchSpace(arch, full.targets(), full.ratios(), allowed);
+        Supernet supernet = Supernet.fromDense(dense, local, Method.LRAT);
+        Path dir = runDir.resolve("block-" + block);
+        boolean resume = Files.exists(dir.resolve(TrainingLoop.CHECKPOINT));
+        TrainingLoop.prepareRunDir(dir, resume);
+        long t0 = System.nanoTime();
+        out.printf(Locale.ROOT, "block %d: training its local supernet%s%n", block, resume ? " (resuming)" : "");
+        SupernetTask task = new SupernetTask(supernet, dense, null, config.supernetConfig());
+        new TrainingLoop(config.loop(), dir, out).run(task, proxy, resume, Integer.MAX_VALUE,
+                () -> Map.of(Supernet.SPACE_KEY, supernet.metadata().get(Supernet.SPACE_KEY), Supernet.METHOD_KEY,
+                        "lrat"));
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        long t1 = System.nanoTime();
+        List<Score> scores = score(supernet, local, block, scoring);
+        double scoreSeconds = (System.nanoTime() - t1) / 1e9;
+        List<Score> ranked = new ArrayList<>(scores);
+        ranked.sort(Comparator.comparingDouble(Score::metric).reversed().thenComparing(s -> Arrays.toString(s.tuple())));
+        List<int[]> kept = new ArrayList<>();
+        for (int i = 0; i < Math.min(config.topK(), ranked.size()); i++) {
+            kept.add(ranked.get(i).tuple());
+        }
+        int[] denseT = denseTuple(full);
+        if (kept.stream().noneMatch(t -> Arrays.equals(t, denseT))) {
+            kept.add(denseT);
+        }
+        kept.sort(Arrays::compare);
+        Score best = ranked.get(0);
+        out.printf(Locale.ROOT, "block %d: kept %d of %d tuples (best M %.2f: %s at %.2f%% top-1, %.1f%% FLOPs); "
+                        + "%.1f min training, %.1f min scoring%n", block, kept.size(), scores.size(), best.metric(),
+                Arrays.toString(best.tuple()), best.top1(), best.flopsPct(), trainSeconds / 60, scoreSeconds / 60);
+        return new BlockResult(block, kept, scores, trainSeconds, scoreSeconds);
+    }
+
+    /** Scores every tuple of {@code block}, computing the tokens entering the block once per image. */
+    private List<Score> score(Supernet supernet, SearchSpace local, int block, ImageDataset images) {
+        VisionTransformer model = supernet.model();
+        ViTConfig arch = model.config();
+        int tokenFloats = arch.tokens() * arch.embedDim();
+        int batchSize = config.evalBatchSize();
+        int n = images.count();
+        Tensor cache = backend.allocate((int) ((long) n * tokenFloats));
+        int[] labels = images.labels();
+        var loader = dev.flora.data.BatchLoader.forEvaluation(images, arch.inputMean(), arch.inputStd(), batchSize);
+        float[] buf = new float[batchSize * arch.imageSize()];
+        int[] lab = new int[batchSize];
+        Tensor input = backend.allocate(batchSize * arch.imageSize());
+        supernet.apply(supernet.largest());
+        var epoch = loader.epoch(0);
+        for (int b = 0, off = 0; b < loader.batchesPerEpoch(); b++) {
+            int m = epoch.fill(b, buf, lab);
+            Tensor in = input.head((long) m * arch.imageSize());
+            backend.upload(buf, 0, in);
+            Tensor x = model.forwardTo(in, m, block);
+            backend.copy(x.head((long) m * tokenFloats), cache.view((long) off * tokenFloats, m * tokenFloats));
+            off += m;
+        }
+        CostModel cost = new CostModel(local);
+        double denseBlock = CostModel.denseBlockMacs(arch);
+        Tensor dLogits = backend.allocate(batchSize * arch.numClasses());
+        List<int[]> tuples = local.allowed(block);
+        List<Score> scores = new ArrayList<>();
+        try (var progress = dev.flora.train.Progress.create("block " + block + " scoring", tuples.size(), out)) {
+            for (int[] tuple : tuples) {
+                Candidate c = supernet.largest().withTuple(block, tuple);
+                supernet.apply(c);
+                long correct = 0;
+                for (int off = 0; off < n; off += batchSize) {
+                    int m = Math.min(batchSize, n - off);
+                    Tensor logits = model.forwardFrom(cache.view((long) off * tokenFloats, m * tokenFloats), m, block);
+                    LossResult r = backend.crossEntropy(logits, Arrays.copyOfRange(labels, off, off + m), dLogits, m,
+                            arch.numClasses(), 0f, 0f, false);
+                    correct += r.correct();
+                }
+                double top1 = 100.0 * correct / n;
+                double flops = 100.0 * cost.blockMacs(tuple) / denseBlock;
+                scores.add(new Score(tuple.clone(), top1, flops, config.lambda() * top1 - flops));
+                progress.step(1, String.format(Locale.ROOT, "%s %.2f%%", Arrays.toString(tuple), top1));
+            }
+        }
+        return scores;
+    }
+
+    private static int[] denseTuple(SearchSpace space) {
+        int[] t = new int[space.targets().size()];
+        Arrays.fill(t, space.ratios().length - 1);
+        return t;
+    }
+
+    private void checkRunDir(String yaml) {
+        Path cfg = runDir.resolve(CONFIG);
+        try {
+            if (Files.exists(cfg)) {
+                if (!Files.readString(cfg).equals(yaml)) {
+                    throw new FormatException(runDir + " holds a filter run with another config (" + cfg
+                            + "); continue it with the same settings or choose another --out");
+                }
+                out.println("continuing " + runDir + " (finished blocks are skipped)");
+            } else {
+                Files.createDirectories(runDir);
+                AtomicFiles.writeString(cfg, yaml);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeJson(Path file, Object value) {
+        try {
+            AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static BlockResult read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), BlockResult.class);
+        } catch (IOException e) {
+            throw new FormatException(file + ": corrupt block result (" + e.getMessage() + ")");
+        }
+    }
+}

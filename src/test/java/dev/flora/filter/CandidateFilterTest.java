@@ -1,0 +1,83 @@
+package dev.flora.filter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.nn.ViTConfig;
+import dev.flora.search.SearchSpace;
+import dev.flora.supernet.Supernet;
+import dev.flora.train.Configs;
+import dev.flora.train.Evaluator;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CandidateFilterTest {
+    @TempDir
+    Path dir;
+
+    private static FilterConfig tiny() throws Exception {
+        Path backbone = Path.of(CandidateFilterTest.class.getResource("/golden/timm_vit_tiny_fmnist.safetensors")
+                .toURI());
+        return Configs.merge(FilterConfig.class, FilterConfig.defaults(), "test", Configs.layer(Map.of(
+                "model", backbone.toString(), "data", "fmnist-subset", "proxy_fraction", 0.05, "score_fraction", 0.25,
+                "top_k", 5, "ratios", new double[] {0.25, 0.5, 1.0}, "batch_size", 64)));
+    }
+
+    @Test
+    void keepsTopKPlusDenseAndScoresWithTheCachedPrefixAsAFullForwardWould() throws Exception {
+        FilterConfig cfg = tiny();
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        CandidateFilter.Result r = new CandidateFilter(cfg, dir, new CpuBackend(), quiet).run();
+        assertEquals(2, r.blocks().size());
+        for (CandidateFilter.BlockResult b : r.blocks()) {
+            assertEquals(27, b.scores().size(), "3 ratios, 3 targets: 27 tuples scored");
+            assertTrue(b.kept().size() <= 6 && b.kept().size() >= 5, "k + dense at most");
+            assertTrue(b.kept().stream().anyMatch(t -> Arrays.equals(t, new int[] {2, 2, 2})), "dense kept");
+            for (CandidateFilter.Score s : b.scores()) {
+                assertEquals(cfg.lambda() * s.top1() - s.flopsPct(), s.metric(), 1e-9);
+            }
+        }
+        // the space file reloads into the same space
+        ViTConfig arch = r.space().config();
+        SearchSpace back = SearchSpace.read(r.file(), arch);
+        assertEquals(r.space().size(), back.size());
+
+        // block 1's scores, recomputed with a full forward of the local supernet
+        Supernet local = Supernet.load(dir.resolve("block-1").resolve("checkpoint.safetensors"), new CpuBackend());
+        ImageDataset val = Datasets.valPart(Datasets.load("fmnist-subset").train());
+        int n = (int) Math.round(0.25 * val.count());
+        int[] idx = new int[n];
+        Arrays.setAll(idx, i -> i);
+        ImageDataset scoring = val.subset("s", idx);
+        for (CandidateFilter.Score s : r.blocks().get(1).scores().subList(0, 5)) {
+            local.apply(local.largest().withTuple(1, s.tuple()));
+            double top1 = 100 * Evaluator.evaluate(local.model(), scoring, 64).top1();
+            assertEquals(top1, s.top1(), 1e-9, "tuple " + Arrays.toString(s.tuple()));
+        }
+    }
+
+    @Test
+    void aRerunSkipsFinishedBlocks() throws Exception {
+        FilterConfig cfg = tiny();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log)).run();
+        Files.delete(dir.resolve("block-1.json"));
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        CandidateFilter.Result r = new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(again)).run();
+        String text = again.toString();
+        assertTrue(text.contains("block 0: done"), text);
+        assertTrue(text.contains("block 1: training its local supernet (resuming)"), text);
+        assertEquals(new ObjectMapper().readTree(Files.readString(dir.resolve("search_space.json"))),
+                new ObjectMapper().readTree(Files.readString(r.file())));
+    }
+}
