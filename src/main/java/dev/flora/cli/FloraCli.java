@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flora", mixinStandardHelpOptions = true, version = "flora-j 0.1.0",
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
-            SearchCommand.class,
+            SearchCommand.class, AblationCommand.class,
             ExportCommand.class, CompressCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;

@@ -8,27 +8,22 @@ import dev.flora.data.ImageDataset;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
-import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
-import dev.flora.filter.CandidateFilter;
 import dev.flora.models.ModelSource;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
 import dev.flora.search.Candidate;
 import dev.flora.search.CostModel;
 import dev.flora.search.EvolutionarySearch;
-import dev.flora.search.SearchRunner;
 import dev.flora.search.SearchSpace;
 import dev.flora.supernet.Supernet;
 import dev.flora.supernet.SubnetExport;
-import dev.flora.supernet.SupernetTrainer;
 import dev.flora.train.Configs;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,13 +52,14 @@ public final class Compressor {
     private final Path runDir;
     private final Backend backend;
     private final PrintStream out;
-    private final Map<String, Double> stageSeconds = new LinkedHashMap<>();
+    private final Stages stages;
 
     public Compressor(CompressConfig config, Path runDir, Backend backend, PrintStream out) {
         this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
+        this.stages = new Stages(runDir, backend, out);
     }
 
     /** One model's figures in the final comparison. */
@@ -78,17 +74,16 @@ public final class Compressor {
     public Outcome run() {
         config.supernetFor("lrat", null).validated();
         config.searchFor("x").validated();
-        String yaml = Configs.toYaml(config);
-        checkRunDir(yaml);
+        stages.open(CONFIG, Configs.toYaml(config));
 
-        String filtered = config.runFilter() ? filterStage().toString() : null;
-        Path lratNet = supernetStage("lrat", filtered);
-        EvolutionarySearch.State lratSearch = searchStage("lrat", lratNet);
+        String filtered = config.runFilter() ? stages.filter(config.filter(), "filter").toString() : null;
+        Path lratNet = stages.supernet(config.supernetFor("lrat", filtered), "supernet-lrat");
+        EvolutionarySearch.State lratSearch = stages.search(config.searchFor(lratNet.toString()), "search-lrat");
         Path sposNet = null;
         EvolutionarySearch.State sposSearch = null;
         if (config.compareSpos()) {
-            sposNet = supernetStage("spos", filtered);
-            sposSearch = searchStage("spos", sposNet);
+            sposNet = stages.supernet(config.supernetFor("spos", filtered), "supernet-spos");
+            sposSearch = stages.search(config.searchFor(sposNet.toString()), "search-spos");
         }
 
         long t0 = System.nanoTime();
@@ -119,7 +114,7 @@ public final class Compressor {
         if (sposNet != null) {
             grids.put("spos", uniformGrid(Supernet.load(sposNet, backend), val, ebs));
         }
-        stageSeconds.put("export and evaluation", (System.nanoTime() - t0) / 1e9);
+        stages.seconds().put("export and evaluation", (System.nanoTime() - t0) / 1e9);
 
         Map<String, EvolutionarySearch.State> searches = new LinkedHashMap<>();
         searches.put("lrat", lratSearch);
@@ -130,78 +125,11 @@ public final class Compressor {
         writeResults(dense, flora, uniform, best, floraRanks, uniformRanks, searches, grids, space);
         Path summary = runDir.resolve(SUMMARY);
         AtomicFiles.writeString(summary, SummaryReport.markdown(config, space, dense, flora, uniform, best,
-                floraRanks, uniformRanks, searches, grids, stageSeconds));
+                floraRanks, uniformRanks, searches, grids, stages.seconds()));
         out.printf(Locale.ROOT, "FLORA %.2f%% test top-1 at %.1f%% of the dense FLOPs (dense %.2f%%, uniform %.2f%%); "
                         + "report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(), dense.testTop1(),
                 uniform.testTop1(), summary);
         return new Outcome(dense, flora, uniform, best.encode(), summary);
-    }
-
-    private void checkRunDir(String yaml) {
-        Path cfg = runDir.resolve(CONFIG);
-        try {
-            if (Files.exists(cfg)) {
-                if (!Files.readString(cfg).equals(yaml)) {
-                    throw new FormatException(runDir + " holds a run with another config (" + cfg + "); continue it "
-                            + "with the same settings or choose another --out");
-                }
-                out.println("continuing " + runDir + " (finished stages are skipped)");
-            } else {
-                Files.createDirectories(runDir);
-                AtomicFiles.writeString(cfg, yaml);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private Path filterStage() {
-        Path dir = runDir.resolve("filter");
-        Path file = dir.resolve(CandidateFilter.SPACE);
-        if (Files.exists(file)) {
-            out.println("filter: done, " + file);
-            return file;
-        }
-        long t0 = System.nanoTime();
-        out.println("filter");
-        CandidateFilter.Result r = new CandidateFilter(config.filter(), dir, backend, out).run();
-        stageSeconds.put("filter", (System.nanoTime() - t0) / 1e9);
-        return r.file();
-    }
-
-    private Path supernetStage(String method, String space) {
-        Path dir = runDir.resolve("supernet-" + method);
-        Path net = dir.resolve(SupernetTrainer.SUPERNET);
-        if (Files.exists(net)) {
-            out.println("supernet (" + method + "): done, " + net);
-            return net;
-        }
-        long t0 = System.nanoTime();
-        boolean resume = Files.exists(dir.resolve(dev.flora.train.TrainingLoop.CHECKPOINT));
-        out.println("supernet (" + method + ")" + (resume ? ": resuming" : ""));
-        SupernetTrainer.Result r = new SupernetTrainer(config.supernetFor(method, space), dir, backend, out)
-                .run(resume, Integer.MAX_VALUE);
-        stageSeconds.put("supernet " + method, (System.nanoTime() - t0) / 1e9);
-        return r.supernet();
-    }
-
-    private EvolutionarySearch.State searchStage(String method, Path net) {
-        Path dir = runDir.resolve("search-" + method);
-        Path stateFile = dir.resolve(SearchRunner.STATE);
-        if (Files.exists(stateFile)) {
-            EvolutionarySearch.State s = EvolutionarySearch.readState(stateFile);
-            if (s.generationsDone() == config.search().generations()) {
-                out.println("search (" + method + "): done, " + stateFile);
-                return s;
-            }
-        }
-        long t0 = System.nanoTime();
-        boolean resume = Files.exists(stateFile);
-        out.println("search (" + method + ")" + (resume ? ": resuming" : ""));
-        EvolutionarySearch.State s = new SearchRunner(config.searchFor(net.toString()), dir, backend, out)
-                .run(resume, Integer.MAX_VALUE);
-        stageSeconds.put("search " + method, (System.nanoTime() - t0) / 1e9);
-        return s;
     }
 
     private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch) {
@@ -220,7 +148,7 @@ public final class Compressor {
                 space.outFeatures(t)));
     }
 
-    private static Scored score(String name, String file, VisionTransformer m, ImageDataset val, ImageDataset test,
+    static Scored score(String name, String file, VisionTransformer m, ImageDataset val, ImageDataset test,
                                 int ebs) {
         Evaluator.Result v = Evaluator.evaluate(m, val, ebs);
         Evaluator.Result t = Evaluator.evaluate(m, test, ebs);
@@ -228,7 +156,7 @@ public final class Compressor {
     }
 
     /** Validation top-1 of the supernet's uniform subnets on its ratio grid. */
-    private List<ParetoFront.Point> uniformGrid(Supernet net, ImageDataset val, int ebs) {
+    static List<ParetoFront.Point> uniformGrid(Supernet net, ImageDataset val, int ebs) {
         List<ParetoFront.Point> pts = new ArrayList<>();
         CostModel cost = new CostModel(net.space());
         double[] ratios = net.space().ratios();
@@ -291,7 +219,7 @@ public final class Compressor {
         for (var e : searches.entrySet()) {
             fronts.put(e.getKey(), ParetoFront.bestAtMost(points(e.getValue()), dense.flops() / 2));
         }
-        root.set("stage_seconds", json.valueToTree(stageSeconds));
+        root.set("stage_seconds", json.valueToTree(stages.seconds()));
         try {
             AtomicFiles.writeString(runDir.resolve(RESULTS), json.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(root) + "\n");

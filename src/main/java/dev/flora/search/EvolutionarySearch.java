@@ -113,24 +113,32 @@ public final class EvolutionarySearch {
 
     /** Fails with the reachable range when no architecture of the space can meet the bounds. */
     private void checkBoundsReachable() {
-        long lo = CostModel.denseMacs(space.config());
-        long hi = lo;
+        long[] range = flopsRange(space);
+        if (bounds.upper() < range[0] || bounds.lower() > range[1]) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "FLOPs bounds [%.2fM, %.2fM] admit no "
+                            + "architecture: the search space spans [%.2fM, %.2fM] multiply-accumulates", bounds.lower() / 1e6,
+                    bounds.upper() / 1e6, range[0] / 1e6, range[1] / 1e6));
+        }
+    }
+
+    /** The fewest and the most multiply-accumulates an architecture of {@code space} can have. */
+    public static long[] flopsRange(SearchSpace space) {
+        CostModel cost = new CostModel(space);
+        long dense = CostModel.denseMacs(space.config());
+        long lo = dense;
+        long hi = dense;
         for (int b = 0; b < space.depth(); b++) {
             long min = Long.MAX_VALUE;
             long max = Long.MIN_VALUE;
             for (int[] t : space.allowed(b)) {
-                long c = blockDelta(b, t);
+                long c = cost.blockMacs(t) - CostModel.denseBlockMacs(space.config());
                 min = Math.min(min, c);
                 max = Math.max(max, c);
             }
             lo += min;
             hi += max;
         }
-        if (bounds.upper() < lo || bounds.lower() > hi) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "FLOPs bounds [%.2fM, %.2fM] admit no "
-                            + "architecture: the search space spans [%.2fM, %.2fM] multiply-accumulates", bounds.lower() / 1e6,
-                    bounds.upper() / 1e6, lo / 1e6, hi / 1e6));
-        }
+        return new long[] {lo, hi};
     }
 
     /** FLOPs change of block b at tuple t relative to dense. */
@@ -253,16 +261,44 @@ public final class EvolutionarySearch {
         Set<Candidate> taken = new HashSet<>(seen);
         taken.addAll(into);
         int wanted = settings.population() - into.size();
-        for (int i = 0; i < Math.max(1, wanted) * TRIES_PER_CANDIDATE * 20 && into.size() < settings.population();
-             i++) {
-            accept(uniform.sample(rng), into, taken);
+        int draws = Math.max(1, wanted) * TRIES_PER_CANDIDATE;
+        for (int i = 0; i < draws && into.size() < settings.population(); i++) {
+            accept(repair(uniform.sample(rng), rng), into, taken);
         }
         if (into.isEmpty() && seen.isEmpty()) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "no architecture found within the FLOPs "
                     + "bounds [%.2fM, %.2fM] after %d random draws; widen the bounds", bounds.lower() / 1e6,
-                    bounds.upper() / 1e6, wanted * TRIES_PER_CANDIDATE * 20));
+                    bounds.upper() / 1e6, draws));
         }
         return into;
+    }
+
+    /**
+     * Walks a random architecture into the FLOPs bounds: while it costs too much, a random block
+     * takes a random cheaper tuple (too little: a dearer one). Uniform draws alone rarely land in
+     * a narrow window; this keeps the random part of each generation random but legal.
+     */
+    private Candidate repair(Candidate c, Random rng) {
+        for (int step = 0; step < 50 * space.depth(); step++) {
+            long f = cost.macs(c);
+            if (f >= bounds.lower() && f <= bounds.upper()) {
+                return c;
+            }
+            boolean tooDear = f > bounds.upper();
+            int b = rng.nextInt(space.depth());
+            long current = blockDelta(b, c.tuple(b));
+            List<int[]> moves = new ArrayList<>();
+            for (int[] t : space.allowed(b)) {
+                long d = blockDelta(b, t);
+                if (tooDear ? d < current : d > current) {
+                    moves.add(t);
+                }
+            }
+            if (!moves.isEmpty()) {
+                c = c.withTuple(b, moves.get(rng.nextInt(moves.size())));
+            }
+        }
+        return c;
     }
 
     private void save(State state) {

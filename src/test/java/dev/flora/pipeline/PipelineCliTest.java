@@ -144,6 +144,29 @@ class PipelineCliTest {
     }
 
     @Test
+    void ablationComparesFourSupernetsAndTheUniformCurve() throws Exception {
+        Path out = dir.resolve("ablation");
+        Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
+                "--targets", "0.6,0.75", "--set", "filter.proxy_fraction=0.05", "--set", "filter.score_fraction=0.2",
+                "--set", "filter.top_k=8", "--set", "supernet.epochs=1", "--set", "supernet.train_limit=384",
+                "--set", "search.population=6", "--set", "search.generations=2", "--set", "search.mutations=2",
+                "--set", "search.crossovers=2", "--set", "search.top_k=2", "--set", "search.val_limit=100");
+        assertEquals(0, r.code(), r.err() + r.out());
+        String csv = Files.readString(out.resolve("ablation.csv"));
+        for (String v : new String[] {"spos,", "spos-filter,", "lrat,", "lrat-filter,", "uniform-grid,",
+            "uniform-matched,", "dense,"}) {
+            assertTrue(csv.contains("\n" + v), v + " in\n" + csv);
+        }
+        assertTrue(Files.size(out.resolve("fronts.png")) > 1000);
+        assertTrue(Files.size(out.resolve("uniform_vs_searched.png")) > 1000);
+        // the filtered space keeps at most k + 1 tuples per block
+        JsonNode space = new ObjectMapper().readTree(out.resolve("filter").resolve("search_space.json").toFile());
+        for (JsonNode block : space.get("blocks")) {
+            assertTrue(block.size() <= 9, "k + dense");
+        }
+    }
+
+    @Test
     void badInputsExitTwoWithOneLine() throws Exception {
         Run r = run(searchArgs(dir.resolve("impossible"), "--min-flops", "0.01", "--max-flops", "0.02"));
         assertEquals(2, r.code());

@@ -1,0 +1,177 @@
+package dev.flora.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.data.Split;
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.models.ModelSource;
+import dev.flora.report.ParetoFront;
+import dev.flora.report.ParetoPlot;
+import dev.flora.search.Candidate;
+import dev.flora.search.CostModel;
+import dev.flora.search.EvolutionarySearch;
+import dev.flora.search.SearchConfig;
+import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SubnetExport;
+import dev.flora.train.Configs;
+import dev.flora.train.Evaluator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * Runs the ablation: filtering once, four supernets (SPOS / LRAT, each on the full and on the
+ * filtered space), a search per supernet and FLOPs target, test top-1 of every searched subnet,
+ * and the uniform-rank subnets of the LRAT supernet at the grid ratios and at each searched
+ * subnet's FLOPs. Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
+ * and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
+ */
+public final class Ablation {
+    public static final String CONFIG = "config.yaml";
+    static final List<String> VARIANTS = List.of("spos", "spos-filter", "lrat", "lrat-filter");
+
+    private final AblationConfig config;
+    private final Path runDir;
+    private final Backend backend;
+    private final PrintStream out;
+    private final Stages stages;
+
+    public Ablation(AblationConfig config, Path runDir, Backend backend, PrintStream out) {
+        this.config = config.validated();
+        this.runDir = runDir;
+        this.backend = backend;
+        this.out = out;
+        this.stages = new Stages(runDir, backend, out);
+    }
+
+    /** One searched subnet: which supernet, which target, its figures. */
+    public record Row(String variant, double target, String arch, long flops, double valTop1, double testTop1) {
+    }
+
+    public List<Row> run() {
+        CompressConfig c = config.asCompress();
+        stages.open(CONFIG, Configs.toYaml(config));
+        String filtered = stages.filter(c.filter(), "filter").toString();
+        Map<String, Path> nets = new LinkedHashMap<>();
+        for (String v : VARIANTS) {
+            String method = v.startsWith("lrat") ? "lrat" : "spos";
+            nets.put(v, stages.supernet(c.supernetFor(method, v.endsWith("filter") ? filtered : null),
+                    "supernet-" + v));
+        }
+        ImageDataset val = Datasets.load(config.data(), Split.VAL);
+        ImageDataset test = Datasets.load(config.data(), Split.TEST);
+        int ebs = c.supernet().evalBatchSize();
+        VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        long denseMacs = CostModel.denseMacs(dense.config());
+        double denseTest = 100 * Evaluator.evaluate(dense, test, ebs).top1();
+
+        List<Row> rows = new ArrayList<>();
+        for (String v : VARIANTS) {
+            Supernet net = Supernet.load(nets.get(v), backend);
+            long[] range = EvolutionarySearch.flopsRange(net.space());
+            for (double target : config.targets()) {
+                if (range[0] > Math.round(target * denseMacs) || range[1] < Math.round((target - config.window())
+                        * denseMacs)) {
+                    out.printf(Locale.ROOT, "%s: no architecture in the window of target %.2f (space spans %.1f%% to "
+                            + "%.1f%% of dense); skipped%n", v, target, 100.0 * range[0] / denseMacs,
+                            100.0 * range[1] / denseMacs);
+                    continue;
+                }
+                SearchConfig s = withBounds(c.searchFor(nets.get(v).toString()), target - config.window(), target);
+                String name = String.format(Locale.ROOT, "search-%s-%02d", v, Math.round(100 * target));
+                EvolutionarySearch.Evaluated best = stages.search(s, name).best();
+                rows.add(new Row(v, target, best.arch(), best.flops(), best.top1(),
+                        testTop1(net, net.space().ranks(best.candidate()), test, ebs)));
+            }
+        }
+        Supernet lrat = Supernet.load(nets.get("lrat"), backend);
+        CostModel cost = new CostModel(lrat.space());
+        List<ParetoFront.Point> uniformGrid = new ArrayList<>();
+        double[] ratios = lrat.space().ratios();
+        for (int i = 0; i < ratios.length; i++) {
+            Candidate u = Candidate.uniform(lrat.space().depth(), lrat.space().targets().size(), i);
+            uniformGrid.add(new ParetoFront.Point("uniform " + ratios[i], cost.macs(u),
+                    testTop1(lrat, lrat.space().ranks(u), test, ebs)));
+        }
+        List<ParetoFront.Point> uniformMatched = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.variant().equals("lrat")) {
+                Map<String, Integer> u = cost.uniformAtMost(r.flops());
+                uniformMatched.add(new ParetoFront.Point("uniform at " + r.target(), cost.macs(u),
+                        testTop1(lrat, u, test, ebs)));
+            }
+        }
+        write(rows, uniformGrid, uniformMatched, denseMacs, denseTest);
+        return rows;
+    }
+
+    private static SearchConfig withBounds(SearchConfig s, double lo, double hi) {
+        return new SearchConfig(s.supernet(), s.data(), s.population(), s.topK(), s.mutations(), s.mutationProb(),
+                s.crossovers(), s.generations(), String.format(Locale.ROOT, "%.4f", lo),
+                String.format(Locale.ROOT, "%.4f", hi), s.seed(), s.evalBatchSize(), s.valLimit());
+    }
+
+    /** Test top-1 (percent) of the subnet of {@code net} at {@code ranks}, exported as a standalone model. */
+    private static double testTop1(Supernet net, Map<String, Integer> ranks, ImageDataset test, int ebs) {
+        VisionTransformer m = SubnetExport.export(net, ranks);
+        return 100 * Evaluator.evaluate(m, test, ebs).top1();
+    }
+
+    private void write(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
+                       long denseMacs, double denseTest) {
+        StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1\n");
+        for (Row r : rows) {
+            csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%.3f,%.3f%n", r.variant(), r.target(), r.arch(),
+                    r.flops(), 100.0 * r.flops() / denseMacs, r.valTop1(), r.testTop1()));
+        }
+        for (ParetoFront.Point p : uniformGrid) {
+            csv.append(String.format(Locale.ROOT, "uniform-grid,,%s,%d,%.2f,,%.3f%n", p.label().replace(' ', '='),
+                    p.flops(), 100.0 * p.flops() / denseMacs, p.top1()));
+        }
+        for (ParetoFront.Point p : uniformMatched) {
+            csv.append(String.format(Locale.ROOT, "uniform-matched,%s,uniform,%d,%.2f,,%.3f%n",
+                    p.label().replace("uniform at ", ""), p.flops(), 100.0 * p.flops() / denseMacs, p.top1()));
+        }
+        csv.append(String.format(Locale.ROOT, "dense,,dense,%d,100.00,,%.3f%n", denseMacs, denseTest));
+        AtomicFiles.writeString(runDir.resolve("ablation.csv"), csv.toString());
+
+        ParetoPlot fronts = new ParetoPlot("Searched subnets per supernet (test top-1)");
+        for (String v : VARIANTS) {
+            fronts.line(v.toUpperCase(Locale.ROOT).replace("-FILTER", " + filtering"), rows.stream()
+                    .filter(r -> r.variant().equals(v))
+                    .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList());
+        }
+        fronts.points("dense", List.of(new ParetoFront.Point("dense", denseMacs, denseTest)));
+        fronts.write(runDir.resolve("fronts.png"));
+        ParetoPlot uniform = new ParetoPlot("Uniform vs searched ranks, LRAT supernet (test top-1)");
+        uniform.line("searched (LRAT)", rows.stream().filter(r -> r.variant().equals("lrat"))
+                .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList());
+        uniform.line("uniform, grid ratios", uniformGrid);
+        uniform.points("uniform at the searched FLOPs", uniformMatched);
+        uniform.points("dense", List.of(new ParetoFront.Point("dense", denseMacs, denseTest)));
+        uniform.write(runDir.resolve("uniform_vs_searched.png"));
+        try {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("rows", rows);
+            j.put("uniform_grid", uniformGrid);
+            j.put("uniform_matched", uniformMatched);
+            j.put("dense", Map.of("flops", denseMacs, "test_top1", denseTest));
+            j.put("stage_seconds", stages.seconds());
+            AtomicFiles.writeString(runDir.resolve("ablation.json"), new ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(j) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.println("ablation written to " + runDir.resolve("ablation.csv"));
+    }
+}
