@@ -137,7 +137,7 @@ class PipelineCliTest {
         String before = Files.readString(out.resolve("results.json"));
         Run again = run(args);
         assertEquals(0, again.code(), again.err());
-        assertTrue(again.out().contains("supernet (lrat): done") && again.out().contains("search (spos): done"));
+        assertTrue(again.out().contains("supernet-lrat: done") && again.out().contains("search-spos: done"), again.out());
         JsonNode a = new ObjectMapper().readTree(before);
         JsonNode b = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(a.get("models"), b.get("models"), "a rerun reproduces the results");
