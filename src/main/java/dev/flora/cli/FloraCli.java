@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
             SearchCommand.class, AblationCommand.class,
-            ExportCommand.class, CompressCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+            ExportCommand.class, CompressCommand.class, EvalCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_DIVERGED = 3;

@@ -23,16 +23,15 @@ public final class ParameterArena {
     private final Tensor values;
     private final Tensor grads;
 
-    private ParameterArena(Backend backend, List<Param> params, long size) {
+    private ParameterArena(Backend backend, List<Param> params, Tensor values, Tensor grads) {
         this.backend = backend;
         this.params = Collections.unmodifiableList(new ArrayList<>(params));
         this.byName = new LinkedHashMap<>();
         for (Param p : params) {
             byName.put(p.name(), p);
         }
-        int n = Math.toIntExact(size);
-        this.values = backend.allocate(n);
-        this.grads = backend.allocate(n);
+        this.values = values;
+        this.grads = grads;
         for (Param p : params) {
             p.bind(values, grads);
         }
@@ -72,7 +71,29 @@ public final class ParameterArena {
 
         public ParameterArena build(Backend backend) {
             built = true;
-            return new ParameterArena(backend, params, size);
+            int n = Math.toIntExact(size);
+            return new ParameterArena(backend, params, backend.allocate(n), backend.allocate(n));
+        }
+
+        /**
+         * Binds the declared parameters to an existing arena of the same layout (names, shapes,
+         * offsets), sharing its weights and gradients.
+         */
+        public ParameterArena bindTo(ParameterArena existing) {
+            built = true;
+            if (existing.params.size() != params.size()) {
+                throw new IllegalArgumentException("arena layouts differ: " + params.size() + " vs "
+                        + existing.params.size() + " parameters");
+            }
+            for (int i = 0; i < params.size(); i++) {
+                Param a = params.get(i);
+                Param b = existing.params.get(i);
+                if (!a.name().equals(b.name()) || a.offset() != b.offset()
+                        || !java.util.Arrays.equals(a.shape(), b.shape())) {
+                    throw new IllegalArgumentException("arena layouts differ at " + a + " vs " + b);
+                }
+            }
+            return new ParameterArena(existing.backend, params, existing.values, existing.grads);
         }
     }
 

@@ -28,6 +28,7 @@ public final class VisionTransformer {
     private final LayerNorm norm;
     private final Linear head;
     private final Map<String, LinearLayer> linears;
+    private final Map<String, LinearSpec> specs;
     private final GrowableBuffer tokens;
     private final GrowableBuffer clsRows;
     private final GrowableBuffer dTokens;
@@ -35,8 +36,15 @@ public final class VisionTransformer {
     private int batch;
 
     public VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs) {
+        this(backend, config, linearSpecs, null);
+    }
+
+    /** Builds the layers; binds them to {@code shared}'s weights when given, else to a new arena. */
+    private VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs,
+                              ParameterArena shared) {
         this.backend = backend;
         this.config = config;
+        this.specs = Map.copyOf(linearSpecs);
         ParameterArena.Builder params = new ParameterArena.Builder();
         Map<String, LinearLayer> created = new LinkedHashMap<>();
         Map<String, LinearSpec> pending = new LinkedHashMap<>(linearSpecs);
@@ -63,7 +71,7 @@ public final class VisionTransformer {
                     + " in the block linears of this ViT (e.g. blocks.0.attn.qkv)");
         }
         this.linears = Collections.unmodifiableMap(created);
-        this.arena = params.build(backend);
+        this.arena = shared == null ? params.build(backend) : params.bindTo(shared);
         this.tokens = new GrowableBuffer(backend);
         this.clsRows = new GrowableBuffer(backend);
         this.dTokens = new GrowableBuffer(backend);
@@ -73,6 +81,20 @@ public final class VisionTransformer {
     /** A dense ViT. */
     public VisionTransformer(Backend backend, ViTConfig config) {
         this(backend, config, Map.of());
+    }
+
+    /**
+     * A second instance over the same weights with its own activation buffers and ranks: one
+     * per thread lets several threads run forward passes of one model at once.
+     */
+    public VisionTransformer replica() {
+        VisionTransformer r = new VisionTransformer(backend, config, specs, arena);
+        linears.forEach((path, l) -> {
+            if (l instanceof RankedLinear ranked) {
+                r.setRank(path, ranked.rank());
+            }
+        });
+        return r;
     }
 
     /** Low-rank (weight-inheriting) modules at the given max ranks, the rest dense. */
