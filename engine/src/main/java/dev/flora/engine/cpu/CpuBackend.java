@@ -31,10 +31,15 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
  * depend on the number of threads or their timing.
  */
 public final class CpuBackend implements Backend {
-    /** Floats per work unit of element-wise loops. */
+    /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
     private static final int BLOCK = 4096;
-    /** GEMMs below this many multiply-adds run on the calling thread. */
-    private static final long PARALLEL_GEMM_MACS = 1L << 18;
+    /**
+     * Fewest floats worth a parallel task: waking a parked worker costs tens of microseconds,
+     * more than a few thousand floats of work, and single-image inference is made of such ops.
+     */
+    private static final int TASK_GRAIN = 1 << 15;
+    /** GEMMs below this many multiply-adds run on the calling thread, for the same reason. */
+    private static final long PARALLEL_GEMM_MACS = 1L << 22;
     /** Row chunks of a column reduction; fixed so the summation order is fixed. */
     private static final int REDUCE_CHUNKS = 16;
 
@@ -73,7 +78,7 @@ public final class CpuBackend implements Backend {
     }
 
     private static int rowsPerTask(int cols) {
-        return Math.max(1, BLOCK / Math.max(1, cols));
+        return Math.max(1, TASK_GRAIN / Math.max(1, cols));
     }
 
     private static int len(long n) {
@@ -94,7 +99,7 @@ public final class CpuBackend implements Backend {
     public void fill(Tensor t, float value) {
         FloatBuffer b = buf(t);
         int o = base(t);
-        Parallel.forRange(len(t.numel()), BLOCK, (s, e) -> {
+        Parallel.forRange(len(t.numel()), TASK_GRAIN, (s, e) -> {
             float[] v = new float[Math.min(BLOCK, e - s)];
             Arrays.fill(v, value);
             for (int i = s; i < e; i += BLOCK) {
@@ -246,7 +251,8 @@ public final class CpuBackend implements Backend {
      * per-chunk sums, indexed [quantity][chunk][column].
      */
     private static float[][][] columnPartials(int rows, int cols, int quantities, ColumnSums body) {
-        int chunks = Math.max(1, Math.min(REDUCE_CHUNKS, rows));
+        // the chunk count depends only on the shape, so the summation order is fixed for it
+        int chunks = (int) Math.max(1, Math.min(Math.min(REDUCE_CHUNKS, rows), (long) rows * cols / TASK_GRAIN));
         float[][][] out = new float[quantities][chunks][cols];
         Parallel.forRange(chunks, 1, (s, e) -> {
             for (int c = s; c < e; c++) {
@@ -284,7 +290,7 @@ public final class CpuBackend implements Backend {
         int ao = base(a);
         int bo = base(b);
         int oo = base(out);
-        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
             float[] x = new float[BLOCK];
             float[] y = new float[BLOCK];
             for (int i = s; i < e; i += BLOCK) {
@@ -304,7 +310,7 @@ public final class CpuBackend implements Backend {
         Checks.fits(t, n, "scale");
         FloatBuffer tb = buf(t);
         int to = base(t);
-        Parallel.forRange(len(n), BLOCK, (st, e) -> {
+        Parallel.forRange(len(n), TASK_GRAIN, (st, e) -> {
             float[] x = new float[BLOCK];
             for (int i = st; i < e; i += BLOCK) {
                 int l = Math.min(BLOCK, e - i);
@@ -325,7 +331,7 @@ public final class CpuBackend implements Backend {
         int total = len(n);
         int chunks = 64;
         double[] partial = new double[chunks];
-        Parallel.forRange(chunks, 1, (s, e) -> {
+        Parallel.forRange(chunks, Math.max(1, (int) ((long) TASK_GRAIN * chunks / Math.max(1, total))), (s, e) -> {
             float[] x = new float[BLOCK];
             for (int c = s; c < e; c++) {
                 int lo = Parallel.chunkStart(total, chunks, c);
@@ -356,7 +362,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer yb = buf(y);
         int xo = base(x);
         int yo = base(y);
-        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
             float[] in = new float[BLOCK];
             float[] out = new float[BLOCK];
             for (int i = s; i < e; i += BLOCK) {
@@ -379,7 +385,7 @@ public final class CpuBackend implements Backend {
         int xo = base(x);
         int go = base(dy);
         int dO = base(dx);
-        Parallel.forRange(len(n), BLOCK, (s, e) -> {
+        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
             float[] in = new float[BLOCK];
             float[] g = new float[BLOCK];
             float[] out = new float[BLOCK];
@@ -584,7 +590,7 @@ public final class CpuBackend implements Backend {
         FloatBuffer pb = buf(patches);
         int io = base(images);
         int po = base(patches);
-        Parallel.forRange(batch * gh, 1, (s, e) -> {
+        Parallel.forRange(batch * gh, rowsPerTask(gw * rowLen), (s, e) -> {
             for (int bg = s; bg < e; bg++) {
                 int b = bg / gh;
                 int py = bg % gh;
@@ -615,7 +621,7 @@ public final class CpuBackend implements Backend {
         int to = base(tokens);
         float[] posv = download(pos.head((long) t * dim));
         float[] clsv = download(cls.head(dim));
-        Parallel.forRange(batch, 1, (s, e) -> {
+        Parallel.forRange(batch, rowsPerTask(t * dim), (s, e) -> {
             float[] row = new float[dim];
             for (int b = s; b < e; b++) {
                 for (int j = 0; j < dim; j++) {
@@ -799,7 +805,7 @@ public final class CpuBackend implements Backend {
         float decay = 1f - lr * weightDecay;
         // work items are (row, block of columns); a contiguous run is one long row
         int blocksPerRow = (cols + BLOCK - 1) / BLOCK;
-        Parallel.forRange(rows * blocksPerRow, Math.max(1, BLOCK / Math.max(1, Math.min(cols, BLOCK))),
+        Parallel.forRange(rows * blocksPerRow, Math.max(1, TASK_GRAIN / Math.max(1, Math.min(cols, BLOCK))),
                 (s, e) -> {
                     float[] pa = new float[BLOCK];
                     float[] ga = new float[BLOCK];
