@@ -1,0 +1,85 @@
+package dev.flora.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flora.data.Datasets;
+import dev.flora.data.ImageDataset;
+import dev.flora.data.Split;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class VitPredictorTest {
+    static String model() throws Exception {
+        return Path.of(VitPredictorTest.class.getResource("/golden/timm_vit_tiny_fmnist.safetensors").toURI())
+                .toString();
+    }
+
+    @Test
+    void wrongInputSizeNamesTheExpectedSize() throws Exception {
+        try (VitPredictor p = VitPredictor.load(model())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.predict(new float[100]));
+            assertTrue(e.getMessage().contains("784"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> p.predictPixels(new byte[784 * 2], 3));
+            assertTrue(e.getMessage().contains("2352"), e.getMessage());
+        }
+    }
+
+    @Test
+    void batchesAndSingleImagesAgreeAndAccuracyMatchesPyTorch() throws Exception {
+        ImageDataset test = Datasets.load("fmnist-subset", Split.TEST);
+        try (VitPredictor p = VitPredictor.load(model(), 2, 100)) {
+            int n = test.count();
+            float[] logits = p.predictPixels(test.pixels(), n); // more than one batch of 100
+            int correct = 0;
+            for (int i = 0; i < n; i++) {
+                correct += VitPredictor.argmax(logits, i * 10, 10) == test.labels()[i] ? 1 : 0;
+            }
+            // PyTorch scored 80.05 % on these images (timm_vit_tiny_fmnist.json)
+            assertEquals(80.05, 100.0 * correct / n, 0.1);
+            for (int i = 0; i < 5; i++) {
+                byte[] one = Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
+                float[] single = p.predictPixels(one, 1);
+                float[] fromBatch = Arrays.copyOfRange(logits, i * 10, (i + 1) * 10);
+                for (int j = 0; j < 10; j++) {
+                    assertEquals(fromBatch[j], single[j], 1e-4f * Math.max(1, Math.abs(single[j])));
+                }
+            }
+        }
+    }
+
+    @Test
+    void manyThreadsGetTheSameAnswersAsOne() throws Exception {
+        ImageDataset test = Datasets.load("fmnist-subset", Split.TEST);
+        try (VitPredictor p = VitPredictor.load(model(), 3, 16)) {
+            int n = 64;
+            List<float[]> expected = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                expected.add(p.predictPixels(Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784), 1));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<float[]>> got = new ArrayList<>();
+                for (int rep = 0; rep < 4; rep++) {
+                    for (int i = 0; i < n; i++) {
+                        byte[] img = Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
+                        got.add(pool.submit(() -> p.predictPixels(img, 1)));
+                    }
+                }
+                for (int k = 0; k < got.size(); k++) {
+                    assertArrayEquals(expected.get(k % n), got.get(k).get(), "call " + k);
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+}
