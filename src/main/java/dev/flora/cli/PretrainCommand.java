@@ -56,6 +56,10 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--mlp-ratio", description = "Override the preset's MLP ratio.")
     Double mlpRatio;
 
+    @Option(names = "--init-from", paramLabel = "PATH|NAME", description = "Start from this dense model's weights "
+            + "(and architecture) instead of a random initialization.")
+    String initFrom;
+
     @Option(names = "--label-smoothing", description = "Label smoothing (default: 0.1).")
     Double labelSmoothing;
 
@@ -75,6 +79,7 @@ public final class PretrainCommand implements Callable<Integer> {
         m.put("patch_size", patchSize);
         m.put("mlp_ratio", mlpRatio);
         m.put("label_smoothing", labelSmoothing);
+        m.put("init_from", initFrom);
         m.putAll(loop.values());
         return m;
     }

@@ -7,7 +7,9 @@ import dev.flora.engine.nn.ViTConfig;
 /**
  * Everything that determines a pre-training run. Defaults are the recipe that trains the
  * bundled {@code vit-fmnist}; a YAML config file and command-line flags override them, in that
- * order (see {@link Configs}). YAML keys are the snake_case names below.
+ * order (see {@link Configs}). YAML keys are the snake_case names below. With
+ * {@code init_from} (a model file or bundled name) training starts from those weights, and the
+ * architecture is that model's, instead of the {@code arch} preset.
  */
 public record TrainConfig(
         @JsonProperty("data") String data,
@@ -29,11 +31,12 @@ public record TrainConfig(
         @JsonProperty("hflip") boolean hflip,
         @JsonProperty("seed") long seed,
         @JsonProperty("eval_batch_size") int evalBatchSize,
-        @JsonProperty("train_limit") int trainLimit) {
+        @JsonProperty("train_limit") int trainLimit,
+        @JsonProperty("init_from") String initFrom) {
 
     public static TrainConfig defaults() {
         return new TrainConfig(Datasets.DEBIAN_FMNIST, "vit-fmnist", null, null, null, null, null, 40, 128, 1e-3, 1e-5,
-                1, 0.05, 0.1, 1.0, 2, true, 0, 256, 0);
+                1, 0.05, 0.1, 1.0, 2, true, 0, 256, 0, null);
     }
 
     /** Checks ranges; the message names the key. */

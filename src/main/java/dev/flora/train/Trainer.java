@@ -64,7 +64,12 @@ public final class Trainer {
 
     /** Trains for at most {@code epochBudget} epochs in this call (continue with resume). */
     public Summary run(boolean resume, int epochBudget) {
-        ViTConfig arch = config.model();
+        VisionTransformer init = config.initFrom() == null ? null
+                : dev.flora.models.ModelSource.load(config.initFrom(), backend, java.util.OptionalInt.empty());
+        if (init != null && !init.linears().values().stream().allMatch(l -> l instanceof dev.flora.engine.nn.Linear)) {
+            throw new FormatException(config.initFrom() + ": init_from needs a dense model");
+        }
+        ViTConfig arch = init != null ? init.config() : config.model();
         Datasets.TrainTest files = Datasets.load(config.data());
         ImageDataset train = Datasets.trainPart(files.train());
         ImageDataset val = Datasets.valPart(files.train());
@@ -82,6 +87,9 @@ public final class Trainer {
 
         VisionTransformer model = new VisionTransformer(backend, arch);
         ViTInitializer.initialize(model, config.seed());
+        if (init != null) {
+            backend.copy(init.arena().values(), model.arena().values());
+        }
         out.printf(Locale.ROOT, "%s: %,d parameters, %,d multiply-accumulates per image; %d train / %d val images, "
                         + "backend %s%n", arch, model.parameterCount(), model.macsPerImage(), train.count(), val.count(),
                 backend.name());

@@ -91,6 +91,16 @@ class TrainerTest {
     }
 
     @Test
+    void initFromStartsAtTheGivenWeights() {
+        Trainer.Summary base = trainer(tiny(1), dir.resolve("base")).run(false);
+        Map<String, Object> m = map("data", "fmnist-subset", "epochs", 1, "batch_size", 64, "train_limit", 128,
+                "lr", 1e-9, "min_lr", 0.0, "init_from", base.model().toString());
+        TrainConfig c = Configs.merge(TrainConfig.class, TrainConfig.defaults(), "test", Configs.layer(m));
+        Trainer.Summary cont = trainer(c, dir.resolve("cont")).run(false);
+        assertEquals(base.valTop1(), cont.valTop1(), 0.002, "a vanishing learning rate keeps the initial model");
+    }
+
+    @Test
     void refusesToOverwriteARunWithoutResume() {
         Path run = dir.resolve("run");
         trainer(tiny(2), run).run(false, 1);
