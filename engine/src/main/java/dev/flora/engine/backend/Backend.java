@@ -143,14 +143,35 @@ public interface Backend extends AutoCloseable {
     // ---- optimizer ------------------------------------------------------------------------
 
     /**
-     * One AdamW step (PyTorch semantics) over a 2-D block of the parameter, gradient and moment
-     * arenas: {@code rows} rows of {@code cols} elements, {@code ld} apart, starting at
-     * {@code offset} (a contiguous run is one row). Per element: p *= 1 - lr*wd; m, v updated;
-     * p -= lr * mhat / (sqrt(vhat) + eps). {@code step} counts from 1. Elements outside the
-     * block are not touched, which is how a rank-r step leaves the slices beyond r alone.
+     * One AdamW step (PyTorch semantics) over 2-D regions of the parameter, gradient and moment
+     * arenas (see {@link Region}). Per element: p *= 1 - lr*wd (wd only where the region decays);
+     * m, v updated; p -= lr * mhat / (sqrt(vhat) + eps). {@code step} counts from 1. Elements in
+     * no region are not touched, which is how a rank-r step leaves the slices beyond r alone.
      */
-    void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, int rows, int cols, int ld,
+    void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, java.util.List<Region> regions,
                float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+
+    // ---- fused low-rank linear ------------------------------------------------------------
+
+    /**
+     * y [rows, out] = (x [rows, in] · VT[:r]ᵀ) · U[:, :r]ᵀ + b, with VT [R, in] and U [out, R];
+     * when {@code h} is not null it receives x · VT[:r]ᵀ [rows, r] for the backward pass. The
+     * default runs two GEMMs; a backend may fuse them and keep the intermediate on chip.
+     */
+    default void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
+                                int out, int r, int maxRank) {
+        Tensor mid = h != null ? h : allocate(rows * r);
+        gemm(false, true, rows, r, in, 1f, x, in, vt, in, 0f, mid, r);
+        gemm(false, true, rows, out, r, 1f, mid, r, u, maxRank, 0f, y, out);
+        addBias(y, bias, rows, out);
+    }
+
+    /** dh [rows, r] = dy · U[:, :r] and dx [rows, in] = dh · VT[:r] (both overwritten). */
+    default void lowRankBackwardInput(Tensor dy, Tensor vt, Tensor u, Tensor dh, Tensor dx, int rows, int in,
+                                      int out, int r, int maxRank) {
+        gemm(false, false, rows, r, out, 1f, dy, out, u, maxRank, 0f, dh, r);
+        gemm(false, false, rows, in, r, 1f, dh, r, vt, in, 0f, dx, in);
+    }
 
     // ---- linear algebra -------------------------------------------------------------------
 

@@ -8,11 +8,13 @@ import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
 import dev.flora.engine.backend.LossResult;
+import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
 import dev.flora.engine.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 import org.bytedeco.openblas.presets.openblas_nolapack;
@@ -783,57 +785,68 @@ public final class CpuBackend implements Backend {
     // ---- optimizer ------------------------------------------------------------------------
 
     @Override
-    public void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, long offset, int rows, int cols, int ld,
-                      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
-        long end = offset + Checks.extent(rows, cols, ld);
-        Checks.fits(params, end, "adamw params");
-        Checks.fits(grads, end, "adamw grads");
-        Checks.fits(m, end, "adamw first moment");
-        Checks.fits(v, end, "adamw second moment");
+    public void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, List<Region> regions, float lr, float beta1,
+                      float beta2, float eps, float weightDecay, int step) {
+        // work items are (region, row, block of columns), numbered across all regions
+        int n = regions.size();
+        long[] firstItem = new long[n + 1];
+        for (int k = 0; k < n; k++) {
+            Region r = regions.get(k);
+            long end = r.offset() + Checks.extent(r.rows(), r.cols(), r.ld());
+            Checks.fits(params, end, "adamw params");
+            Checks.fits(grads, end, "adamw grads");
+            Checks.fits(m, end, "adamw first moment");
+            Checks.fits(v, end, "adamw second moment");
+            firstItem[k + 1] = firstItem[k] + (long) r.rows() * ((r.cols() + BLOCK - 1) / BLOCK);
+        }
         FloatBuffer pb = buf(params);
         FloatBuffer gb = buf(grads);
         FloatBuffer mb = buf(m);
         FloatBuffer vb = buf(v);
-        int po = base(params) + (int) offset;
-        int go = base(grads) + (int) offset;
-        int mo = base(m) + (int) offset;
-        int vo = base(v) + (int) offset;
+        int po = base(params);
+        int go = base(grads);
+        int mo = base(m);
+        int vo = base(v);
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         float stepSize = (float) (lr / bc1);
         float invBc2Sqrt = (float) (1 / Math.sqrt(bc2));
-        float decay = 1f - lr * weightDecay;
-        // work items are (row, block of columns); a contiguous run is one long row
-        int blocksPerRow = (cols + BLOCK - 1) / BLOCK;
-        Parallel.forRange(rows * blocksPerRow, Math.max(1, TASK_GRAIN / Math.max(1, Math.min(cols, BLOCK))),
-                (s, e) -> {
-                    float[] pa = new float[BLOCK];
-                    float[] ga = new float[BLOCK];
-                    float[] ma = new float[BLOCK];
-                    float[] va = new float[BLOCK];
-                    for (int item = s; item < e; item++) {
-                        int row = item / blocksPerRow;
-                        int c0 = (item % blocksPerRow) * BLOCK;
-                        int l = Math.min(BLOCK, cols - c0);
-                        int i = row * ld + c0;
-                        pb.get(po + i, pa, 0, l);
-                        gb.get(go + i, ga, 0, l);
-                        mb.get(mo + i, ma, 0, l);
-                        vb.get(vo + i, va, 0, l);
-                        for (int j = 0; j < l; j++) {
-                            float g = ga[j];
-                            float mi = beta1 * ma[j] + (1 - beta1) * g;
-                            float vi = beta2 * va[j] + (1 - beta2) * g * g;
-                            ma[j] = mi;
-                            va[j] = vi;
-                            float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
-                            pa[j] = pa[j] * decay - stepSize * mi / denom;
-                        }
-                        pb.put(po + i, pa, 0, l);
-                        mb.put(mo + i, ma, 0, l);
-                        vb.put(vo + i, va, 0, l);
-                    }
-                });
+        Parallel.forRange(len(firstItem[n]), Math.max(1, TASK_GRAIN / BLOCK), (s, e) -> {
+            float[] pa = new float[BLOCK];
+            float[] ga = new float[BLOCK];
+            float[] ma = new float[BLOCK];
+            float[] va = new float[BLOCK];
+            int k = 0;
+            for (int item = s; item < e; item++) {
+                while (firstItem[k + 1] <= item) {
+                    k++;
+                }
+                Region r = regions.get(k);
+                int blocksPerRow = (r.cols() + BLOCK - 1) / BLOCK;
+                long local = item - firstItem[k];
+                int row = (int) (local / blocksPerRow);
+                int c0 = (int) (local % blocksPerRow) * BLOCK;
+                int l = Math.min(BLOCK, r.cols() - c0);
+                int i = (int) (r.offset() + (long) row * r.ld() + c0);
+                float decay = 1f - lr * (r.decay() ? weightDecay : 0f);
+                pb.get(po + i, pa, 0, l);
+                gb.get(go + i, ga, 0, l);
+                mb.get(mo + i, ma, 0, l);
+                vb.get(vo + i, va, 0, l);
+                for (int j = 0; j < l; j++) {
+                    float g = ga[j];
+                    float mi = beta1 * ma[j] + (1 - beta1) * g;
+                    float vi = beta2 * va[j] + (1 - beta2) * g * g;
+                    ma[j] = mi;
+                    va[j] = vi;
+                    float denom = (float) Math.sqrt(vi) * invBc2Sqrt + eps;
+                    pa[j] = pa[j] * decay - stepSize * mi / denom;
+                }
+                pb.put(po + i, pa, 0, l);
+                mb.put(mo + i, ma, 0, l);
+                vb.put(vo + i, va, 0, l);
+            }
+        });
     }
 
     // ---- SVD ------------------------------------------------------------------------------

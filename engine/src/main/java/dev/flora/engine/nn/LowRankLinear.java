@@ -112,10 +112,8 @@ public final class LowRankLinear implements RankedLinear {
         this.rows = rows;
         int r = rank;
         Tensor ht = h.get((long) rows * r);
-        backend.gemm(false, true, rows, r, in, 1f, x, in, vt.value(), in, 0f, ht, r);
         Tensor yt = y.get((long) rows * out);
-        backend.gemm(false, true, rows, out, r, 1f, ht, r, u.value(), maxRank, 0f, yt, out);
-        backend.addBias(yt, bias.value(), rows, out);
+        backend.lowRankForward(x, vt.value(), u.value(), bias.value(), ht, yt, rows, in, out, r, maxRank);
         this.hLast = ht;
         this.forwardRank = r;
         return yt;
@@ -126,12 +124,11 @@ public final class LowRankLinear implements RankedLinear {
     public Tensor backward(Tensor dy) {
         int r = forwardRank;
         Tensor dht = dh.get((long) rows * r);
-        backend.gemm(false, false, rows, r, out, 1f, dy, out, u.value(), maxRank, 0f, dht, r);
-        backend.gemm(true, false, out, r, rows, 1f, dy, out, hLast, r, 1f, u.grad(), maxRank);
-        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
-        backend.gemm(true, false, r, in, rows, 1f, dht, r, x, in, 1f, vt.grad(), in);
         Tensor dxt = dx.get((long) rows * in);
-        backend.gemm(false, false, rows, in, r, 1f, dht, r, vt.value(), in, 0f, dxt, in);
+        backend.lowRankBackwardInput(dy, vt.value(), u.value(), dht, dxt, rows, in, out, r, maxRank);
+        backend.gemm(true, false, out, r, rows, 1f, dy, out, hLast, r, 1f, u.grad(), maxRank);
+        backend.gemm(true, false, r, in, rows, 1f, dht, r, x, in, 1f, vt.grad(), in);
+        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
         return dxt;
     }
 }

@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -244,7 +245,7 @@ public final class VisionTransformer {
         }
         for (Param p : arena.params()) {
             if (!handled.contains(p.name())) {
-                regions.add(Region.whole(p));
+                regions.add(Region.run(p.offset(), p.numel(), p.decay()));
             }
         }
         regions.sort(java.util.Comparator.comparingLong(Region::offset));
@@ -255,7 +256,7 @@ public final class VisionTransformer {
         int r = l.rank();
         return List.of(new Region(l.vt().offset(), r, l.inFeatures(), l.inFeatures(), l.vt().decay()),
                 new Region(l.u().offset(), l.outFeatures(), r, l.maxRank(), l.u().decay()),
-                Region.whole(l.bias()));
+                Region.run(l.bias().offset(), l.bias().numel(), l.bias().decay()));
     }
 
     /** Joins contiguous regions of the same decay that touch or are separated only by alignment padding. */

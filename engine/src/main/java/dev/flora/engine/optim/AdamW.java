@@ -2,7 +2,7 @@ package dev.flora.engine.optim;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.Param;
-import dev.flora.engine.nn.Region;
+import dev.flora.engine.backend.Region;
 import dev.flora.engine.nn.ParameterArena;
 import dev.flora.engine.tensor.Tensor;
 import java.util.ArrayList;
@@ -51,17 +51,14 @@ public final class AdamW {
         step++;
         Tensor params = arena.values();
         Tensor grads = arena.grads();
-        for (Region r : regions) {
-            backend.adamw(params, grads, m, v, r.offset(), r.rows(), r.cols(), r.ld(), lr, beta1, beta2, eps,
-                    r.decay() ? weightDecay : 0f, step);
-        }
+        backend.adamw(params, grads, m, v, regions, lr, beta1, beta2, eps, weightDecay, step);
     }
 
     /** One update of every parameter. */
     public void step(float lr) {
         List<Region> all = new ArrayList<>();
         for (Param p : arena.params()) {
-            all.add(Region.whole(p));
+            all.add(Region.run(p.offset(), p.numel(), p.decay()));
         }
         step(lr, all);
     }

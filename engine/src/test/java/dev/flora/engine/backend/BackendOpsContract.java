@@ -409,7 +409,8 @@ public abstract class BackendOpsContract {
         int rows = 3;
         int cols = 50;
         int ld = 80;
-        backend().adamw(pt, put(g), mt, vt, off, rows, cols, ld, lr, b1, b2, eps, wd, step);
+        backend().adamw(pt, put(g), mt, vt, java.util.List.of(new Region(off, rows, cols, ld, true)), lr, b1, b2, eps,
+                wd, step);
         double[] ep = p.clone();
         double[] em = m.clone();
         double[] ev = v.clone();

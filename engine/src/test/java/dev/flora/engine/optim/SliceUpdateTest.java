@@ -8,7 +8,7 @@ import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.nn.LinearSpec;
 import dev.flora.engine.nn.LowRankLinear;
 import dev.flora.engine.nn.ModelTestSupport;
-import dev.flora.engine.nn.Region;
+import dev.flora.engine.backend.Region;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;

@@ -1,4 +1,4 @@
-package dev.flora.engine.nn;
+package dev.flora.engine.backend;
 
 /**
  * A 2-D block of the parameter arena that an optimizer step updates: {@code rows} rows of
@@ -7,16 +7,17 @@ package dev.flora.engine.nn;
  */
 public record Region(long offset, int rows, int cols, int ld, boolean decay) {
 
-    /** A whole parameter as one contiguous row. */
-    public static Region whole(Param p) {
-        return new Region(p.offset(), 1, Math.toIntExact(p.numel()), Math.toIntExact(p.numel()), p.decay());
+    /** A contiguous run of {@code length} elements. */
+    public static Region run(long offset, long length, boolean decay) {
+        int n = Math.toIntExact(length);
+        return new Region(offset, 1, n, n, decay);
     }
 
-    boolean contiguous() {
+    public boolean contiguous() {
         return rows == 1 || ld == cols;
     }
 
-    long length() {
+    public long length() {
         return (long) rows * cols;
     }
 }
