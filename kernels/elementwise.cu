@@ -71,3 +71,27 @@ extern "C" __global__ void sum_squares_f32(const float* x, long long n, double* 
     }
 }
 EMU_KERNEL(sum_squares_f32);
+
+// dst [cols, rows] = srcᵀ for src [rows, cols] (row-major), through a 32×33 shared tile.
+// Launch: block (32, 8), grid (ceil(cols/32), ceil(rows/32)).
+extern "C" __global__ void transpose_f32(const float* src, float* dst, int rows, int cols) {
+    __shared__ float tile[32][33];
+    int c0 = blockIdx.x * 32;
+    int r0 = blockIdx.y * 32;
+    for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        int r = r0 + i;
+        int c = c0 + threadIdx.x;
+        if (r < rows && c < cols) {
+            tile[i][threadIdx.x] = src[(long long)r * cols + c];
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        int c = c0 + i;
+        int r = r0 + threadIdx.x;
+        if (r < rows && c < cols) {
+            dst[(long long)c * rows + r] = tile[threadIdx.x][i];
+        }
+    }
+}
+EMU_KERNEL(transpose_f32);

@@ -1,29 +1,20 @@
 package dev.flora.cli;
 
 import dev.flora.engine.backend.Backend;
-import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.cuda.Devices;
 import picocli.CommandLine.Option;
 
 /** {@code --device}, shared by every command that computes. */
 public final class DeviceOption {
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu",
-            description = "Backend: auto or cpu (default: ${DEFAULT-VALUE}). This build has the CPU backend only.")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda|cuda-emulated",
+            description = "Backend: auto (a GPU if one is usable, else the CPU), cpu, cuda, or cuda-emulated (the "
+                    + "CUDA kernels on the CPU, for testing) (default: ${DEFAULT-VALUE}).")
     String device;
 
-    /** Creates the backend and says in one line which one runs. */
+    /** Opens the backend and says in one line which one runs, and why. */
     public Backend create(java.io.PrintStream out) {
-        return switch (device) {
-            case "cpu" -> {
-                out.println("device: cpu");
-                yield new CpuBackend();
-            }
-            case "auto" -> {
-                out.println("device: cpu (auto: this build has no CUDA backend)");
-                yield new CpuBackend();
-            }
-            case "cuda", "cuda-emulated" -> throw new IllegalArgumentException("--device " + device
-                    + ": this build has no CUDA backend (expected auto or cpu)");
-            default -> throw new IllegalArgumentException("--device " + device + ": expected auto or cpu");
-        };
+        Devices.Opened o = Devices.open(device);
+        out.println(o.line());
+        return o.backend();
     }
 }
