@@ -101,8 +101,20 @@ public final class JCudaDevice implements Device {
             }
             return null;
         } catch (Throwable t) {
-            return "no CUDA driver (" + t.getMessage() + ")";
+            return "no CUDA driver (" + firstLine(t) + ")";
         }
+    }
+
+    /** The gist of a native-library failure: JCuda's messages run to dozens of lines. */
+    private static String firstLine(Throwable t) {
+        String m = String.valueOf(t.getMessage());
+        java.util.regex.Matcher so = java.util.regex.Pattern.compile("(lib[\\w.]+\\.so[\\w.]*): cannot open shared "
+                + "object file").matcher(m);
+        if (so.find()) {
+            return so.group(1) + " not found";
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     private void loadModule(String module, boolean cubin) {
