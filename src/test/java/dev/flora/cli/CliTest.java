@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,28 +21,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-        /** The last line of stderr, where the CLI puts its one-line error. */
-        String error() {
-            String[] lines = err.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = FloraCli.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRunner.Run run(String... args) {
+        return CliRunner.run(args);
     }
 
     static Path golden(String name) throws Exception {
@@ -55,7 +32,7 @@ class CliTest {
     @Test
     void timmModelWrittenByPyTorchEvaluatesAsPyTorchDoes() throws Exception {
         JsonNode expected = new ObjectMapper().readTree(golden("timm_vit_tiny_fmnist.json").toFile());
-        Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
+        CliRunner.Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
                 "fmnist-subset", "--json");
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
@@ -75,14 +52,14 @@ class CliTest {
 
     @Test
     void unknownFlagIsABadInput() {
-        Run r = run("eval", "--data", "fmnist-subset", "--bogus");
+        CliRunner.Run r = run("eval", "--data", "fmnist-subset", "--bogus");
         assertEquals(2, r.code());
         assertTrue(r.error().contains("--bogus"), r.err());
     }
 
     @Test
     void missingDataPathIsNamed() throws Exception {
-        Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
+        CliRunner.Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
                 dir.resolve("nowhere").toString());
         assertEquals(2, r.code());
         assertTrue(r.error().contains("nowhere"), r.err());
@@ -93,7 +70,7 @@ class CliTest {
         byte[] raw = Files.readAllBytes(golden("timm_vit_tiny_fmnist.safetensors"));
         Path cut = dir.resolve("cut.safetensors");
         Files.write(cut, Arrays.copyOf(raw, raw.length / 2));
-        Run r = run("eval", "--model", cut.toString(), "--data", "fmnist-subset");
+        CliRunner.Run r = run("eval", "--model", cut.toString(), "--data", "fmnist-subset");
         assertEquals(2, r.code());
         assertTrue(r.error().startsWith("error: " + cut), r.err());
     }
@@ -108,7 +85,7 @@ class CliTest {
         t.put("blocks.1.mlp.fc2.weight", new TensorData(new int[] {32, 63}, new float[32 * 63]));
         Path bad = dir.resolve("bad.safetensors");
         SafeTensors.write(bad, t, f.metadata());
-        Run r = run("eval", "--model", bad.toString(), "--data", "fmnist-subset");
+        CliRunner.Run r = run("eval", "--model", bad.toString(), "--data", "fmnist-subset");
         assertEquals(2, r.code());
         assertTrue(r.error().contains("blocks.1.mlp.fc2.weight") && r.error().contains("[32, 64]"), r.err());
     }
@@ -122,7 +99,7 @@ class CliTest {
             Files.write(data.resolve(f), new byte[] {0x1f, (byte) 0x8b, 8, 0, 1, 2, 3});
         }
         Path out = dir.resolve("run");
-        Run r = run("pretrain", "--data", data.toString(), "--out", out.toString(), "--epochs", "1");
+        CliRunner.Run r = run("pretrain", "--data", data.toString(), "--out", out.toString(), "--epochs", "1");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.error().contains("train-images-idx3-ubyte.gz"), r.err());
         assertFalse(Files.exists(out), "no partial output");
@@ -130,7 +107,7 @@ class CliTest {
 
     @Test
     void resumeRejectsSettingFlagsAndBadValuesAreNamed() {
-        Run r = run("pretrain", "--out", dir.resolve("r").toString(), "--resume", "--lr", "0.1");
+        CliRunner.Run r = run("pretrain", "--out", dir.resolve("r").toString(), "--resume", "--lr", "0.1");
         assertEquals(2, r.code());
         assertTrue(r.error().contains("lr"), r.err());
         r = run("pretrain", "--data", "fmnist-subset", "--out", dir.resolve("r2").toString(), "--label-smoothing",

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flora.cli.FloraCli;
+import dev.flora.cli.CliRunner;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,34 +26,15 @@ class PipelineCliTest {
     static Path backbone;
     static Path supernet;
 
-    record Run(int code, String out, String err) {
-        String error() {
-            String[] lines = err.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = FloraCli.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRunner.Run run(String... args) {
+        return CliRunner.run(args);
     }
 
     @BeforeAll
     static void trainASupernet() throws Exception {
         backbone = Path.of(PipelineCliTest.class.getResource("/golden/timm_vit_tiny_fmnist.safetensors").toURI());
         Path runDir = dir.resolve("supernet");
-        Run r = run("supernet", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", runDir.toString(),
+        CliRunner.Run r = run("supernet", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", runDir.toString(),
                 "--epochs", "1", "--train-limit", "512", "--batch-size", "64", "--lr", "2e-4");
         assertEquals(0, r.code(), r.err() + r.out());
         supernet = runDir.resolve("supernet.safetensors");
@@ -79,7 +57,7 @@ class PipelineCliTest {
         Path split = dir.resolve("search-split");
         assertEquals(0, run(searchArgs(split, "--generations-this-run", "1")).code());
         assertTrue(!Files.exists(split.resolve("best.txt")), "no result before the last generation");
-        Run resumed = run("search", "--out", split.toString(), "--resume");
+        CliRunner.Run resumed = run("search", "--out", split.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(Files.readString(straight.resolve("best.txt")), Files.readString(split.resolve("best.txt")));
         assertEquals(Files.readString(straight.resolve("evaluated.csv")),
@@ -91,9 +69,9 @@ class PipelineCliTest {
         Path s = dir.resolve("search-for-export");
         assertEquals(0, run(searchArgs(s)).code());
         Path model = dir.resolve("exported.safetensors");
-        Run e = run("export", "--supernet", supernet.toString(), "--search", s.toString(), "--out", model.toString());
+        CliRunner.Run e = run("export", "--supernet", supernet.toString(), "--search", s.toString(), "--out", model.toString());
         assertEquals(0, e.code(), e.err());
-        Run ev = run("eval", "--model", model.toString(), "--data", "fmnist-subset", "--json");
+        CliRunner.Run ev = run("eval", "--model", model.toString(), "--data", "fmnist-subset", "--json");
         assertEquals(0, ev.code(), ev.err());
         JsonNode j = new ObjectMapper().readTree(ev.out().strip());
         String best = Files.readString(s.resolve("best.txt")).strip();
@@ -120,7 +98,7 @@ class PipelineCliTest {
             "supernet.batch_size=64", "--set", "search.population=6", "--set", "search.top_k=2", "--set",
             "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.generations=2", "--set",
             "search.val_limit=120"};
-        Run r = run(args);
+        CliRunner.Run r = run(args);
         assertEquals(0, r.code(), r.err() + r.out());
         for (String f : new String[] {"flora.safetensors", "uniform.safetensors", "pareto.csv", "pareto.png",
             "results.json", "summary.md", "config.yaml"}) {
@@ -135,7 +113,7 @@ class PipelineCliTest {
         assertTrue(Files.readString(out.resolve("pareto.csv")).contains("spos,searched,"));
         assertTrue(Files.readString(out.resolve("summary.md")).contains("| SPOS |"));
         String before = Files.readString(out.resolve("results.json"));
-        Run again = run(args);
+        CliRunner.Run again = run(args);
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("supernet-lrat: done") && again.out().contains("search-spos: done"), again.out());
         JsonNode a = new ObjectMapper().readTree(before);
@@ -146,7 +124,7 @@ class PipelineCliTest {
     @Test
     void ablationComparesFourSupernetsAndTheUniformCurve() throws Exception {
         Path out = dir.resolve("ablation");
-        Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
+        CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
                 "--targets", "0.6,0.75", "--set", "filter.proxy_fraction=0.05", "--set", "filter.score_fraction=0.2",
                 "--set", "filter.top_k=8", "--set", "supernet.epochs=1", "--set", "supernet.train_limit=384",
                 "--set", "search.population=6", "--set", "search.generations=2", "--set", "search.mutations=2",
@@ -168,7 +146,7 @@ class PipelineCliTest {
 
     @Test
     void badInputsExitTwoWithOneLine() throws Exception {
-        Run r = run(searchArgs(dir.resolve("impossible"), "--min-flops", "0.01", "--max-flops", "0.02"));
+        CliRunner.Run r = run(searchArgs(dir.resolve("impossible"), "--min-flops", "0.01", "--max-flops", "0.02"));
         assertEquals(2, r.code());
         assertTrue(r.error().contains("admit no architecture"), r.err());
         r = run("supernet", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
