@@ -28,6 +28,11 @@ public final class Devices {
     }
 
     public static Opened open(String spec) {
+        return open(spec, precision());
+    }
+
+    /** {@link #open(String)} with the CUDA precision given here rather than by -Dflora.cuda.precision. */
+    public static Opened open(String spec, CudaBackend.Precision precision) {
         switch (spec) {
             case "cpu":
                 return new Opened(new CpuBackend(), "device: cpu");
@@ -37,21 +42,21 @@ public final class Devices {
                     throw new IllegalArgumentException("--device cuda: no usable GPU: " + why);
                 }
                 JCudaDevice d = new JCudaDevice(0);
-                return new Opened(new CudaBackend(d, precision()), "device: " + d.name());
+                return new Opened(new CudaBackend(d, precision), "device: " + d.name());
             }
             case "cuda-emulated": {
                 String why = EmulatedDevice.unavailableReason();
                 if (why != null) {
                     throw new IllegalArgumentException("--device cuda-emulated: " + why);
                 }
-                return new Opened(new CudaBackend(new EmulatedDevice(), precision()),
+                return new Opened(new CudaBackend(new EmulatedDevice(), precision),
                         "device: cuda-emulated (the CUDA kernels run on the CPU, for testing; slow)");
             }
             case "auto": {
                 String why = JCudaDevice.unavailableReason();
                 if (why == null) {
                     JCudaDevice d = new JCudaDevice(0);
-                    return new Opened(new CudaBackend(d, precision()), "device: " + d.name() + " (auto)");
+                    return new Opened(new CudaBackend(d, precision), "device: " + d.name() + " (auto)");
                 }
                 return new Opened(new CpuBackend(), "device: cpu (auto: " + why + ")");
             }
