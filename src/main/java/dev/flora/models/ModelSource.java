@@ -20,7 +20,7 @@ import java.util.OptionalInt;
  */
 public final class ModelSource {
     /** Names of the models that ship inside flora-j. */
-    public static final List<String> BUNDLED = List.of("vit-fmnist");
+    public static final List<String> BUNDLED = List.of("vit-fmnist", "vit-fmnist-flora", "vit-fmnist-uniform");
     public static final String DEFAULT = "vit-fmnist";
 
     private static final String RESOURCE_DIR = "/dev/flora/models/";
