@@ -1,10 +1,8 @@
 package dev.flora.bench.gpu;
 
 import dev.flora.engine.backend.Backend;
-import dev.flora.engine.cuda.CudaBackend;
 import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.tensor.Tensor;
-import java.util.Locale;
 import java.util.Random;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,19 +31,11 @@ public final class GpuBench {
         @Option(names = "--samples", defaultValue = "5", description = "timing samples; the median is reported")
         int samples;
 
-        CudaBackend.Precision parsedPrecision() {
-            try {
-                return CudaBackend.Precision.valueOf(precision.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--precision " + precision + ": expected fp32, tf32 or bf16");
-            }
-        }
-
         Backend open() {
             if (!device.startsWith("cuda")) {
                 throw new IllegalArgumentException("--device " + device + ": expected cuda or cuda-emulated");
             }
-            Devices.Opened opened = Devices.open(device, parsedPrecision());
+            Devices.Opened opened = Devices.open(device, Devices.parsePrecision(precision, "--precision"));
             System.err.println(opened.line() + ", precision " + precision);
             return opened.backend();
         }

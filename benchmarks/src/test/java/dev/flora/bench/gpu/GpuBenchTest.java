@@ -74,5 +74,6 @@ class GpuBenchTest {
     void badInputExitsWithTwo() {
         assertEquals(2, GpuBench.commandLine().execute("lowrank", "--device", "cpu"));
         assertEquals(2, GpuBench.commandLine().execute("train", "--device", "cuda-emulated", "--model", "resnet"));
+        assertEquals(2, GpuBench.commandLine().execute("svd", "--device", "cuda-emulated", "--precision", "fp8"));
     }
 }

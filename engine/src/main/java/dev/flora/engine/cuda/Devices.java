@@ -18,17 +18,17 @@ public final class Devices {
     public record Opened(Backend backend, String line) {
     }
 
-    private static CudaBackend.Precision precision() {
-        String p = System.getProperty("flora.cuda.precision", "fp32").toUpperCase(Locale.ROOT);
+    /** fp32, tf32 or bf16 (any case); {@code source} names where the value came from, for the error. */
+    public static CudaBackend.Precision parsePrecision(String value, String source) {
         try {
-            return CudaBackend.Precision.valueOf(p);
+            return CudaBackend.Precision.valueOf(value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("-Dflora.cuda.precision=" + p + ": expected fp32, tf32 or bf16");
+            throw new IllegalArgumentException(source + " " + value + ": expected fp32, tf32 or bf16");
         }
     }
 
     public static Opened open(String spec) {
-        return open(spec, precision());
+        return open(spec, parsePrecision(System.getProperty("flora.cuda.precision", "fp32"), "-Dflora.cuda.precision"));
     }
 
     /** {@link #open(String)} with the CUDA precision given here rather than by -Dflora.cuda.precision. */
