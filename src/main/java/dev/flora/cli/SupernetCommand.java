@@ -43,8 +43,8 @@ public final class SupernetCommand implements Callable<Integer> {
     @Option(names = "--method", description = "lrat or spos (default: lrat).")
     String method;
 
-    @Option(names = "--search-space", paramLabel = "FILE", description = "Search space JSON (e.g. from flora "
-            + "filter); default: every tuple of the default ratios.")
+    @Option(names = "--search-space", paramLabel = "FILE|NAME", description = "Search space JSON (e.g. from flora "
+            + "filter) or a bundled one (vit-fmnist-filtered); default: every tuple of the default ratios.")
     String searchSpace;
 
     @Option(names = "--include-proj", negatable = true, description = "Also factorize attn.proj.")

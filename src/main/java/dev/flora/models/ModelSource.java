@@ -22,8 +22,11 @@ public final class ModelSource {
     /** Names of the models that ship inside flora-j. */
     public static final List<String> BUNDLED = List.of("vit-fmnist", "vit-fmnist-flora", "vit-fmnist-uniform");
     public static final String DEFAULT = "vit-fmnist";
+    /** Names of the search spaces that ship inside flora-j (written by flora filter). */
+    public static final List<String> BUNDLED_SPACES = List.of("vit-fmnist-filtered");
 
     private static final String RESOURCE_DIR = "/dev/flora/models/";
+    private static final String SPACE_DIR = "/dev/flora/spaces/";
 
     private ModelSource() {
     }
@@ -39,19 +42,32 @@ public final class ModelSource {
             return p;
         }
         if (BUNDLED.contains(spec)) {
-            return extract(spec);
+            return extract(RESOURCE_DIR, spec, ".safetensors");
         }
         throw new FormatException("model " + spec + ": no such file, and not a bundled model (bundled: "
                 + String.join(", ", BUNDLED) + ")");
     }
 
-    private static Path extract(String name) {
-        String resource = RESOURCE_DIR + name + ".safetensors";
+    /** The file behind a {@code --search-space} argument: a JSON path or a bundled space's name. */
+    public static Path resolveSearchSpace(String spec) {
+        Path p = Path.of(spec);
+        if (Files.isRegularFile(p)) {
+            return p;
+        }
+        if (BUNDLED_SPACES.contains(spec)) {
+            return extract(SPACE_DIR, spec, ".json");
+        }
+        throw new FormatException("search space " + spec + ": no such file, and not a bundled space (bundled: "
+                + String.join(", ", BUNDLED_SPACES) + ")");
+    }
+
+    private static Path extract(String dir, String name, String suffix) {
+        String resource = dir + name + suffix;
         try (InputStream in = ModelSource.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new FormatException("bundled model " + name + " is missing from this build (" + resource + ")");
+                throw new FormatException("bundled " + name + " is missing from this build (" + resource + ")");
             }
-            Path tmp = Files.createTempFile("flora-" + name + "-", ".safetensors");
+            Path tmp = Files.createTempFile("flora-" + name + "-", suffix);
             tmp.toFile().deleteOnExit();
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             return tmp;

@@ -58,7 +58,7 @@ public final class SupernetTrainer {
     /** The search space of a config, for a backbone of {@code config}. */
     public static SearchSpace space(SupernetConfig c, dev.flora.engine.nn.ViTConfig arch) {
         if (c.searchSpace() != null) {
-            return SearchSpace.read(Path.of(c.searchSpace()), arch);
+            return SearchSpace.read(ModelSource.resolveSearchSpace(c.searchSpace()), arch);
         }
         SearchSpace d = SearchSpace.defaults(arch, c.includeProj());
         return c.ratios() == null ? d : SearchSpace.full(arch, d.targets(), c.ratios());
