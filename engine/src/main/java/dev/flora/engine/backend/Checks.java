@@ -16,6 +16,16 @@ public final class Checks {
     }
 
     /** Elements spanned by a row-major [rows, cols] matrix with leading dimension ld. */
+    /** An AdamW region lies inside all four arenas; returns the element just past it. */
+    public static long adamwRegion(Region r, Tensor params, Tensor grads, Tensor m, Tensor v) {
+        long end = r.offset() + extent(r.rows(), r.cols(), r.ld());
+        fits(params, end, "adamw params");
+        fits(grads, end, "adamw grads");
+        fits(m, end, "adamw first moment");
+        fits(v, end, "adamw second moment");
+        return end;
+    }
+
     public static long extent(int rows, int cols, int ld) {
         if (rows == 0 || cols == 0) {
             return 0;

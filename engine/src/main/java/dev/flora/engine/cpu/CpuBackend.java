@@ -792,11 +792,7 @@ public final class CpuBackend implements Backend {
         long[] firstItem = new long[n + 1];
         for (int k = 0; k < n; k++) {
             Region r = regions.get(k);
-            long end = r.offset() + Checks.extent(r.rows(), r.cols(), r.ld());
-            Checks.fits(params, end, "adamw params");
-            Checks.fits(grads, end, "adamw grads");
-            Checks.fits(m, end, "adamw first moment");
-            Checks.fits(v, end, "adamw second moment");
+            Checks.adamwRegion(r, params, grads, m, v);
             firstItem[k + 1] = firstItem[k] + (long) r.rows() * ((r.cols() + BLOCK - 1) / BLOCK);
         }
         FloatBuffer pb = buf(params);

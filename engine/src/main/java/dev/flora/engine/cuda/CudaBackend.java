@@ -383,11 +383,7 @@ public final class CudaBackend implements Backend {
         float[] decay = new float[n];
         for (int k = 0; k < n; k++) {
             Region r = regions.get(k);
-            long end = r.offset() + Checks.extent(r.rows(), r.cols(), r.ld());
-            Checks.fits(params, end, "adamw params");
-            Checks.fits(grads, end, "adamw grads");
-            Checks.fits(m, end, "adamw first moment");
-            Checks.fits(v, end, "adamw second moment");
+            Checks.adamwRegion(r, params, grads, m, v);
             offset[k] = params.offset() + r.offset();
             cols[k] = r.cols();
             ld[k] = r.ld();
