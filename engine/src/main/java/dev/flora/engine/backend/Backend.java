@@ -173,6 +173,21 @@ public interface Backend extends AutoCloseable {
         gemm(false, false, rows, in, r, 1f, dh, r, vt, in, 0f, dx, in);
     }
 
+    /**
+     * The whole backward pass of a factorized linear layer y = (x · VT[:r]ᵀ) · U[:, :r]ᵀ + b:
+     * overwrites dh [rows, r] and dx [rows, in], and accumulates dU[:, :r] += dyᵀ · h,
+     * dVT[:r] += dhᵀ · x and dBias += Σ_rows dy ({@code h} is the forward's x · VT[:r]ᵀ). The
+     * default is {@link #lowRankBackwardInput} and three reductions; a backend may walk dy once.
+     */
+    default void lowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx,
+                                 Tensor dVt, Tensor dU, Tensor dBias, int rows, int in, int out, int r,
+                                 int maxRank) {
+        lowRankBackwardInput(dy, vt, u, dh, dx, rows, in, out, r, maxRank);
+        gemm(true, false, out, r, rows, 1f, dy, out, h, r, 1f, dU, maxRank);
+        gemm(true, false, r, in, rows, 1f, dh, r, x, in, 1f, dVt, in);
+        accumulateBiasGrad(dy, dBias, rows, out);
+    }
+
     // ---- linear algebra -------------------------------------------------------------------
 
     /**

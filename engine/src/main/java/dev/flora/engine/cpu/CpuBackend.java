@@ -61,7 +61,7 @@ public final class CpuBackend implements Backend {
         return new Tensor(new HostStorage(Tensor.product(shape)), 0, shape);
     }
 
-    private static FloatBuffer buf(Tensor t) {
+    static FloatBuffer buf(Tensor t) {
         Storage s = t.storage();
         if (!(s instanceof HostStorage host)) {
             throw new IllegalArgumentException("tensor " + t + " does not live in host memory");
@@ -69,7 +69,7 @@ public final class CpuBackend implements Backend {
         return host.buffer();
     }
 
-    private static int base(Tensor t) {
+    static int base(Tensor t) {
         buf(t);
         return (int) t.offset();
     }
@@ -169,7 +169,7 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    private static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
                               int lda, Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
         openblas.cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 m, n, k, alpha, ptr(a, aOff), lda, ptr(b, bOff), ldb, beta, ptr(c, cOff), ldc);
@@ -199,6 +199,18 @@ public final class CpuBackend implements Backend {
                         strideC * i, ldc);
             }
         });
+    }
+
+    @Override
+    public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
+                               int out, int r, int maxRank) {
+        CpuLowRank.forward(x, vt, u, bias, h, y, rows, in, out, r, maxRank);
+    }
+
+    @Override
+    public void lowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
+                                Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
+        CpuLowRank.backward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
     }
 
     // ---- element-wise ---------------------------------------------------------------------
@@ -426,16 +438,8 @@ public final class CpuBackend implements Backend {
             float[] row = new float[cols];
             for (int r = s; r < e; r++) {
                 xb.get(xo + r * cols, row, 0, cols);
-                float sum = 0;
-                for (int j = 0; j < cols; j++) {
-                    sum += row[j];
-                }
-                float mu = sum / cols;
-                float var = 0;
-                for (int j = 0; j < cols; j++) {
-                    float d = row[j] - mu;
-                    var += d * d;
-                }
+                float mu = RowReductions.sum(row, 0, cols) / cols;
+                float var = RowReductions.squaredDeviation(row, 0, cols, mu);
                 float rs = (float) (1.0 / Math.sqrt(var / cols + eps));
                 for (int j = 0; j < cols; j++) {
                     row[j] = (row[j] - mu) * rs * g[j] + bta[j];
@@ -478,8 +482,6 @@ public final class CpuBackend implements Backend {
                 gb.get(go + r * cols, gr, 0, cols);
                 float mu = mb.get(mo + r);
                 float rs = rb.get(ro + r);
-                float sumD = 0;
-                float sumDX = 0;
                 for (int j = 0; j < cols; j++) {
                     float xhat = (xr[j] - mu) * rs;
                     float dxhat = gr[j] * g[j];
@@ -487,11 +489,9 @@ public final class CpuBackend implements Backend {
                     accB[j] += gr[j];
                     xr[j] = xhat;
                     gr[j] = dxhat;
-                    sumD += dxhat;
-                    sumDX += dxhat * xhat;
                 }
-                float meanD = sumD / cols;
-                float meanDX = sumDX / cols;
+                float meanD = RowReductions.sum(gr, 0, cols) / cols;
+                float meanDX = RowReductions.dot(gr, 0, xr, 0, cols) / cols;
                 // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
                 for (int j = 0; j < cols; j++) {
                     gr[j] = rs * (gr[j] - meanD - xr[j] * meanDX);
@@ -523,10 +523,7 @@ public final class CpuBackend implements Backend {
                 sb.get(off, v, 0, n);
                 for (int r = 0; r < nr; r++) {
                     int o = r * cols;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < cols; j++) {
-                        max = Math.max(max, v[o + j]);
-                    }
+                    float max = RowReductions.max(v, o, cols);
                     for (int j = 0; j < cols; j++) {
                         v[o + j] -= max;
                     }
@@ -534,11 +531,7 @@ public final class CpuBackend implements Backend {
                 FastExp.expInPlace(v, scratch, n);
                 for (int r = 0; r < nr; r++) {
                     int o = r * cols;
-                    float sum = 0;
-                    for (int j = 0; j < cols; j++) {
-                        sum += v[o + j];
-                    }
-                    float inv = 1f / sum;
+                    float inv = 1f / RowReductions.sum(v, o, cols);
                     for (int j = 0; j < cols; j++) {
                         v[o + j] *= inv;
                     }
@@ -563,10 +556,7 @@ public final class CpuBackend implements Backend {
             for (int r = st; r < e; r++) {
                 pb.get(po + r * cols, pr, 0, cols);
                 gb.get(go + r * cols, gr, 0, cols);
-                float dot = 0;
-                for (int j = 0; j < cols; j++) {
-                    dot += pr[j] * gr[j];
-                }
+                float dot = RowReductions.dot(pr, 0, gr, 0, cols);
                 for (int j = 0; j < cols; j++) {
                     gr[j] = pr[j] * (gr[j] - dot);
                 }

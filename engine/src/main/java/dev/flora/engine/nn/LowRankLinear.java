@@ -125,10 +125,8 @@ public final class LowRankLinear implements RankedLinear {
         int r = forwardRank;
         Tensor dht = dh.get((long) rows * r);
         Tensor dxt = dx.get((long) rows * in);
-        backend.lowRankBackwardInput(dy, vt.value(), u.value(), dht, dxt, rows, in, out, r, maxRank);
-        backend.gemm(true, false, out, r, rows, 1f, dy, out, hLast, r, 1f, u.grad(), maxRank);
-        backend.gemm(true, false, r, in, rows, 1f, dht, r, x, in, 1f, vt.grad(), in);
-        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
+        backend.lowRankBackward(dy, x, hLast, vt.value(), u.value(), dht, dxt, vt.grad(), u.grad(), bias.grad(),
+                rows, in, out, r, maxRank);
         return dxt;
     }
 }

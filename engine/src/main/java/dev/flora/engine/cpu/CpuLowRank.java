@@ -1,0 +1,178 @@
+package dev.flora.engine.cpu;
+
+import dev.flora.engine.backend.Checks;
+import dev.flora.engine.tensor.HostStorage;
+import dev.flora.engine.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * The factorized linear layer on the CPU, walked in chunks of rows so that each chunk of the
+ * wide operand (y in the forward, dy in the backward) is still in L2 when the next GEMM or
+ * the bias pass reads it. Unchunked, the backward reads dy from memory three times (dh, dU,
+ * the bias sum) and the forward reads y again to add the bias; at rank 0.25·d those passes
+ * cost as much as the skinny GEMMs themselves.
+ *
+ * <p>The weight gradients are summed per part of the row range into scratch and the parts
+ * added in order; the number of parts depends on the row count only, so the result does not
+ * depend on the number of threads.
+ */
+final class CpuLowRank {
+    /** Rows per chunk: 256 rows of dy at 512 columns are 512 KB, within a core's L2. */
+    private static final int CHUNK_ROWS = 256;
+    /** Most parts of the row range, each with its own weight-gradient partials. */
+    private static final int MAX_PARTS = 8;
+
+    /** Per calling thread: the forward's intermediate when the caller keeps none, and the partials. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private record Scratch(Growing mid, Growing partials) {
+        Scratch() {
+            this(new Growing(), new Growing());
+        }
+    }
+
+    private CpuLowRank() {
+    }
+
+    static void forward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in, int out,
+                        int r, int maxRank) {
+        Checks.fits(x, (long) rows * in, "low-rank input");
+        Checks.matrix(vt, false, r, in, in, "low-rank VT");
+        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
+        Checks.fits(bias, out, "low-rank bias");
+        Checks.fits(y, (long) rows * out, "low-rank output");
+        if (h != null) {
+            Checks.fits(h, (long) rows * r, "low-rank intermediate");
+        }
+        if (rows == 0) {
+            return;
+        }
+        Tensor mid = h != null ? h : SCRATCH.get().mid.get((long) rows * r);
+        float[] b = new float[out];
+        CpuBackend.buf(bias).get(CpuBackend.base(bias), b, 0, out);
+        FloatBuffer yb = CpuBackend.buf(y);
+        int yo = CpuBackend.base(y);
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        Parallel.forRange(chunks, 1, (s, e) -> {
+            float[] row = new float[out];
+            for (int c = s; c < e; c++) {
+                int lo = c * CHUNK_ROWS;
+                int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
+                CpuBackend.sgemm(false, true, n, r, in, 1f, x, (long) lo * in, in, vt, 0, in, 0f, mid, (long) lo * r, r);
+                CpuBackend.sgemm(false, true, n, out, r, 1f, mid, (long) lo * r, r, u, 0, maxRank, 0f, y,
+                        (long) lo * out, out);
+                for (int i = lo; i < lo + n; i++) {
+                    int off = yo + i * out;
+                    yb.get(off, row, 0, out);
+                    for (int j = 0; j < out; j++) {
+                        row[j] += b[j];
+                    }
+                    yb.put(off, row, 0, out);
+                }
+            }
+        });
+    }
+
+    static void backward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
+                         Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
+        Checks.fits(dy, (long) rows * out, "low-rank upstream gradient");
+        Checks.fits(x, (long) rows * in, "low-rank input");
+        Checks.fits(h, (long) rows * r, "low-rank intermediate");
+        Checks.matrix(vt, false, r, in, in, "low-rank VT");
+        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
+        Checks.fits(dh, (long) rows * r, "low-rank intermediate gradient");
+        Checks.fits(dx, (long) rows * in, "low-rank input gradient");
+        Checks.matrix(dVt, false, r, in, in, "low-rank VT gradient");
+        Checks.matrix(dU, false, out, r, maxRank, "low-rank U gradient");
+        Checks.fits(dBias, out, "low-rank bias gradient");
+        if (rows == 0) {
+            return;
+        }
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        int parts = Math.min(MAX_PARTS, chunks);
+        long uSize = (long) out * r;
+        long partSize = uSize + (long) r * in;
+        Tensor partials = SCRATCH.get().partials.get(partSize * parts);
+        float[][] biasParts = new float[parts][out];
+        FloatBuffer gb = CpuBackend.buf(dy);
+        int go = CpuBackend.base(dy);
+        Parallel.forRange(parts, 1, (s, e) -> {
+            float[] row = new float[out];
+            for (int p = s; p < e; p++) {
+                long dUOff = p * partSize;
+                long dVtOff = dUOff + uSize;
+                float[] bsum = biasParts[p];
+                int first = Parallel.chunkStart(chunks, parts, p);
+                int last = Parallel.chunkStart(chunks, parts, p + 1);
+                for (int c = first; c < last; c++) {
+                    int lo = c * CHUNK_ROWS;
+                    int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
+                    float beta = c == first ? 0f : 1f;
+                    // the bias sum reads the chunk of dy first, so the two GEMMs find it in cache
+                    for (int i = lo; i < lo + n; i++) {
+                        gb.get(go + i * out, row, 0, out);
+                        for (int j = 0; j < out; j++) {
+                            bsum[j] += row[j];
+                        }
+                    }
+                    long dyOff = (long) lo * out;
+                    long hOff = (long) lo * r;
+                    CpuBackend.sgemm(false, false, n, r, out, 1f, dy, dyOff, out, u, 0, maxRank, 0f, dh, hOff, r);
+                    CpuBackend.sgemm(true, false, out, r, n, 1f, dy, dyOff, out, h, hOff, r, beta, partials, dUOff, r);
+                    CpuBackend.sgemm(false, false, n, in, r, 1f, dh, hOff, r, vt, 0, in, 0f, dx, (long) lo * in, in);
+                    CpuBackend.sgemm(true, false, r, in, n, 1f, dh, hOff, r, x, (long) lo * in, in, beta, partials,
+                            dVtOff, in);
+                }
+            }
+        });
+        addParts(dU, maxRank, partials, 0, partSize, parts, out, r);
+        addParts(dVt, in, partials, uSize, partSize, parts, r, in);
+        float[] db = new float[out];
+        FloatBuffer bb = CpuBackend.buf(dBias);
+        int bo = CpuBackend.base(dBias);
+        bb.get(bo, db, 0, out);
+        for (float[] part : biasParts) {
+            for (int j = 0; j < out; j++) {
+                db[j] += part[j];
+            }
+        }
+        bb.put(bo, db, 0, out);
+    }
+
+    /**
+     * target[i, :cols] (leading dimension ld) += Σ_p partials[start + p·stride + i·cols + :cols],
+     * the parts in order.
+     */
+    private static void addParts(Tensor target, int ld, Tensor partials, long start, long stride, int parts, int rows,
+                                 int cols) {
+        FloatBuffer tb = CpuBackend.buf(target);
+        int to = CpuBackend.base(target);
+        FloatBuffer pb = CpuBackend.buf(partials);
+        int po = CpuBackend.base(partials);
+        float[] acc = new float[cols];
+        float[] part = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            tb.get(to + i * ld, acc, 0, cols);
+            for (int p = 0; p < parts; p++) {
+                pb.get(Math.toIntExact(po + start + p * stride + (long) i * cols), part, 0, cols);
+                for (int j = 0; j < cols; j++) {
+                    acc[j] += part[j];
+                }
+            }
+            tb.put(to + i * ld, acc, 0, cols);
+        }
+    }
+
+    /** A host tensor that grows to the largest size asked of it. */
+    private static final class Growing {
+        private Tensor tensor;
+
+        Tensor get(long n) {
+            if (tensor == null || tensor.numel() < n) {
+                int size = Math.toIntExact(Math.max(n, 1));
+                tensor = new Tensor(new HostStorage(size), 0, size);
+            }
+            return tensor;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.flora.engine.cpu;
+
+import static dev.flora.engine.reference.Compare.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.tensor.Tensor;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The CPU backend's chunked low-rank forward and backward against a double-precision reference,
+ * at row counts of one chunk, of a few, and of more chunks than parts (so that a part sums
+ * several chunks). Gradients must accumulate into what is already there, and the slices of U
+ * and VT beyond the active rank must stay untouched.
+ */
+class CpuLowRankTest {
+    private final Backend cpu = new CpuBackend();
+
+    private static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private Tensor put(float[] v) {
+        Tensor t = cpu.allocate(v.length);
+        cpu.upload(v, 0, t);
+        return t;
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
+    @CsvSource({"23, 37, 29, 21, 13", "300, 16, 40, 16, 16", "2100, 37, 29, 21, 13", "4111, 24, 48, 24, 5"})
+    void chunkedPassesMatchTheReference(int rows, int in, int out, int maxRank, int r) {
+        float[] x = random(rows * in, 1);
+        float[] vt = random(maxRank * in, 2);
+        float[] u = random(out * maxRank, 3);
+        float[] bias = random(out, 4);
+        float[] dy = random(rows * out, 5);
+        float[] dVt0 = random(maxRank * in, 6);
+        float[] dU0 = random(out * maxRank, 7);
+        float[] dBias0 = random(out, 8);
+
+        double[] h = new double[rows * r];
+        double[] y = new double[rows * out];
+        double[] dh = new double[rows * r];
+        double[] dx = new double[rows * in];
+        double[] dVt = new double[maxRank * in];
+        double[] dU = new double[out * maxRank];
+        double[] dBias = new double[out];
+        for (int i = 0; i < dVt.length; i++) {
+            dVt[i] = dVt0[i];
+        }
+        for (int i = 0; i < dU.length; i++) {
+            dU[i] = dU0[i];
+        }
+        for (int j = 0; j < out; j++) {
+            dBias[j] = dBias0[j];
+        }
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < r; k++) {
+                double s = 0;
+                for (int c = 0; c < in; c++) {
+                    s += (double) x[i * in + c] * vt[k * in + c];
+                }
+                h[i * r + k] = s;
+            }
+            for (int o = 0; o < out; o++) {
+                double s = bias[o];
+                for (int k = 0; k < r; k++) {
+                    s += h[i * r + k] * u[o * maxRank + k];
+                }
+                y[i * out + o] = s;
+                dBias[o] += dy[i * out + o];
+            }
+            for (int k = 0; k < r; k++) {
+                double s = 0;
+                for (int o = 0; o < out; o++) {
+                    s += (double) dy[i * out + o] * u[o * maxRank + k];
+                    dU[o * maxRank + k] += (double) dy[i * out + o] * h[i * r + k];
+                }
+                dh[i * r + k] = s;
+            }
+            for (int c = 0; c < in; c++) {
+                double s = 0;
+                for (int k = 0; k < r; k++) {
+                    s += dh[i * r + k] * vt[k * in + c];
+                    dVt[k * in + c] += dh[i * r + k] * x[i * in + c];
+                }
+                dx[i * in + c] = s;
+            }
+        }
+
+        Tensor xt = put(x);
+        Tensor vtt = put(vt);
+        Tensor ut = put(u);
+        Tensor ht = cpu.allocate(rows * r);
+        Tensor yt = cpu.allocate(rows * out);
+        cpu.lowRankForward(xt, vtt, ut, put(bias), ht, yt, rows, in, out, r, maxRank);
+        assertClose("h", cpu.download(ht), h, 1e-5);
+        assertClose("y", cpu.download(yt), y, 1e-5);
+        Tensor yNoH = cpu.allocate(rows * out);
+        cpu.lowRankForward(xt, vtt, ut, put(bias), null, yNoH, rows, in, out, r, maxRank);
+        assertClose("y without a kept intermediate", cpu.download(yNoH), y, 1e-5);
+
+        Tensor dht = cpu.allocate(rows * r);
+        Tensor dxt = cpu.allocate(rows * in);
+        Tensor dVtt = put(dVt0);
+        Tensor dUt = put(dU0);
+        Tensor dBiast = put(dBias0);
+        cpu.lowRankBackward(put(dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r, maxRank);
+        assertClose("dh", cpu.download(dht), dh, 1e-5);
+        assertClose("dx", cpu.download(dxt), dx, 1e-5);
+        assertClose("dVT", cpu.download(dVtt), dVt, 1e-5);
+        assertClose("dU", cpu.download(dUt), dU, 1e-5);
+        assertClose("dBias", cpu.download(dBiast), dBias, 1e-5);
+        float[] dVtOut = cpu.download(dVtt);
+        float[] dUOut = cpu.download(dUt);
+        for (int k = r; k < maxRank; k++) {
+            for (int c = 0; c < in; c++) {
+                assertEquals(dVt0[k * in + c], dVtOut[k * in + c], "VT gradient row " + k + " beyond the rank");
+            }
+            for (int o = 0; o < out; o++) {
+                assertEquals(dU0[o * maxRank + k], dUOut[o * maxRank + k], "U gradient column " + k + " beyond rank");
+            }
+        }
+    }
+}
