@@ -1,11 +1,12 @@
 package dev.flora.engine.cpu;
 
 import static dev.flora.engine.reference.Compare.assertClose;
+import static dev.flora.engine.reference.TestTensors.gaussian;
+import static dev.flora.engine.reference.TestTensors.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.tensor.Tensor;
-import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -18,32 +19,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CpuLowRankTest {
     private final Backend cpu = new CpuBackend();
 
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
-    private Tensor put(float[] v) {
-        Tensor t = cpu.allocate(v.length);
-        cpu.upload(v, 0, t);
-        return t;
-    }
-
     @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
     @CsvSource({"23, 37, 29, 21, 13", "300, 16, 40, 16, 16", "2100, 37, 29, 21, 13", "4111, 24, 48, 24, 5"})
     void chunkedPassesMatchTheReference(int rows, int in, int out, int maxRank, int r) {
-        float[] x = random(rows * in, 1);
-        float[] vt = random(maxRank * in, 2);
-        float[] u = random(out * maxRank, 3);
-        float[] bias = random(out, 4);
-        float[] dy = random(rows * out, 5);
-        float[] dVt0 = random(maxRank * in, 6);
-        float[] dU0 = random(out * maxRank, 7);
-        float[] dBias0 = random(out, 8);
+        float[] x = gaussian(rows * in, 1);
+        float[] vt = gaussian(maxRank * in, 2);
+        float[] u = gaussian(out * maxRank, 3);
+        float[] bias = gaussian(out, 4);
+        float[] dy = gaussian(rows * out, 5);
+        float[] dVt0 = gaussian(maxRank * in, 6);
+        float[] dU0 = gaussian(out * maxRank, 7);
+        float[] dBias0 = gaussian(out, 8);
 
         double[] h = new double[rows * r];
         double[] y = new double[rows * out];
@@ -95,24 +81,24 @@ class CpuLowRankTest {
             }
         }
 
-        Tensor xt = put(x);
-        Tensor vtt = put(vt);
-        Tensor ut = put(u);
+        Tensor xt = upload(cpu, x);
+        Tensor vtt = upload(cpu, vt);
+        Tensor ut = upload(cpu, u);
         Tensor ht = cpu.allocate(rows * r);
         Tensor yt = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, put(bias), ht, yt, rows, in, out, r, maxRank);
+        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), ht, yt, rows, in, out, r, maxRank);
         assertClose("h", cpu.download(ht), h, 1e-5);
         assertClose("y", cpu.download(yt), y, 1e-5);
         Tensor yNoH = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, put(bias), null, yNoH, rows, in, out, r, maxRank);
+        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, yNoH, rows, in, out, r, maxRank);
         assertClose("y without a kept intermediate", cpu.download(yNoH), y, 1e-5);
 
         Tensor dht = cpu.allocate(rows * r);
         Tensor dxt = cpu.allocate(rows * in);
-        Tensor dVtt = put(dVt0);
-        Tensor dUt = put(dU0);
-        Tensor dBiast = put(dBias0);
-        cpu.lowRankBackward(put(dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r, maxRank);
+        Tensor dVtt = upload(cpu, dVt0);
+        Tensor dUt = upload(cpu, dU0);
+        Tensor dBiast = upload(cpu, dBias0);
+        cpu.lowRankBackward(upload(cpu, dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r, maxRank);
         assertClose("dh", cpu.download(dht), dh, 1e-5);
         assertClose("dx", cpu.download(dxt), dx, 1e-5);
         assertClose("dVT", cpu.download(dVtt), dVt, 1e-5);

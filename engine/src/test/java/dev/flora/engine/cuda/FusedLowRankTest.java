@@ -2,11 +2,12 @@ package dev.flora.engine.cuda;
 
 import static dev.flora.engine.reference.Compare.assertClose;
 import static dev.flora.engine.reference.Compare.toDouble;
+import static dev.flora.engine.reference.TestTensors.gaussian;
+import static dev.flora.engine.reference.TestTensors.upload;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.tensor.Tensor;
-import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,21 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class FusedLowRankTest {
     private final Backend cpu = new CpuBackend();
-
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
-    private static Tensor put(Backend b, float[] v) {
-        Tensor t = b.allocate(v.length);
-        b.upload(v, 0, t);
-        return t;
-    }
 
     static float round(float v, CudaBackend.Precision p) {
         int b = Float.floatToRawIntBits(v);
@@ -63,11 +49,11 @@ class FusedLowRankTest {
         "23, 37, 29, 21, 13, BF16", "50, 128, 384, 128, 48, BF16"})
     void fusedKernelsMatchTwoGemms(int rows, int in, int out, int maxRank, int r, CudaBackend.Precision precision) {
         Backend gpu = new CudaBackend(new EmulatedDevice(), precision);
-        float[] x = random(rows * in, 1);
-        float[] vt = random(maxRank * in, 2);
-        float[] u = random(out * maxRank, 3);
-        float[] bias = random(out, 4);
-        float[] dy = random(rows * out, 5);
+        float[] x = gaussian(rows * in, 1);
+        float[] vt = gaussian(maxRank * in, 2);
+        float[] u = gaussian(out * maxRank, 3);
+        float[] bias = gaussian(out, 4);
+        float[] dy = gaussian(rows * out, 5);
         double exactTol = switch (precision) {
             case FP32 -> 1e-5;
             case TF32 -> 2e-3;
@@ -76,26 +62,26 @@ class FusedLowRankTest {
 
         Tensor hg = gpu.allocate(rows * r);
         Tensor yg = gpu.allocate(rows * out);
-        gpu.lowRankForward(put(gpu, x), put(gpu, vt), put(gpu, u), put(gpu, bias), hg, yg, rows, in, out, r, maxRank);
+        gpu.lowRankForward(upload(gpu, x), upload(gpu, vt), upload(gpu, u), upload(gpu, bias), hg, yg, rows, in, out, r, maxRank);
         float[] y = gpu.download(yg);
         float[] h = gpu.download(hg);
         // exact fp32 reference
         Tensor hc = cpu.allocate(rows * r);
         Tensor yc = cpu.allocate(rows * out);
-        cpu.lowRankForward(put(cpu, x), put(cpu, vt), put(cpu, u), put(cpu, bias), hc, yc, rows, in, out, r, maxRank);
+        cpu.lowRankForward(upload(cpu, x), upload(cpu, vt), upload(cpu, u), upload(cpu, bias), hc, yc, rows, in, out, r, maxRank);
         assertClose("y vs fp32", y, toDouble(cpu.download(yc)), exactTol);
         assertClose("h vs fp32", h, toDouble(cpu.download(hc)), exactTol);
         // reference on operands rounded as the tensor cores see them
         Tensor hr = cpu.allocate(rows * r);
-        cpu.gemm(false, true, rows, r, in, 1f, put(cpu, rounded(x, precision)), in, put(cpu, rounded(vt, precision)),
+        cpu.gemm(false, true, rows, r, in, 1f, upload(cpu, rounded(x, precision)), in, upload(cpu, rounded(vt, precision)),
                 in, 0f, hr, r);
         float[] hRounded = cpu.download(hr);
         assertClose("h vs rounded operands", h, toDouble(hRounded), 1e-5);
         Tensor yr = cpu.allocate(rows * out);
         // the second product starts from the kernel's own intermediate (rounding near a tie can differ)
-        cpu.gemm(false, true, rows, out, r, 1f, put(cpu, rounded(h, precision)), r,
-                put(cpu, rounded(u, precision)), maxRank, 0f, yr, out);
-        cpu.addBias(yr, put(cpu, bias), rows, out);
+        cpu.gemm(false, true, rows, out, r, 1f, upload(cpu, rounded(h, precision)), r,
+                upload(cpu, rounded(u, precision)), maxRank, 0f, yr, out);
+        cpu.addBias(yr, upload(cpu, bias), rows, out);
         assertClose("y vs rounded operands", y, toDouble(cpu.download(yr)), 1e-5);
 
         // backward: tensor-core versions are tf32 for both tensor-core precisions
@@ -103,22 +89,22 @@ class FusedLowRankTest {
                 : CudaBackend.Precision.TF32;
         Tensor dhg = gpu.allocate(rows * r);
         Tensor dxg = gpu.allocate(rows * in);
-        gpu.lowRankBackwardInput(put(gpu, dy), put(gpu, vt), put(gpu, u), dhg, dxg, rows, in, out, r, maxRank);
+        gpu.lowRankBackwardInput(upload(gpu, dy), upload(gpu, vt), upload(gpu, u), dhg, dxg, rows, in, out, r, maxRank);
         float[] dh = gpu.download(dhg);
         Tensor dhc = cpu.allocate(rows * r);
         Tensor dxc = cpu.allocate(rows * in);
-        cpu.lowRankBackwardInput(put(cpu, dy), put(cpu, vt), put(cpu, u), dhc, dxc, rows, in, out, r, maxRank);
+        cpu.lowRankBackwardInput(upload(cpu, dy), upload(cpu, vt), upload(cpu, u), dhc, dxc, rows, in, out, r, maxRank);
         double backTol = backPrecision == CudaBackend.Precision.FP32 ? 1e-5 : 2e-3;
         assertClose("dh vs fp32", dh, toDouble(cpu.download(dhc)), backTol);
         assertClose("dx vs fp32", gpu.download(dxg), toDouble(cpu.download(dxc)), backTol);
         Tensor dhr = cpu.allocate(rows * r);
-        cpu.gemm(false, false, rows, r, out, 1f, put(cpu, rounded(dy, backPrecision)), out,
-                put(cpu, rounded(u, backPrecision)), maxRank, 0f, dhr, r);
+        cpu.gemm(false, false, rows, r, out, 1f, upload(cpu, rounded(dy, backPrecision)), out,
+                upload(cpu, rounded(u, backPrecision)), maxRank, 0f, dhr, r);
         float[] dhRounded = cpu.download(dhr);
         assertClose("dh vs rounded operands", dh, toDouble(dhRounded), 1e-5);
         Tensor dxr = cpu.allocate(rows * in);
-        cpu.gemm(false, false, rows, in, r, 1f, put(cpu, rounded(dh, backPrecision)), r,
-                put(cpu, rounded(vt, backPrecision)), in, 0f, dxr, in);
+        cpu.gemm(false, false, rows, in, r, 1f, upload(cpu, rounded(dh, backPrecision)), r,
+                upload(cpu, rounded(vt, backPrecision)), in, 0f, dxr, in);
         assertClose("dx vs rounded operands", gpu.download(dxg), toDouble(cpu.download(dxr)), 1e-5);
     }
 }
