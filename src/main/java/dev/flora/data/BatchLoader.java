@@ -70,7 +70,7 @@ public final class BatchLoader {
             p[i] = i;
         }
         if (shuffle) {
-            Random rng = new Random(mix(seed, epoch, -1));
+            Random rng = new Random(Seeds.mix(seed, epoch, -1));
             for (int i = n - 1; i > 0; i--) {
                 int j = rng.nextInt(i + 1);
                 int t = p[i];
@@ -103,7 +103,7 @@ public final class BatchLoader {
         public int fill(int b, float[] images, int[] labels) {
             int start = b * batchSize;
             int size = Math.min(batchSize, data.count() - start);
-            Random rng = cropPadding > 0 || hflip ? new Random(mix(seed, epoch, b)) : null;
+            Random rng = cropPadding > 0 || hflip ? new Random(Seeds.mix(seed, epoch, b)) : null;
             int px = data.imageBytes();
             for (int i = 0; i < size; i++) {
                 int idx = order[start + i];
@@ -141,12 +141,5 @@ public final class BatchLoader {
                 }
             }
         }
-    }
-
-    private static long mix(long seed, int epoch, int batch) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + batch * 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

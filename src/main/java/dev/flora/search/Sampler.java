@@ -1,5 +1,6 @@
 package dev.flora.search;
 
+import dev.flora.data.Seeds;
 import java.util.List;
 import java.util.Random;
 
@@ -22,6 +23,9 @@ public final class Sampler {
             };
         }
     }
+
+    /** The stream of {@link Seeds#mix} that training steps draw from. */
+    private static final long STEP_STREAM = 1;
 
     private final SearchSpace space;
     private final double[][] cumulative;
@@ -71,6 +75,14 @@ public final class Sampler {
             }
         }
         return space.allowed(b).get(lo);
+    }
+
+    /**
+     * The subnet that supernet training step {@code step} trains under {@code seed}: the same
+     * for a resumed run, independent from step to step.
+     */
+    public Candidate sampleForStep(long seed, long step) {
+        return sample(new Random(Seeds.mix(seed, STEP_STREAM, step)));
     }
 
     public Candidate sample(Random rng) {

@@ -10,7 +10,6 @@ import dev.flora.search.Sampler;
 import dev.flora.train.Evaluator;
 import dev.flora.train.TrainingTask;
 import java.util.LinkedHashMap;
-import java.util.Random;
 
 /**
  * One supernet training step: draw a subnet (seeded by the global step, so a resumed run draws
@@ -48,7 +47,7 @@ public final class SupernetTask implements TrainingTask {
 
     @Override
     public LossResult step(Tensor images, int[] labels, int n, long step) {
-        Candidate c = sampler.sample(new Random(seed * 0x9E3779B97F4A7C15L + step));
+        Candidate c = sampler.sampleForStep(seed, step);
         supernet.apply(c);
         VisionTransformer model = supernet.model();
         Backend backend = model.backend();
