@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code flora filter}: low-rank aware candidate filtering, block by block. */
 @Command(name = "filter", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Low-rank aware candidate filtering: per block, train a local LRAT supernet on a proxy set, "
-                + "score every rank tuple by M = lambda * top-1 - FLOPs%, keep the top k and the dense tuple.",
+                + "score every rank tuple by M = lambda * top-1 - FLOPs%%, keep the top k and the dense tuple.",
             "Writes block-<i>.json per block (a rerun skips finished blocks) and search_space.json for flora supernet "
                 + "--search-space."})
 public final class FilterCommand implements Callable<Integer> {

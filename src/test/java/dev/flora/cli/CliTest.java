@@ -51,6 +51,16 @@ class CliTest {
     }
 
     @Test
+    void everyCommandsHelpRendersCleanly() {
+        for (String name : new picocli.CommandLine(new FloraCli()).getSubcommands().keySet()) {
+            CliRunner.Run r = run(name, "--help");
+            assertEquals(0, r.code(), name + ": " + r.err());
+            assertFalse(r.err().contains("WARN"), name + " --help warned: " + r.err());
+            assertFalse(r.out().contains("%n") || r.out().contains("%%"), name + " --help shows raw format: " + r.out());
+        }
+    }
+
+    @Test
     void unknownFlagIsABadInput() {
         CliRunner.Run r = run("eval", "--data", "fmnist-subset", "--bogus");
         assertEquals(2, r.code());
