@@ -23,10 +23,6 @@ public final class AblationCommand implements Callable<Integer> {
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML with model, data, targets, window and "
-            + "filter: / supernet: / search: sections.")
-    Path configFile;
-
     @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
     String model;
 
@@ -39,10 +35,7 @@ public final class AblationCommand implements Callable<Integer> {
     List<Double> targets;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -53,10 +46,8 @@ public final class AblationCommand implements Callable<Integer> {
         flags.put("model", model);
         flags.put("data", data);
         flags.put("targets", targets);
-        AblationConfig config = ConfigLayers.resolve(AblationConfig.class, AblationConfig.defaults(), configFile, flags,
-                sets);
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        AblationConfig config = settings.resolve(AblationConfig.class, AblationConfig.defaults(), flags);
+        if (settings.printed(config)) {
             return 0;
         }
         Backend backend = device.create(System.out);

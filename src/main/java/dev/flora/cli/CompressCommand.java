@@ -22,10 +22,6 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML with model, data, compare_spos and "
-            + "supernet: / search: sections.")
-    Path configFile;
-
     @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
     String model;
 
@@ -51,10 +47,7 @@ public final class CompressCommand implements Callable<Integer> {
     Integer supernetEpochs;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -84,10 +77,8 @@ public final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CompressConfig config = ConfigLayers.resolve(CompressConfig.class, CompressConfig.defaults(), configFile,
-                flagValues(), sets);
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        CompressConfig config = settings.resolve(CompressConfig.class, CompressConfig.defaults(), flagValues());
+        if (settings.printed(config)) {
             return 0;
         }
         run(config, out, device);

@@ -20,10 +20,7 @@ public final class DemoCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -31,9 +28,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        CompressConfig config = ConfigLayers.resolve(CompressConfig.class, CompressConfig.demo(), null, Map.of(), sets);
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        CompressConfig config = settings.resolve(CompressConfig.class, CompressConfig.demo(), Map.of());
+        if (settings.printed(config)) {
             return 0;
         }
         Compressor.Outcome o = CompressCommand.run(config, out, device);

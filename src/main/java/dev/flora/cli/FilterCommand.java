@@ -24,9 +24,6 @@ public final class FilterCommand implements Callable<Integer> {
             description = "Run directory (default: ${DEFAULT-VALUE}); rerun with it to continue.")
     Path out;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
-    Path configFile;
-
     @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
     String model;
 
@@ -58,10 +55,7 @@ public final class FilterCommand implements Callable<Integer> {
     LoopOptions loop;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -87,10 +81,8 @@ public final class FilterCommand implements Callable<Integer> {
         if (loop.trainLimit != null) {
             throw new IllegalArgumentException("--train-limit does not apply to filter; use --proxy-fraction");
         }
-        FilterConfig config = ConfigLayers.resolve(FilterConfig.class, FilterConfig.defaults(), configFile,
-                flagValues(), sets).validated();
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        FilterConfig config = settings.resolve(FilterConfig.class, FilterConfig.defaults(), flagValues()).validated();
+        if (settings.printed(config)) {
             return 0;
         }
         Backend backend = device.create(System.out);

@@ -31,9 +31,6 @@ public final class PretrainCommand implements Callable<Integer> {
             + "(with a checkpoint); continue later with --resume.")
     Integer epochsThisRun;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
-    Path configFile;
-
     @Option(names = "--data", paramLabel = "DIR|NAME", description = "IDX directory or fmnist-subset "
             + "(default: /usr/share/datasets/fashion-mnist).")
     String data;
@@ -85,31 +82,19 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Override
     public Integer call() {
-        TrainConfig config;
-        if (resume) {
-            ConfigLayers.rejectSettingsOnResume(configFile, flagValues(), sets);
-            config = Trainer.savedConfig(out);
-        } else {
-            config = ConfigLayers.resolve(TrainConfig.class, TrainConfig.defaults(), configFile, flagValues(), sets)
-                    .validated();
-        }
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        TrainConfig config = settings.resolveOrResume(resume, () -> Trainer.savedConfig(out), TrainConfig.class, TrainConfig.defaults(),
+                flagValues()).validated();
+        if (settings.printed(config)) {
             return 0;
         }
-        if (epochsThisRun != null && epochsThisRun <= 0) {
-            throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);
-        }
+        int limit = ConfigOptions.thisRun(epochsThisRun, "--epochs-this-run");
         Backend backend = device.create(System.out);
         Trainer.Summary s = new Trainer(config, out, backend, System.out)
-                .run(resume, epochsThisRun == null ? Integer.MAX_VALUE : epochsThisRun);
+                .run(resume, limit);
         if (s.model() == null) {
             return 0;
         }

@@ -33,9 +33,6 @@ public final class SearchCommand implements Callable<Integer> {
             + "invocation.")
     Integer generationsThisRun;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
-    Path configFile;
-
     @Option(names = "--data", paramLabel = "DIR|NAME", description = "Data whose validation split scores "
             + "subnets (default: /usr/share/datasets/fashion-mnist).")
     String data;
@@ -75,10 +72,7 @@ public final class SearchCommand implements Callable<Integer> {
     Integer valLimit;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -103,24 +97,15 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SearchConfig config;
-        if (resume) {
-            ConfigLayers.rejectSettingsOnResume(configFile, flagValues(), sets);
-            config = SearchRunner.savedConfig(out);
-        } else {
-            config = ConfigLayers.resolve(SearchConfig.class, SearchConfig.defaults(), configFile, flagValues(), sets)
-                    .validated();
-        }
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        SearchConfig config = settings.resolveOrResume(resume, () -> SearchRunner.savedConfig(out), SearchConfig.class, SearchConfig.defaults(),
+                flagValues()).validated();
+        if (settings.printed(config)) {
             return 0;
         }
-        if (generationsThisRun != null && generationsThisRun <= 0) {
-            throw new IllegalArgumentException("--generations-this-run must be positive, got " + generationsThisRun);
-        }
+        int limit = ConfigOptions.thisRun(generationsThisRun, "--generations-this-run");
         Backend backend = device.create(System.out);
         EvolutionarySearch.State s = new SearchRunner(config, out, backend, System.out)
-                .run(resume, generationsThisRun == null ? Integer.MAX_VALUE : generationsThisRun);
+                .run(resume, limit);
         EvolutionarySearch.Evaluated best = s.best();
         System.out.printf(Locale.ROOT, "best after %d generations: %s, val top-1 %.2f %%, %.2fM FLOPs, %,d params%n",
                 s.generationsDone(), best.arch(), best.top1(), best.flops() / 1e6, best.params());

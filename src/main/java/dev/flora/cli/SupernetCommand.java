@@ -30,9 +30,6 @@ public final class SupernetCommand implements Callable<Integer> {
     @Option(names = "--epochs-this-run", paramLabel = "N", description = "Stop after N epochs in this invocation.")
     Integer epochsThisRun;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
-    Path configFile;
-
     @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
     String model;
 
@@ -65,10 +62,7 @@ public final class SupernetCommand implements Callable<Integer> {
     LoopOptions loop;
 
     @Mixin
-    SetOptions sets;
-
-    @Option(names = "--print-config", description = "Print the resolved config as YAML and exit.")
-    boolean printConfig;
+    ConfigOptions settings;
 
     @Mixin
     DeviceOption device;
@@ -89,24 +83,15 @@ public final class SupernetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SupernetConfig config;
-        if (resume) {
-            ConfigLayers.rejectSettingsOnResume(configFile, flagValues(), sets);
-            config = SupernetTrainer.savedConfig(out);
-        } else {
-            config = ConfigLayers.resolve(SupernetConfig.class, SupernetConfig.defaults(), configFile, flagValues(),
-                    sets).validated();
-        }
-        if (printConfig) {
-            System.out.print(dev.flora.train.Configs.toYaml(config));
+        SupernetConfig config = settings.resolveOrResume(resume, () -> SupernetTrainer.savedConfig(out), SupernetConfig.class, SupernetConfig.defaults(),
+                flagValues()).validated();
+        if (settings.printed(config)) {
             return 0;
         }
-        if (epochsThisRun != null && epochsThisRun <= 0) {
-            throw new IllegalArgumentException("--epochs-this-run must be positive, got " + epochsThisRun);
-        }
+        int limit = ConfigOptions.thisRun(epochsThisRun, "--epochs-this-run");
         Backend backend = device.create(System.out);
         SupernetTrainer.Result r = new SupernetTrainer(config, out, backend, System.out)
-                .run(resume, epochsThisRun == null ? Integer.MAX_VALUE : epochsThisRun);
+                .run(resume, limit);
         if (r.supernet() != null) {
             System.out.printf(Locale.ROOT, "done: supernet at %s (%.1f min)%n", r.supernet(), r.seconds() / 60);
         }

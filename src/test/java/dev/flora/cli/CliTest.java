@@ -61,6 +61,31 @@ class CliTest {
     }
 
     @Test
+    void configLayersApplyInOrderAndPrint() throws Exception {
+        Path file = dir.resolve("c.yaml");
+        Files.writeString(file, "epochs: 3\nbatch_size: 32\n");
+        CliRunner.Run r = run("pretrain", "--config", file.toString(), "--epochs", "4", "--set", "lr=0.01",
+                "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("epochs: 4\n"), "the flag beats the file: " + r.out());
+        assertTrue(r.out().contains("batch_size: 32\n"), "the file beats the defaults: " + r.out());
+        assertTrue(r.out().contains("lr: 0.01\n"), "--set applies: " + r.out());
+    }
+
+    @Test
+    void resumeRefusesNewSettingsAndRunLimitsMustBePositive() {
+        CliRunner.Run r = run("supernet", "--resume", "--out", dir.toString(), "--set", "epochs=2");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("drop --set"), r.err());
+        r = run("search", "--resume", "--out", dir.toString(), "--population", "8");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("(population)"), r.err());
+        r = run("pretrain", "--out", dir.toString(), "--data", "fmnist-subset", "--epochs-this-run", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("--epochs-this-run must be positive"), r.err());
+    }
+
+    @Test
     void unknownFlagIsABadInput() {
         CliRunner.Run r = run("eval", "--data", "fmnist-subset", "--bogus");
         assertEquals(2, r.code());
