@@ -15,7 +15,6 @@ public final class Checks {
         }
     }
 
-    /** Elements spanned by a row-major [rows, cols] matrix with leading dimension ld. */
     /** An AdamW region lies inside all four arenas; returns the element just past it. */
     public static long adamwRegion(Region r, Tensor params, Tensor grads, Tensor m, Tensor v) {
         long end = r.offset() + extent(r.rows(), r.cols(), r.ld());
@@ -26,6 +25,7 @@ public final class Checks {
         return end;
     }
 
+    /** Elements spanned by a row-major [rows, cols] matrix with leading dimension ld. */
     public static long extent(int rows, int cols, int ld) {
         if (rows == 0 || cols == 0) {
             return 0;

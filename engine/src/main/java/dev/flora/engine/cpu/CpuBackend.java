@@ -8,6 +8,7 @@ import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
 import dev.flora.engine.backend.LossResult;
+import dev.flora.engine.backend.OpContracts;
 import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
@@ -112,14 +113,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        Checks.fits(dst, src.numel(), "copy destination");
+        OpContracts.copy(src, dst);
         buf(dst).put(base(dst), buf(src), base(src), len(src.numel()));
     }
 
     @Override
     public void copy2d(Tensor src, int srcStride, Tensor dst, int dstStride, int rows, int cols) {
-        Checks.fits(src, Checks.extent(rows, cols, srcStride), "copy2d source");
-        Checks.fits(dst, Checks.extent(rows, cols, dstStride), "copy2d destination");
+        OpContracts.copy2d(src, srcStride, dst, dstStride, rows, cols);
         FloatBuffer sb = buf(src);
         FloatBuffer db = buf(dst);
         int so = base(src);
@@ -136,9 +136,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda,
                      Tensor b, int ldb, float beta, Tensor c, int ldc) {
-        Checks.matrix(a, transA, m, k, lda, "A");
-        Checks.matrix(b, transB, k, n, ldb, "B");
-        Checks.matrix(c, false, m, n, ldc, "C");
+        OpContracts.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         if (m == 0 || n == 0) {
             return;
         }
@@ -179,9 +177,8 @@ public final class CpuBackend implements Backend {
     public void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                    Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
                                    float beta, Tensor c, int ldc, long strideC, int batch) {
-        Checks.batchedMatrix(a, transA, m, k, lda, strideA, batch, "A");
-        Checks.batchedMatrix(b, transB, k, n, ldb, strideB, batch, "B");
-        Checks.batchedMatrix(c, false, m, n, ldc, strideC, batch, "C");
+        OpContracts.gemmStridedBatched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
+                strideC, batch);
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
@@ -204,12 +201,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
                                int out, int r, int maxRank) {
+        OpContracts.lowRankForward(x, vt, u, bias, h, y, rows, in, out, r, maxRank);
         CpuLowRank.forward(x, vt, u, bias, h, y, rows, in, out, r, maxRank);
     }
 
     @Override
     public void lowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
                                 Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
+        OpContracts.lowRankBackward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
         CpuLowRank.backward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
     }
 
@@ -217,8 +216,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addBias(Tensor y, Tensor bias, int rows, int cols) {
-        Checks.fits(y, (long) rows * cols, "addBias output");
-        Checks.fits(bias, cols, "addBias bias");
+        OpContracts.addBias(y, bias, rows, cols);
         FloatBuffer yb = buf(y);
         int yo = base(y);
         float[] bv = download(bias.head(cols));
@@ -237,8 +235,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void accumulateBiasGrad(Tensor dy, Tensor dBias, int rows, int cols) {
-        Checks.fits(dy, (long) rows * cols, "bias gradient input");
-        Checks.fits(dBias, cols, "bias gradient");
+        OpContracts.accumulateBiasGrad(dy, dBias, rows, cols);
         FloatBuffer g = buf(dy);
         int go = base(dy);
         float[][] partial = columnPartials(rows, cols, 1, (s, e, acc) -> {
@@ -295,9 +292,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out, long n) {
-        Checks.fits(a, n, "add a");
-        Checks.fits(b, n, "add b");
-        Checks.fits(out, n, "add out");
+        OpContracts.add(a, b, out, n);
         FloatBuffer ab = buf(a);
         FloatBuffer bb = buf(b);
         FloatBuffer ob = buf(out);
@@ -321,7 +316,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scale(Tensor t, float s, long n) {
-        Checks.fits(t, n, "scale");
+        OpContracts.elementwise(t, n, "scale");
         FloatBuffer tb = buf(t);
         int to = base(t);
         Parallel.forRange(len(n), TASK_GRAIN, (st, e) -> {
@@ -339,7 +334,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double sumOfSquares(Tensor t, long n) {
-        Checks.fits(t, n, "sumOfSquares");
+        OpContracts.elementwise(t, n, "sumOfSquares");
         FloatBuffer tb = buf(t);
         int to = base(t);
         int total = len(n);
@@ -370,8 +365,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void geluForward(Tensor x, Tensor y, long n) {
-        Checks.fits(x, n, "gelu input");
-        Checks.fits(y, n, "gelu output");
+        OpContracts.geluForward(x, y, n);
         FloatBuffer xb = buf(x);
         FloatBuffer yb = buf(y);
         int xo = base(x);
@@ -390,9 +384,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void geluBackward(Tensor x, Tensor dy, Tensor dx, long n) {
-        Checks.fits(x, n, "gelu input");
-        Checks.fits(dy, n, "gelu upstream gradient");
-        Checks.fits(dx, n, "gelu input gradient");
+        OpContracts.geluBackward(x, dy, dx, n);
         FloatBuffer xb = buf(x);
         FloatBuffer gb = buf(dy);
         FloatBuffer db = buf(dx);
@@ -419,11 +411,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
                                  int rows, int cols, float eps) {
-        long n = (long) rows * cols;
-        Checks.fits(x, n, "layernorm input");
-        Checks.fits(y, n, "layernorm output");
-        Checks.fits(mean, rows, "layernorm mean");
-        Checks.fits(rstd, rows, "layernorm rstd");
+        OpContracts.layerNormForward(x, gamma, beta, y, mean, rstd, rows, cols);
         FloatBuffer xb = buf(x);
         FloatBuffer yb = buf(y);
         FloatBuffer mb = buf(mean);
@@ -454,12 +442,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx,
                                   Tensor dGamma, Tensor dBeta, int rows, int cols) {
-        long n = (long) rows * cols;
-        Checks.fits(dy, n, "layernorm upstream gradient");
-        Checks.fits(x, n, "layernorm input");
-        Checks.fits(dx, n, "layernorm input gradient");
-        Checks.fits(dGamma, cols, "layernorm weight gradient");
-        Checks.fits(dBeta, cols, "layernorm bias gradient");
+        OpContracts.layerNormBackward(dy, x, gamma, mean, rstd, dx, dGamma, dBeta, rows, cols);
         FloatBuffer gb = buf(dy);
         FloatBuffer xb = buf(x);
         FloatBuffer db = buf(dx);
@@ -507,7 +490,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmaxForward(Tensor s, int rows, int cols) {
-        Checks.fits(s, (long) rows * cols, "softmax");
+        OpContracts.softmaxForward(s, rows, cols);
         FloatBuffer sb = buf(s);
         int so = base(s);
         int perTask = rowsPerTask(cols);
@@ -543,9 +526,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmaxBackward(Tensor p, Tensor dp, int rows, int cols) {
-        long n = (long) rows * cols;
-        Checks.fits(p, n, "softmax probabilities");
-        Checks.fits(dp, n, "softmax gradient");
+        OpContracts.softmaxBackward(p, dp, rows, cols);
         FloatBuffer pb = buf(p);
         FloatBuffer gb = buf(dp);
         int po = base(p);
@@ -569,15 +550,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void unfoldPatches(Tensor images, Tensor patches, int batch, int channels, int height, int width, int p) {
-        if (height % p != 0 || width % p != 0) {
-            throw new IllegalArgumentException("image " + height + "x" + width + " is not divisible into "
-                    + p + "x" + p + " patches");
-        }
+        OpContracts.unfoldPatches(images, patches, batch, channels, height, width, p);
         int gh = height / p;
         int gw = width / p;
         int rowLen = channels * p * p;
-        Checks.fits(images, (long) batch * channels * height * width, "unfold images");
-        Checks.fits(patches, (long) batch * gh * gw * rowLen, "unfold patches");
         FloatBuffer ib = buf(images);
         FloatBuffer pb = buf(patches);
         int io = base(images);
@@ -602,11 +578,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void assembleTokens(Tensor patches, Tensor cls, Tensor pos, Tensor tokens, int batch, int numPatches,
                                int dim) {
+        OpContracts.assembleTokens(patches, cls, pos, tokens, batch, numPatches, dim);
         int t = numPatches + 1;
-        Checks.fits(patches, (long) batch * numPatches * dim, "token patches");
-        Checks.fits(tokens, (long) batch * t * dim, "tokens");
-        Checks.fits(pos, (long) t * dim, "pos_embed");
-        Checks.fits(cls, dim, "cls_token");
         FloatBuffer xb = buf(patches);
         FloatBuffer tb = buf(tokens);
         int xo = base(patches);
@@ -635,11 +608,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void assembleTokensBackward(Tensor dTokens, Tensor dPatches, Tensor dCls, Tensor dPos, int batch,
                                        int numPatches, int dim) {
+        OpContracts.assembleTokensBackward(dTokens, dPatches, dCls, dPos, batch, numPatches, dim);
         int t = numPatches + 1;
-        Checks.fits(dTokens, (long) batch * t * dim, "token gradient");
-        Checks.fits(dPatches, (long) batch * numPatches * dim, "patch gradient");
-        Checks.fits(dPos, (long) t * dim, "pos_embed gradient");
-        Checks.fits(dCls, dim, "cls_token gradient");
         // patch gradients are token rows 1..T-1 of every image
         copy2d(dTokens.from(dim), t * dim, dPatches, numPatches * dim, batch, numPatches * dim);
         // position gradients sum over images: a column reduction of [batch, T·dim]
@@ -669,15 +639,7 @@ public final class CpuBackend implements Backend {
     @Override
     public LossResult crossEntropy(Tensor logits, int[] labels, Tensor dLogits, int rows, int classes,
                                    float smoothing, float gradScale, boolean accumulate) {
-        if (labels.length < rows) {
-            throw new IllegalArgumentException("cross-entropy: " + rows + " rows but " + labels.length + " labels");
-        }
-        for (int r = 0; r < rows; r++) {
-            if (labels[r] < 0 || labels[r] >= classes) {
-                throw new IllegalArgumentException("label " + labels[r] + " at row " + r + " is outside [0, "
-                        + classes + ")");
-            }
-        }
+        OpContracts.crossEntropy(logits, labels, dLogits, rows, classes);
         float off = smoothing / classes;
         return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, target) -> {
             Arrays.fill(target, off);
@@ -689,7 +651,7 @@ public final class CpuBackend implements Backend {
     @Override
     public LossResult softTargetCrossEntropy(Tensor logits, Tensor targetLogits, Tensor dLogits, int rows,
                                              int classes, float gradScale, boolean accumulate) {
-        Checks.fits(targetLogits, (long) rows * classes, "soft targets");
+        OpContracts.softTargetCrossEntropy(logits, targetLogits, dLogits, rows, classes);
         FloatBuffer tb = buf(targetLogits);
         int to = base(targetLogits);
         return rowLoss(logits, dLogits, rows, classes, gradScale, accumulate, (r, target) -> {
@@ -723,9 +685,6 @@ public final class CpuBackend implements Backend {
 
     private LossResult rowLoss(Tensor logits, Tensor dLogits, int rows, int classes, float gradScale,
                                boolean accumulate, TargetRow targets) {
-        long n = (long) rows * classes;
-        Checks.fits(logits, n, "loss logits");
-        Checks.fits(dLogits, n, "loss gradient");
         FloatBuffer zb = buf(logits);
         FloatBuffer db = buf(dLogits);
         int zo = base(logits);
@@ -839,11 +798,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void svd(Tensor a, int m, int n, Tensor u, Tensor s, Tensor vt) {
+        OpContracts.svd(a, m, n, u, s, vt);
         int k = Math.min(m, n);
-        Checks.fits(a, (long) m * n, "svd input");
-        Checks.fits(u, (long) m * k, "svd U");
-        Checks.fits(s, k, "svd singular values");
-        Checks.fits(vt, (long) k * n, "svd VT");
         Tensor work = allocate(m, n);
         copy(a.head((long) m * n), work);
         int info = openblas.LAPACKE_sgesdd(LAPACK_ROW_MAJOR, (byte) 'S', m, n, ptr(work, 0), n, ptr(s, 0),

@@ -1,6 +1,5 @@
 package dev.flora.engine.cpu;
 
-import dev.flora.engine.backend.Checks;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -15,6 +14,8 @@ import java.nio.FloatBuffer;
  * <p>The weight gradients are summed per part of the row range into scratch and the parts
  * added in order; the number of parts depends on the row count only, so the result does not
  * depend on the number of threads.
+ *
+ * <p>Arguments are checked by {@link CpuBackend} ({@code OpContracts}) before they get here.
  */
 final class CpuLowRank {
     /** Rows per chunk: 256 rows of dy at 512 columns are 512 KB, within a core's L2. */
@@ -36,14 +37,6 @@ final class CpuLowRank {
 
     static void forward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in, int out,
                         int r, int maxRank) {
-        Checks.fits(x, (long) rows * in, "low-rank input");
-        Checks.matrix(vt, false, r, in, in, "low-rank VT");
-        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
-        Checks.fits(bias, out, "low-rank bias");
-        Checks.fits(y, (long) rows * out, "low-rank output");
-        if (h != null) {
-            Checks.fits(h, (long) rows * r, "low-rank intermediate");
-        }
         if (rows == 0) {
             return;
         }
@@ -75,16 +68,6 @@ final class CpuLowRank {
 
     static void backward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
                          Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
-        Checks.fits(dy, (long) rows * out, "low-rank upstream gradient");
-        Checks.fits(x, (long) rows * in, "low-rank input");
-        Checks.fits(h, (long) rows * r, "low-rank intermediate");
-        Checks.matrix(vt, false, r, in, in, "low-rank VT");
-        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
-        Checks.fits(dh, (long) rows * r, "low-rank intermediate gradient");
-        Checks.fits(dx, (long) rows * in, "low-rank input gradient");
-        Checks.matrix(dVt, false, r, in, in, "low-rank VT gradient");
-        Checks.matrix(dU, false, out, r, maxRank, "low-rank U gradient");
-        Checks.fits(dBias, out, "low-rank bias gradient");
         if (rows == 0) {
             return;
         }

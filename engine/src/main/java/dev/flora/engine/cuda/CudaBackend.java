@@ -3,6 +3,7 @@ package dev.flora.engine.cuda;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
 import dev.flora.engine.backend.LossResult;
+import dev.flora.engine.backend.OpContracts;
 import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.Storage;
 import dev.flora.engine.tensor.Tensor;
@@ -102,14 +103,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        Checks.fits(dst, src.numel(), "copy destination");
+        OpContracts.copy(src, dst);
         device.copyDeviceToDevice(addr(dst), addr(src), src.numel() * Float.BYTES);
     }
 
     @Override
     public void copy2d(Tensor src, int srcStride, Tensor dst, int dstStride, int rows, int cols) {
-        Checks.fits(src, Checks.extent(rows, cols, srcStride), "copy2d source");
-        Checks.fits(dst, Checks.extent(rows, cols, dstStride), "copy2d destination");
+        OpContracts.copy2d(src, srcStride, dst, dstStride, rows, cols);
         if (rows == 0 || cols == 0) {
             return;
         }
@@ -123,9 +123,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b,
                      int ldb, float beta, Tensor c, int ldc) {
-        Checks.matrix(a, transA, m, k, lda, "A");
-        Checks.matrix(b, transB, k, n, ldb, "B");
-        Checks.matrix(c, false, m, n, ldc, "C");
+        OpContracts.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         if (m == 0 || n == 0) {
             return;
         }
@@ -137,9 +135,8 @@ public final class CudaBackend implements Backend {
     public void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
                                    int lda, long strideA, Tensor b, int ldb, long strideB, float beta, Tensor c,
                                    int ldc, long strideC, int batch) {
-        Checks.batchedMatrix(a, transA, m, k, lda, strideA, batch, "A");
-        Checks.batchedMatrix(b, transB, k, n, ldb, strideB, batch, "B");
-        Checks.batchedMatrix(c, false, m, n, ldc, strideC, batch, "C");
+        OpContracts.gemmStridedBatched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
+                strideC, batch);
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
@@ -151,38 +148,34 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addBias(Tensor y, Tensor bias, int rows, int cols) {
-        Checks.fits(y, (long) rows * cols, "addBias output");
-        Checks.fits(bias, cols, "addBias bias");
+        OpContracts.addBias(y, bias, rows, cols);
         device.launch("add_bias_f32", grid1d((long) rows * cols), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(y)).ptr(addr(bias)).i32(rows).i32(cols));
     }
 
     @Override
     public void accumulateBiasGrad(Tensor dy, Tensor dBias, int rows, int cols) {
-        Checks.fits(dy, (long) rows * cols, "bias gradient input");
-        Checks.fits(dBias, cols, "bias gradient");
+        OpContracts.accumulateBiasGrad(dy, dBias, rows, cols);
         device.launch("bias_grad_f32", Dim3.of((cols + THREADS - 1) / THREADS), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(dy)).ptr(addr(dBias)).i32(rows).i32(cols));
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out, long n) {
-        Checks.fits(a, n, "add a");
-        Checks.fits(b, n, "add b");
-        Checks.fits(out, n, "add out");
+        OpContracts.add(a, b, out, n);
         device.launch("add_f32", grid1d(n), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(a)).ptr(addr(b)).ptr(addr(out)).i64(n));
     }
 
     @Override
     public void scale(Tensor t, float s, long n) {
-        Checks.fits(t, n, "scale");
+        OpContracts.elementwise(t, n, "scale");
         device.launch("scale_f32", grid1d(n), Dim3.of(THREADS), 0, new KernelArgs().ptr(addr(t)).f32(s).i64(n));
     }
 
     @Override
     public double sumOfSquares(Tensor t, long n) {
-        Checks.fits(t, n, "sumOfSquares");
+        OpContracts.elementwise(t, n, "sumOfSquares");
         Dim3 grid = grid1d(n);
         Tensor partial = allocate(2 * grid.x()); // doubles
         device.launch("sum_squares_f32", grid, Dim3.of(THREADS), 0,
@@ -198,17 +191,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void geluForward(Tensor x, Tensor y, long n) {
-        Checks.fits(x, n, "gelu input");
-        Checks.fits(y, n, "gelu output");
+        OpContracts.geluForward(x, y, n);
         device.launch("gelu_forward_f32", grid1d(n), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(x)).ptr(addr(y)).i64(n));
     }
 
     @Override
     public void geluBackward(Tensor x, Tensor dy, Tensor dx, long n) {
-        Checks.fits(x, n, "gelu input");
-        Checks.fits(dy, n, "gelu upstream gradient");
-        Checks.fits(dx, n, "gelu input gradient");
+        OpContracts.geluBackward(x, dy, dx, n);
         device.launch("gelu_backward_f32", grid1d(n), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(x)).ptr(addr(dy)).ptr(addr(dx)).i64(n));
     }
@@ -218,11 +208,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd, int rows,
                                  int cols, float eps) {
-        long n = (long) rows * cols;
-        Checks.fits(x, n, "layernorm input");
-        Checks.fits(y, n, "layernorm output");
-        Checks.fits(mean, rows, "layernorm mean");
-        Checks.fits(rstd, rows, "layernorm rstd");
+        OpContracts.layerNormForward(x, gamma, beta, y, mean, rstd, rows, cols);
         device.launch("layernorm_forward_f32", rowsGrid(rows, 1), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(addr(x)).ptr(addr(gamma)).ptr(addr(beta)).ptr(addr(y)).ptr(addr(mean))
                         .ptr(addr(rstd)).i32(rows).i32(cols).f32(eps));
@@ -231,12 +217,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void layerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx,
                                   Tensor dGamma, Tensor dBeta, int rows, int cols) {
-        long n = (long) rows * cols;
-        Checks.fits(dy, n, "layernorm upstream gradient");
-        Checks.fits(x, n, "layernorm input");
-        Checks.fits(dx, n, "layernorm input gradient");
-        Checks.fits(dGamma, cols, "layernorm weight gradient");
-        Checks.fits(dBeta, cols, "layernorm bias gradient");
+        OpContracts.layerNormBackward(dy, x, gamma, mean, rstd, dx, dGamma, dBeta, rows, cols);
         device.launch("layernorm_backward_dx_f32", rowsGrid(rows, 1), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(addr(dy)).ptr(addr(x)).ptr(addr(gamma)).ptr(addr(mean)).ptr(addr(rstd))
                         .ptr(addr(dx)).i32(rows).i32(cols));
@@ -247,16 +228,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void softmaxForward(Tensor s, int rows, int cols) {
-        Checks.fits(s, (long) rows * cols, "softmax");
+        OpContracts.softmaxForward(s, rows, cols);
         device.launch("softmax_forward_f32", rowsGrid(rows, ROW_THREADS / 32), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(addr(s)).i32(rows).i32(cols));
     }
 
     @Override
     public void softmaxBackward(Tensor p, Tensor dp, int rows, int cols) {
-        long n = (long) rows * cols;
-        Checks.fits(p, n, "softmax probabilities");
-        Checks.fits(dp, n, "softmax gradient");
+        OpContracts.softmaxBackward(p, dp, rows, cols);
         device.launch("softmax_backward_f32", rowsGrid(rows, ROW_THREADS / 32), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(addr(p)).ptr(addr(dp)).i32(rows).i32(cols));
     }
@@ -265,13 +244,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void unfoldPatches(Tensor images, Tensor patches, int batch, int channels, int height, int width, int p) {
-        if (height % p != 0 || width % p != 0) {
-            throw new IllegalArgumentException("image " + height + "x" + width + " is not divisible into " + p + "x"
-                    + p + " patches");
-        }
+        OpContracts.unfoldPatches(images, patches, batch, channels, height, width, p);
         long n = (long) batch * channels * height * width;
-        Checks.fits(images, n, "unfold images");
-        Checks.fits(patches, n, "unfold patches");
         device.launch("unfold_patches_f32", grid1d(n), Dim3.of(THREADS), 0, new KernelArgs().ptr(addr(images))
                 .ptr(addr(patches)).i32(batch).i32(channels).i32(height).i32(width).i32(p));
     }
@@ -279,11 +253,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void assembleTokens(Tensor patches, Tensor cls, Tensor pos, Tensor tokens, int batch, int numPatches,
                                int dim) {
+        OpContracts.assembleTokens(patches, cls, pos, tokens, batch, numPatches, dim);
         int t = numPatches + 1;
-        Checks.fits(patches, (long) batch * numPatches * dim, "token patches");
-        Checks.fits(tokens, (long) batch * t * dim, "tokens");
-        Checks.fits(pos, (long) t * dim, "pos_embed");
-        Checks.fits(cls, dim, "cls_token");
         device.launch("assemble_tokens_f32", grid1d((long) batch * t * dim), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(patches)).ptr(addr(cls)).ptr(addr(pos)).ptr(addr(tokens)).i32(batch)
                         .i32(numPatches).i32(dim));
@@ -292,11 +263,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void assembleTokensBackward(Tensor dTokens, Tensor dPatches, Tensor dCls, Tensor dPos, int batch,
                                        int numPatches, int dim) {
-        int t = numPatches + 1;
-        Checks.fits(dTokens, (long) batch * t * dim, "token gradient");
-        Checks.fits(dPatches, (long) batch * numPatches * dim, "patch gradient");
-        Checks.fits(dPos, (long) t * dim, "pos_embed gradient");
-        Checks.fits(dCls, dim, "cls_token gradient");
+        OpContracts.assembleTokensBackward(dTokens, dPatches, dCls, dPos, batch, numPatches, dim);
         device.launch("assemble_tokens_backward_f32", grid1d((long) batch * numPatches * dim), Dim3.of(THREADS), 0,
                 new KernelArgs().ptr(addr(dTokens)).ptr(addr(dPatches)).ptr(addr(dCls)).ptr(addr(dPos)).i32(batch)
                         .i32(numPatches).i32(dim));
@@ -331,17 +298,7 @@ public final class CudaBackend implements Backend {
     @Override
     public LossResult crossEntropy(Tensor logits, int[] labels, Tensor dLogits, int rows, int classes,
                                    float smoothing, float gradScale, boolean accumulate) {
-        if (labels.length < rows) {
-            throw new IllegalArgumentException("cross-entropy: " + rows + " rows but " + labels.length + " labels");
-        }
-        for (int r = 0; r < rows; r++) {
-            if (labels[r] < 0 || labels[r] >= classes) {
-                throw new IllegalArgumentException("label " + labels[r] + " at row " + r + " is outside [0, "
-                        + classes + ")");
-            }
-        }
-        Checks.fits(logits, (long) rows * classes, "loss logits");
-        Checks.fits(dLogits, (long) rows * classes, "loss gradient");
+        OpContracts.crossEntropy(logits, labels, dLogits, rows, classes);
         if (labelScratch == null || labelScratch.numel() < rows) {
             labelScratch = allocate(Math.max(rows, 256));
         }
@@ -357,9 +314,7 @@ public final class CudaBackend implements Backend {
     @Override
     public LossResult softTargetCrossEntropy(Tensor logits, Tensor targetLogits, Tensor dLogits, int rows,
                                              int classes, float gradScale, boolean accumulate) {
-        Checks.fits(logits, (long) rows * classes, "loss logits");
-        Checks.fits(targetLogits, (long) rows * classes, "soft targets");
-        Checks.fits(dLogits, (long) rows * classes, "loss gradient");
+        OpContracts.softTargetCrossEntropy(logits, targetLogits, dLogits, rows, classes);
         Tensor scratch = lossScratch(rows);
         device.launch("soft_target_ce_f32", rowsGrid(rows, ROW_THREADS / 32), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(addr(logits)).ptr(addr(targetLogits)).ptr(addr(dLogits)).ptr(addr(scratch))
@@ -433,13 +388,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
                                int out, int r, int maxRank) {
-        Checks.fits(x, (long) rows * in, "low-rank input");
-        Checks.fits(vt, (long) r * in, "low-rank VT");
-        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
-        Checks.fits(y, (long) rows * out, "low-rank output");
-        if (h != null) {
-            Checks.fits(h, (long) rows * r, "low-rank intermediate");
-        }
+        OpContracts.lowRankForward(x, vt, u, bias, h, y, rows, in, out, r, maxRank);
         if (rows == 0) {
             return;
         }
@@ -458,11 +407,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void lowRankBackwardInput(Tensor dy, Tensor vt, Tensor u, Tensor dh, Tensor dx, int rows, int in,
                                      int out, int r, int maxRank) {
-        Checks.fits(dy, (long) rows * out, "low-rank upstream gradient");
-        Checks.fits(vt, (long) r * in, "low-rank VT");
-        Checks.matrix(u, false, out, r, maxRank, "low-rank U");
-        Checks.fits(dh, (long) rows * r, "low-rank intermediate gradient");
-        Checks.fits(dx, (long) rows * in, "low-rank input gradient");
+        OpContracts.lowRankBackwardInput(dy, vt, u, dh, dx, rows, in, out, r, maxRank);
         if (rows == 0) {
             return;
         }
@@ -491,11 +436,8 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void svd(Tensor a, int m, int n, Tensor u, Tensor s, Tensor vt) {
+        OpContracts.svd(a, m, n, u, s, vt);
         int k = Math.min(m, n);
-        Checks.fits(a, (long) m * n, "svd input");
-        Checks.fits(u, (long) m * k, "svd U");
-        Checks.fits(s, k, "svd singular values");
-        Checks.fits(vt, (long) k * n, "svd VT");
         Tensor work = allocate(m, n);
         if (n >= m) {
             copy(a.head((long) m * n), work);

@@ -125,6 +125,60 @@ public abstract class BackendOpsContract {
                 () -> backend().gemm(false, false, 4, 4, 4, 1f, a, 4, b, 4, 0f, c, 4));
     }
 
+    /** One op called with its tensor operands in order; the sizes that are just enough for each. */
+    private record Operands(String op, int[] sizes, java.util.function.Consumer<Tensor[]> call) {
+    }
+
+    /**
+     * Each op, with each of its tensor operands in turn one element short, throws before it
+     * touches memory, and the message names that operand (what OpContracts promises).
+     */
+    @Test
+    void everyOpRejectsEachOperandOneElementShort() {
+        Backend be = backend();
+        java.util.List<Operands> ops = java.util.List.of(
+                new Operands("copy2d", new int[] {11, 11}, t -> be.copy2d(t[0], 4, t[1], 4, 3, 3)),
+                new Operands("addBias", new int[] {12, 4}, t -> be.addBias(t[0], t[1], 3, 4)),
+                new Operands("accumulateBiasGrad", new int[] {12, 4}, t -> be.accumulateBiasGrad(t[0], t[1], 3, 4)),
+                new Operands("add", new int[] {12, 12, 12}, t -> be.add(t[0], t[1], t[2], 12)),
+                new Operands("gelu", new int[] {12, 12}, t -> be.geluForward(t[0], t[1], 12)),
+                new Operands("gelu backward", new int[] {12, 12, 12}, t -> be.geluBackward(t[0], t[1], t[2], 12)),
+                new Operands("layernorm", new int[] {12, 4, 4, 12, 3, 3},
+                        t -> be.layerNormForward(t[0], t[1], t[2], t[3], t[4], t[5], 3, 4, 1e-6f)),
+                new Operands("layernorm backward", new int[] {12, 12, 4, 3, 3, 12, 4, 4},
+                        t -> be.layerNormBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 3, 4)),
+                new Operands("softmax backward", new int[] {12, 12}, t -> be.softmaxBackward(t[0], t[1], 3, 4)),
+                new Operands("assembleTokens", new int[] {24, 4, 16, 32},
+                        t -> be.assembleTokens(t[0], t[1], t[2], t[3], 2, 3, 4)),
+                new Operands("assembleTokensBackward", new int[] {32, 24, 4, 16},
+                        t -> be.assembleTokensBackward(t[0], t[1], t[2], t[3], 2, 3, 4)),
+                new Operands("softTargetCrossEntropy", new int[] {12, 12, 12},
+                        t -> be.softTargetCrossEntropy(t[0], t[1], t[2], 3, 4, 1f, false)),
+                // rows 3, in 4, out 5, rank 2 of 4: VT [4, 4], U [5, 4] (only the leading 2 columns read)
+                new Operands("lowRankForward", new int[] {12, 8, 18, 5, 6, 15},
+                        t -> be.lowRankForward(t[0], t[1], t[2], t[3], t[4], t[5], 3, 4, 5, 2, 4)),
+                new Operands("lowRankBackward", new int[] {15, 12, 6, 8, 18, 6, 12, 8, 18, 5},
+                        t -> be.lowRankBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], 3, 4, 5,
+                                2, 4)),
+                new Operands("svd", new int[] {12, 12, 3, 9}, t -> be.svd(t[0], 4, 3, t[1], t[2], t[3])));
+        for (Operands o : ops) {
+            Tensor[] enough = new Tensor[o.sizes().length];
+            for (int i = 0; i < enough.length; i++) {
+                enough[i] = put(randomF(o.sizes()[i], 1));
+            }
+            o.call().accept(enough); // just enough is accepted
+            for (int i = 0; i < enough.length; i++) {
+                Tensor[] t = enough.clone();
+                t[i] = be.allocate(o.sizes()[i] - 1);
+                int operand = i;
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> o.call().accept(t),
+                        o.op() + " operand " + operand + " one element short");
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("needs " + o.sizes()[i]),
+                        o.op() + " operand " + operand + ": " + e.getMessage());
+            }
+        }
+    }
+
     // ---- element-wise ---------------------------------------------------------------------
 
     @Test
