@@ -120,20 +120,22 @@ public final class OpContracts {
 
     public static void assembleTokens(Tensor patches, Tensor cls, Tensor pos, Tensor tokens, int batch,
                                       int numPatches, int dim) {
-        int t = numPatches + 1;
-        fits(patches, (long) batch * numPatches * dim, "token patches");
-        fits(tokens, (long) batch * t * dim, "tokens");
-        fits(pos, (long) t * dim, "pos_embed");
-        fits(cls, dim, "cls_token");
+        tokenOperands(patches, cls, pos, tokens, batch, numPatches, dim, "");
     }
 
     public static void assembleTokensBackward(Tensor dTokens, Tensor dPatches, Tensor dCls, Tensor dPos, int batch,
                                               int numPatches, int dim) {
+        tokenOperands(dPatches, dCls, dPos, dTokens, batch, numPatches, dim, " gradient");
+    }
+
+    /** The backward's gradients have the forward's shapes. */
+    private static void tokenOperands(Tensor patches, Tensor cls, Tensor pos, Tensor tokens, int batch,
+                                      int numPatches, int dim, String suffix) {
         int t = numPatches + 1;
-        fits(dTokens, (long) batch * t * dim, "token gradient");
-        fits(dPatches, (long) batch * numPatches * dim, "patch gradient");
-        fits(dPos, (long) t * dim, "pos_embed gradient");
-        fits(dCls, dim, "cls_token gradient");
+        fits(patches, (long) batch * numPatches * dim, "token patches" + suffix);
+        fits(tokens, (long) batch * t * dim, "tokens" + suffix);
+        fits(pos, (long) t * dim, "pos_embed" + suffix);
+        fits(cls, dim, "cls_token" + suffix);
     }
 
     public static void crossEntropy(Tensor logits, int[] labels, Tensor dLogits, int rows, int classes) {
