@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BundledModelsTest {
     /** Top-1 on fmnist-subset (2000 test images) recorded when each model was bundled. */
-    private static final Map<String, Double> SUBSET_TOP1 = Map.of("vit-fmnist", 90.40, "vit-fmnist-flora", 90.15,
-            "vit-fmnist-uniform", 90.35);
+    private static final Map<String, Double> SUBSET_TOP1 = Map.of("vit-fmnist", 90.40, "vit-fmnist-flora", 89.85,
+            "vit-fmnist-uniform", 89.90);
     private static final long DENSE_FLOPS = 62_924_032L;
 
     private static JsonNode eval(String model) throws Exception {
