@@ -3,6 +3,7 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
 import dev.flora.perf.ModelBenchmark;
@@ -54,13 +55,20 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("train_img_per_s", r.trainImgPerSecond());
             o.put("infer_b1_ms", r.inferB1Millis());
             o.put("infer_b256_img_per_s", r.inferB256ImgPerSecond());
+            o.put("blas_kernels", blasKernels(backend));
             System.out.println(o);
         } else {
             System.out.printf(Locale.ROOT, "model                %s (%.1fM FLOPs)%n", model, m.macsPerImage() / 1e6);
             System.out.printf(Locale.ROOT, "training, batch 128  %.1f img/s%n", r.trainImgPerSecond());
             System.out.printf(Locale.ROOT, "inference, batch 1   %.3f ms (median)%n", r.inferB1Millis());
             System.out.printf(Locale.ROOT, "inference, batch 256 %.1f img/s%n", r.inferB256ImgPerSecond());
+            System.out.printf(Locale.ROOT, "GEMM kernels         %s%n", blasKernels(backend));
         }
         return 0;
+    }
+
+    /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
+    private static String blasKernels(Backend backend) {
+        return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
 import java.nio.file.Files;
@@ -27,6 +28,18 @@ class CliTest {
 
     static Path golden(String name) throws Exception {
         return Path.of(CliTest.class.getResource("/golden/" + name).toURI());
+    }
+
+    @Test
+    void benchJsonCarriesTheThreeFiguresAndTheGemmKernels() throws Exception {
+        CliRunner.Run r = run("bench", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(),
+                "--train-steps", "1", "--latency-calls", "3", "--batches", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode got = new ObjectMapper().readTree(r.out().strip());
+        for (String key : new String[] {"train_img_per_s", "infer_b1_ms", "infer_b256_img_per_s"}) {
+            assertTrue(got.get(key).asDouble() > 0, key + " in " + r.out());
+        }
+        assertEquals("OpenBLAS " + OpenBlasKernels.coreName(), got.get("blas_kernels").asText());
     }
 
     @Test

@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
-import org.bytedeco.openblas.presets.openblas_nolapack;
 
 /**
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
@@ -47,7 +46,7 @@ public final class CpuBackend implements Backend {
     private static final int REDUCE_CHUNKS = 16;
 
     static {
-        openblas_nolapack.blas_set_num_threads(1);
+        OpenBlasKernels.ensureLoaded();
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
 import static org.bytedeco.openblas.global.openblas.CblasTrans;
 import static org.bytedeco.openblas.global.openblas.LAPACK_COL_MAJOR;
 
+import dev.flora.engine.cpu.OpenBlasKernels;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.FloatPointer;
@@ -23,6 +24,7 @@ public final class EmulatedDevice implements Device {
     private final Map<Long, Long> allocations = new ConcurrentHashMap<>();
 
     public EmulatedDevice() {
+        OpenBlasKernels.ensureLoaded();
         EmulatedKernels.ensureLoaded();
     }
 
