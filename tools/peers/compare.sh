@@ -3,6 +3,10 @@
 # in one go on one machine (run it idle), printed as a table of ratios.
 #   training img/s at batch 128: PyTorch (best of 1 and 2 threads) vs flora-j
 #   inference latency at batch 1 and throughput at batch 256: all three
+# OpenBLAS kernels: a machine may pin them with OPENBLAS_CORETYPE (ours pins AVX2 "Haswell"
+# kernels on an AVX-512 CPU). PyTorch calls OpenBLAS too, so it runs both with the environment
+# as given and with the pin removed, and its best counts; flora-j runs with
+# -Dflora.openblas.core=detect (OpenBLAS's own choice); ONNX Runtime uses its own kernels (MLAS).
 # Usage: tools/peers/compare.sh [MODEL.safetensors]   (default: the bundled vit-fmnist)
 # Needs Debian's python3-torch and libopenblas0-pthread, and Maven (downloads ONNX Runtime).
 set -euo pipefail
@@ -18,18 +22,27 @@ best() { # best value of field $2 (max, or min with -min) in the JSON lines of f
   $py -c "import json,sys; v=[json.loads(l)[sys.argv[2]] for l in open(sys.argv[1])]; print(min(v) if sys.argv[3]=='min' else max(v))" "$@"
 }
 
-# PyTorch: training and inference, 1 and all threads; export ONNX once
-for t in 1 "$threads"; do
-  $py tools/peers/pytorch_train.py --threads "$t" --steps 40 | sed -E 's/.*: ([0-9.]+) img\/s/{"train_img_per_s": \1}/' >> "$tmp/pt-train"
-  $py tools/peers/pytorch_infer.py --model "$model" --threads "$t" --onnx "$tmp/model.onnx" >> "$tmp/pt-infer"
+# PyTorch: training and inference, 1 and all threads, OpenBLAS as given and unpinned; export ONNX once
+for pin in given unpinned; do
+  envcmd=(env); [[ $pin == unpinned ]] && envcmd=(env -u OPENBLAS_CORETYPE)
+  for t in 1 "$threads"; do
+    line=$("${envcmd[@]}" $py tools/peers/pytorch_train.py --threads "$t" --steps 40)
+    echo "PyTorch, OpenBLAS $pin (OPENBLAS_CORETYPE=$("${envcmd[@]}" sh -c 'echo ${OPENBLAS_CORETYPE:-unset}')): $line" >&2
+    sed -E 's/.*: ([0-9.]+) img\/s/{"train_img_per_s": \1}/' <<<"$line" >> "$tmp/pt-train"
+    "${envcmd[@]}" $py tools/peers/pytorch_infer.py --model "$model" --threads "$t" --onnx "$tmp/model.onnx" \
+      | tee -a "$tmp/pt-infer" >&2
+  done
 done
 # ONNX Runtime for Java
 (mvn -q -B -Ppeers -pl benchmarks -am -DskipTests package) >&2
 for t in 1 "$threads"; do
-  java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OrtPeer "$tmp/model.onnx" "$t" 1 28 >> "$tmp/ort"
+  java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OrtPeer "$tmp/model.onnx" "$t" 1 28 | tee -a "$tmp/ort" >&2
 done
 # flora-j
-./flora bench --model "$model" --json 2>/dev/null > "$tmp/flora"
+FLORA_JAVA_OPTS="-Xmx4g -XX:MaxDirectMemorySize=16g -Dflora.openblas.core=detect" \
+  ./flora bench --model "$model" --json 2>/dev/null > "$tmp/flora"
+echo "flora-j, OpenBLAS detect: $(cat "$tmp/flora")" >&2
+echo "flora-j, OpenBLAS as given (not in the table): $(./flora bench --model "$model" --json 2>/dev/null)" >&2
 
 pt_train=$(best "$tmp/pt-train" train_img_per_s max)
 pt_b1=$(best "$tmp/pt-infer" infer_b1_ms min)

@@ -49,6 +49,9 @@ public final class BenchCommand implements Callable<Integer> {
         PrintStream log = json ? System.err : System.out;
         Backend backend = device.create(log);
         VisionTransformer m = ModelSource.load(model, backend, OptionalInt.empty());
+        if (backend.name().equals("cpu")) {
+            OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
+        }
         ModelBenchmark.Result r = ModelBenchmark.run(m, trainSteps, latencyCalls, batches);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();

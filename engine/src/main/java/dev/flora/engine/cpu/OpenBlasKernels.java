@@ -2,6 +2,7 @@ package dev.flora.engine.cpu;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+import java.util.Optional;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
@@ -73,6 +74,19 @@ public final class OpenBlasKernels {
                         + Loader.getLoadedLibraries().keySet()));
         Function f = NativeLibrary.getInstance(path).getFunction("openblas_get_corename");
         return ((String) f.invoke(String.class, new Object[0])).trim();
+    }
+
+    /**
+     * A one-line note when the kernels come from an {@code OPENBLAS_CORETYPE} this process
+     * inherited rather than from the CPU (they may be slower than the CPU allows), else empty.
+     */
+    public static Optional<String> inheritedPinNote() {
+        String pinned = System.getenv(ENV);
+        if (pinned == null || pinned.isBlank() || coreTypeFor(System.getProperty(PROPERTY, "inherit")) != null) {
+            return Optional.empty();
+        }
+        return Optional.of("OpenBLAS runs the " + pinned + " kernels because the environment sets " + ENV + "="
+                + pinned + "; -D" + PROPERTY + "=detect (in FLORA_JAVA_OPTS) lets OpenBLAS choose from the CPU");
     }
 
     /** Sets {@code OPENBLAS_CORETYPE} in this process's environment, or removes it (""). */
