@@ -1,0 +1,123 @@
+package dev.flora.bench;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.cpu.OpenBlasKernels;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.nn.ViTConfig;
+import dev.flora.engine.nn.ViTInitializer;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.tensor.Tensor;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * Where a forward (or a training step's forward and backward) spends its time, op by op: every
+ * call into the backend is timed through a proxy, GEMMs are told apart by their shapes. The
+ * proxy costs about a microsecond per call, which matters at batch 1 only.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]
+ * </pre>
+ */
+public final class OpProfile {
+    /** Time and call count of one op (or one GEMM shape). */
+    public record Entry(String op, long nanos, long calls) {
+    }
+
+    /** The per-op entries, slowest first, and the wall time of all iterations. */
+    public record Report(Map<String, Entry> entries, long totalNanos, int iterations) {
+        public void print(PrintStream out) {
+            out.printf(Locale.ROOT, "total %.3f ms per iteration%n", totalNanos / 1e6 / iterations);
+            entries.values().stream().sorted(Comparator.comparingLong(Entry::nanos).reversed()).forEach(e -> out.printf(
+                    Locale.ROOT, "%-44s %9.3f ms %5.1f %% %5d calls%n", e.op(), e.nanos() / 1e6 / iterations,
+                    100.0 * e.nanos() / totalNanos, e.calls() / iterations));
+        }
+    }
+
+    private OpProfile() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length < 3) {
+            System.err.println("usage: OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]");
+            System.exit(2);
+        }
+        CpuBackend cpu = new CpuBackend();
+        System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName());
+        String model = args[0];
+        int batch = Integer.parseInt(args[1]);
+        int iterations = Integer.parseInt(args[2]);
+        boolean train = args.length > 3 && args[3].equals("train");
+        profile(cpu, backend -> model.equals("random") ? randomVitFmnist(backend)
+                : ModelIO.load(Path.of(model), backend, OptionalInt.empty()), batch, iterations, train)
+                .print(System.out);
+    }
+
+    private static VisionTransformer randomVitFmnist(Backend backend) {
+        VisionTransformer vit = new VisionTransformer(backend, ViTConfig.vitFmnist());
+        ViTInitializer.initialize(vit, 1);
+        return vit;
+    }
+
+    /** Builds the model on a timing proxy of {@code backend}, warms up once, then times. */
+    public static Report profile(Backend backend, java.util.function.Function<Backend, VisionTransformer> build,
+                                 int batch, int iterations, boolean train) {
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, a) -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        return method.invoke(backend, a);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        long dt = System.nanoTime() - t0;
+                        entries.merge(label(method.getName(), a), new Entry(label(method.getName(), a), dt, 1),
+                                (x, y) -> new Entry(x.op(), x.nanos() + y.nanos(), x.calls() + 1));
+                    }
+                });
+        VisionTransformer vit = build.apply(timed);
+        ViTConfig c = vit.config();
+        Tensor x = timed.allocate(batch * c.imageSize());
+        timed.fill(x, 0.3f);
+        Tensor dLogits = timed.allocate(batch * c.numClasses());
+        int[] labels = new int[batch];
+        Arrays.setAll(labels, i -> i % c.numClasses());
+        long total = 0;
+        for (int pass = 0; pass < 2; pass++) { // the first pass warms up the JIT and the buffers
+            entries.clear();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iterations; i++) {
+                if (train) {
+                    vit.arena().zeroGrads();
+                }
+                Tensor logits = vit.forward(x, batch);
+                if (train) {
+                    timed.crossEntropy(logits, labels, dLogits, batch, c.numClasses(), 0.1f, 1f / batch, false);
+                    vit.backward(dLogits);
+                }
+            }
+            total = System.nanoTime() - t0;
+        }
+        return new Report(Map.copyOf(entries), total, iterations);
+    }
+
+    /** The op's name; GEMMs with transposes, m, n, k and the batch count. */
+    static String label(String op, Object[] a) {
+        if (!op.startsWith("gemm")) {
+            return op;
+        }
+        String t = (Boolean.TRUE.equals(a[0]) ? "T" : "N") + (Boolean.TRUE.equals(a[1]) ? "T" : "N");
+        String shape = t + " " + a[2] + "x" + a[3] + "x" + a[4];
+        return op.equals("gemmStridedBatched") ? op + " " + shape + " x" + a[a.length - 1] : op + " " + shape;
+    }
+}

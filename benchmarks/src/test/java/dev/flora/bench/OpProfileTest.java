@@ -1,0 +1,30 @@
+package dev.flora.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.nn.ViTConfig;
+import dev.flora.engine.nn.ViTInitializer;
+import dev.flora.engine.nn.VisionTransformer;
+import org.junit.jupiter.api.Test;
+
+class OpProfileTest {
+    @Test
+    void everyBackendCallIsCountedAndTheTimesFitInTheTotal() {
+        ViTConfig tiny = ViTConfig.vitFmnist();
+        OpProfile.Report r = OpProfile.profile(new CpuBackend(), b -> {
+            VisionTransformer v = new VisionTransformer(b, tiny);
+            ViTInitializer.initialize(v, 1);
+            return v;
+        }, 2, 3, true);
+        int depth = tiny.depth();
+        // per forward: one softmax and one GELU per block, four linear GEMMs per block
+        assertEquals(depth, r.entries().get("softmaxForward").calls() / 3);
+        assertEquals(depth, r.entries().get("geluForward").calls() / 3);
+        assertEquals(depth, r.entries().get("softmaxBackward").calls() / 3);
+        assertEquals(depth, r.entries().get("gemm NT 100x384x128").calls() / 3, r.entries().keySet().toString());
+        long sum = r.entries().values().stream().mapToLong(OpProfile.Entry::nanos).sum();
+        assertTrue(sum > 0 && sum <= r.totalNanos(), sum + " vs " + r.totalNanos());
+    }
+}
