@@ -40,8 +40,13 @@ public final class CpuBackend implements Backend {
      * more than a few thousand floats of work, and single-image inference is made of such ops.
      */
     private static final int TASK_GRAIN = 1 << 15;
-    /** GEMMs below this many multiply-adds run on the calling thread, for the same reason. */
+    /** GEMMs below this many multiply-adds stay off the pool, for the same reason. */
     private static final long PARALLEL_GEMM_MACS = 1L << 22;
+    /**
+     * GEMMs from here up to {@link #PARALLEL_GEMM_MACS} are split in two with the spinning
+     * helper (the single-image linear layers: 50 rows × 128–512); smaller ones run on the caller.
+     */
+    private static final long PAIR_GEMM_MACS = 1L << 18;
     /** Row chunks of a column reduction; fixed so the summation order is fixed. */
     private static final int REDUCE_CHUNKS = 16;
 
@@ -97,13 +102,20 @@ public final class CpuBackend implements Backend {
         buf(src).get(base(src), dst, dstOffset, len(src.numel()));
     }
 
+    /** The first n floats of t in this thread's scratch slot, for an op's loop bodies to read. */
+    private static float[] opVector(Tensor t, int n, int slot) {
+        float[] v = Scratch.floats(slot, n);
+        buf(t).get(base(t), v, 0, n);
+        return v;
+    }
+
     @Override
     public void fill(Tensor t, float value) {
         FloatBuffer b = buf(t);
         int o = base(t);
         Parallel.forRange(len(t.numel()), TASK_GRAIN, (s, e) -> {
-            float[] v = new float[Math.min(BLOCK, e - s)];
-            Arrays.fill(v, value);
+            float[] v = Scratch.floats(Scratch.BODY_A, BLOCK);
+            Arrays.fill(v, 0, Math.min(BLOCK, e - s), value);
             for (int i = s; i < e; i += BLOCK) {
                 b.put(o + i, v, 0, Math.min(BLOCK, e - i));
             }
@@ -139,31 +151,55 @@ public final class CpuBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
+        long macs = (long) m * n * k;
         int parts = Parallel.threads();
-        if ((long) m * n * k < PARALLEL_GEMM_MACS || parts == 1) {
+        if (macs < PAIR_GEMM_MACS || parts == 1) {
             sgemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
             return;
         }
-        // split the output into row (or column) bands, one per worker; each band is an
-        // independent GEMM on offsets of the same operands
-        boolean byRows = m >= n || n < 16 * parts;
-        int extent = byRows ? m : n;
+        if (macs < PARALLEL_GEMM_MACS) {
+            // too small for the pool: halves on the caller and the spinning helper
+            Parallel.pair(() -> gemmBand(0, 2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+                    () -> gemmBand(1, 2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+            return;
+        }
         Parallel.forRange(parts, 1, (s, e) -> {
             for (int p = s; p < e; p++) {
-                int lo = (int) ((long) extent * p / parts);
-                int hi = (int) ((long) extent * (p + 1) / parts);
-                if (hi == lo) {
-                    continue;
-                }
-                if (byRows) {
-                    long aOff = transA ? lo : (long) lo * lda;
-                    sgemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
-                } else {
-                    long bOff = transB ? (long) lo * ldb : lo;
-                    sgemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
-                }
+                gemmBand(p, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             }
         });
+    }
+
+    /**
+     * Band {@code p} of {@code parts} of C: a band of rows (or of columns when C is wide and
+     * short), an independent GEMM on offsets of the same operands. Column bands start on
+     * multiples of 16 so that each stays on whole vector tiles.
+     */
+    private static void gemmBand(int p, int parts, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
+        boolean byRows = m >= n || n < 16 * parts;
+        int extent = byRows ? m : n;
+        int align = byRows ? 1 : 16;
+        int lo = bandStart(extent, parts, p, align);
+        int hi = bandStart(extent, parts, p + 1, align);
+        if (hi == lo) {
+            return;
+        }
+        if (byRows) {
+            long aOff = transA ? lo : (long) lo * lda;
+            sgemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
+        } else {
+            long bOff = transB ? (long) lo * ldb : lo;
+            sgemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
+        }
+    }
+
+    /** Start of band p of parts over [0, extent), rounded down to a multiple of align; band parts ends at extent. */
+    private static int bandStart(int extent, int parts, int p, int align) {
+        if (p >= parts) {
+            return extent;
+        }
+        return (int) ((long) extent * p / parts) / align * align;
     }
 
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
@@ -218,9 +254,9 @@ public final class CpuBackend implements Backend {
         OpContracts.addBias(y, bias, rows, cols);
         FloatBuffer yb = buf(y);
         int yo = base(y);
-        float[] bv = download(bias.head(cols));
+        float[] bv = opVector(bias, cols, Scratch.OP_A);
         Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
-            float[] row = new float[cols];
+            float[] row = Scratch.floats(Scratch.BODY_A, cols);
             for (int r = s; r < e; r++) {
                 int off = yo + r * cols;
                 yb.get(off, row, 0, cols);
@@ -299,8 +335,8 @@ public final class CpuBackend implements Backend {
         int bo = base(b);
         int oo = base(out);
         Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
-            float[] x = new float[BLOCK];
-            float[] y = new float[BLOCK];
+            float[] x = Scratch.floats(Scratch.BODY_A, BLOCK);
+            float[] y = Scratch.floats(Scratch.BODY_B, BLOCK);
             for (int i = s; i < e; i += BLOCK) {
                 int l = Math.min(BLOCK, e - i);
                 ab.get(ao + i, x, 0, l);
@@ -370,8 +406,8 @@ public final class CpuBackend implements Backend {
         int xo = base(x);
         int yo = base(y);
         Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
-            float[] in = new float[BLOCK];
-            float[] out = new float[BLOCK];
+            float[] in = Scratch.floats(Scratch.BODY_A, BLOCK);
+            float[] out = Scratch.floats(Scratch.BODY_B, BLOCK);
             for (int i = s; i < e; i += BLOCK) {
                 int l = Math.min(BLOCK, e - i);
                 xb.get(xo + i, in, 0, l);
@@ -419,10 +455,10 @@ public final class CpuBackend implements Backend {
         int yo = base(y);
         int mo = base(mean);
         int ro = base(rstd);
-        float[] g = download(gamma.head(cols));
-        float[] bta = download(beta.head(cols));
+        float[] g = opVector(gamma, cols, Scratch.OP_A);
+        float[] bta = opVector(beta, cols, Scratch.OP_B);
         Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
-            float[] row = new float[cols];
+            float[] row = Scratch.floats(Scratch.BODY_A, cols);
             for (int r = s; r < e; r++) {
                 xb.get(xo + r * cols, row, 0, cols);
                 float mu = RowReductions.sum(row, 0, cols) / cols;
@@ -496,8 +532,8 @@ public final class CpuBackend implements Backend {
         // a block of whole rows at a time, so the exponentials run as one long vectorized loop
         Parallel.forRange(rows, perTask, (st, e) -> {
             int blockRows = Math.min(perTask, e - st);
-            float[] v = new float[blockRows * cols];
-            float[] scratch = new float[blockRows * cols];
+            float[] v = Scratch.floats(Scratch.BODY_A, blockRows * cols);
+            float[] scratch = Scratch.floats(Scratch.BODY_B, blockRows * cols);
             for (int r0 = st; r0 < e; r0 += blockRows) {
                 int nr = Math.min(blockRows, e - r0);
                 int n = nr * cols;
@@ -583,10 +619,10 @@ public final class CpuBackend implements Backend {
         FloatBuffer tb = buf(tokens);
         int xo = base(patches);
         int to = base(tokens);
-        float[] posv = download(pos.head((long) t * dim));
-        float[] clsv = download(cls.head(dim));
+        float[] posv = opVector(pos, t * dim, Scratch.OP_A);
+        float[] clsv = opVector(cls, dim, Scratch.OP_B);
         Parallel.forRange(batch, rowsPerTask(t * dim), (s, e) -> {
-            float[] row = new float[dim];
+            float[] row = Scratch.floats(Scratch.BODY_A, dim);
             for (int b = s; b < e; b++) {
                 for (int j = 0; j < dim; j++) {
                     row[j] = clsv[j] + posv[j];

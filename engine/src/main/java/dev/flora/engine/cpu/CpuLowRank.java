@@ -24,10 +24,10 @@ final class CpuLowRank {
     private static final int MAX_PARTS = 8;
 
     /** Per calling thread: the forward's intermediate when the caller keeps none, and the partials. */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
-    private record Scratch(Growing mid, Growing partials) {
-        Scratch() {
+    private record Buffers(Growing mid, Growing partials) {
+        Buffers() {
             this(new Growing(), new Growing());
         }
     }
@@ -40,14 +40,14 @@ final class CpuLowRank {
         if (rows == 0) {
             return;
         }
-        Tensor mid = h != null ? h : SCRATCH.get().mid.get((long) rows * r);
-        float[] b = new float[out];
+        Tensor mid = h != null ? h : BUFFERS.get().mid.get((long) rows * r);
+        float[] b = Scratch.floats(Scratch.OP_A, out);
         CpuBackend.buf(bias).get(CpuBackend.base(bias), b, 0, out);
         FloatBuffer yb = CpuBackend.buf(y);
         int yo = CpuBackend.base(y);
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         Parallel.forRange(chunks, 1, (s, e) -> {
-            float[] row = new float[out];
+            float[] row = Scratch.floats(Scratch.BODY_A, out);
             for (int c = s; c < e; c++) {
                 int lo = c * CHUNK_ROWS;
                 int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
@@ -75,7 +75,7 @@ final class CpuLowRank {
         int parts = Math.min(MAX_PARTS, chunks);
         long uSize = (long) out * r;
         long partSize = uSize + (long) r * in;
-        Tensor partials = SCRATCH.get().partials.get(partSize * parts);
+        Tensor partials = BUFFERS.get().partials.get(partSize * parts);
         float[][] biasParts = new float[parts][out];
         FloatBuffer gb = CpuBackend.buf(dy);
         int go = CpuBackend.base(dy);

@@ -5,13 +5,20 @@ import java.util.concurrent.RecursiveAction;
 
 /**
  * Parallel loops over index ranges on a dedicated fork-join pool, one worker per core
- * (override with -Dflora.threads=N). Chunk boundaries depend only on the range and the
+ * (override with -Dflora.threads=N), and a spinning helper thread for ops too small for it. Chunk boundaries depend only on the range and the
  * minimum chunk, never on timing, so results are reproducible run to run.
  */
 public final class Parallel {
     private static final int THREADS = Math.max(1,
             Integer.getInteger("flora.threads", Runtime.getRuntime().availableProcessors()));
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    /**
+     * Takes half of ops too small for the pool (see {@link #forRange}); none on one core or with
+     * -Dflora.spinning-helper=false (for services that would rather not have a thread spin
+     * between requests' ops).
+     */
+    private static final SpinningHelper HELPER =
+            THREADS > 1 && !"false".equals(System.getProperty("flora.spinning-helper")) ? new SpinningHelper() : null;
 
     private Parallel() {
     }
@@ -28,7 +35,9 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over [0, n) in chunks of at least {@code minChunk} indices (a few chunks
-     * per worker, for balance). Runs inline when the range is too small to be worth splitting.
+     * per worker, for balance). A range of one chunk runs inline, except that one of at least
+     * an eighth of a chunk is split in two halves with the spinning helper (single-image
+     * inference is made of such ops).
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
         if (n <= 0) {
@@ -36,10 +45,25 @@ public final class Parallel {
         }
         int chunks = (int) Math.min((long) THREADS * 4, (n + (long) minChunk - 1) / Math.max(1, minChunk));
         if (chunks <= 1 || POOL == null) {
-            body.run(0, n);
+            if (HELPER != null && n >= 2 && 8L * n >= minChunk) {
+                int mid = n >>> 1;
+                HELPER.runPair(() -> body.run(0, mid), () -> body.run(mid, n));
+            } else {
+                body.run(0, n);
+            }
             return;
         }
         POOL.invoke(new Chunks(body, n, chunks, 0, chunks));
+    }
+
+    /** Runs two independent halves of an op, the second on the spinning helper when there is one. */
+    public static void pair(Runnable first, Runnable second) {
+        if (HELPER == null) {
+            first.run();
+            second.run();
+        } else {
+            HELPER.runPair(first, second);
+        }
     }
 
     /** Start index of chunk {@code c} of {@code chunks} equal chunks over [0, n). */
