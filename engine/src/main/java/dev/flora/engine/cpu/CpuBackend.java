@@ -225,12 +225,22 @@ public final class CpuBackend implements Backend {
             return;
         }
         // small problems: whole problems per worker
-        Parallel.forRange(batch, 1, (s, e) -> {
+        Parallel.RangeBody problems = (s, e) -> {
             for (int i = s; i < e; i++) {
                 sgemm(transA, transB, m, n, k, alpha, a, strideA * i, lda, b, strideB * i, ldb, beta, c,
                         strideC * i, ldc);
             }
-        });
+        };
+        long total = (long) m * n * k * batch;
+        if (total >= PARALLEL_GEMM_MACS) {
+            Parallel.forRange(batch, 1, problems);
+        } else if (total >= PAIR_GEMM_MACS && batch >= 2) {
+            // a single image's heads: too little for the pool, halves with the spinning helper
+            int half = batch / 2;
+            Parallel.pair(() -> problems.run(0, half), () -> problems.run(half, batch));
+        } else {
+            problems.run(0, batch);
+        }
     }
 
     @Override

@@ -67,22 +67,51 @@ public final class Attention {
         qkvOut = qkv.forward(x, rows);
         Tensor p = probs.get((long) batch * heads * t * t);
         Tensor ctx = context.get((long) rows * dim);
-        for (int h = 0; h < heads; h++) {
-            // scores[b, h] = scale · q_bh · k_bhᵀ   [T, T]
-            backend.gemmStridedBatched(false, true, t, t, headDim, scale,
-                    qkvOut.from((long) h * headDim), ld, tokenStride,
-                    qkvOut.from((long) dim + h * headDim), ld, tokenStride,
-                    0f, p.from((long) h * t * t), t, (long) heads * t * t, batch);
+        long probStride = (long) heads * t * t;
+        if (batch >= heads) {
+            // one batched GEMM per head, over the images
+            for (int h = 0; h < heads; h++) {
+                scores(qkvOut.from((long) h * headDim), p.from((long) h * t * t), tokenStride, probStride, batch);
+            }
+        } else {
+            // few images (single-image inference): one batched GEMM per image, over the heads
+            for (int b = 0; b < batch; b++) {
+                scores(qkvOut.from(b * tokenStride), p.from(b * probStride), headDim, (long) t * t, heads);
+            }
         }
         backend.softmaxForward(p, batch * heads * t, t);
-        for (int h = 0; h < heads; h++) {
-            // ctx[b, :, h·d : (h+1)·d] = p_bh · v_bh   [T, d]
-            backend.gemmStridedBatched(false, false, t, headDim, t, 1f,
-                    p.from((long) h * t * t), t, (long) heads * t * t,
-                    qkvOut.from(2L * dim + h * headDim), ld, tokenStride,
-                    0f, ctx.from((long) h * headDim), dim, (long) t * dim, batch);
+        if (batch >= heads) {
+            for (int h = 0; h < heads; h++) {
+                weightedValues(p.from((long) h * t * t), qkvOut.from((long) h * headDim), ctx.from((long) h * headDim),
+                        probStride, tokenStride, (long) t * dim, batch);
+            }
+        } else {
+            for (int b = 0; b < batch; b++) {
+                weightedValues(p.from(b * probStride), qkvOut.from(b * tokenStride), ctx.from((long) b * t * dim),
+                        (long) t * t, headDim, headDim, heads);
+            }
         }
         return proj.forward(ctx, rows);
+    }
+
+    /**
+     * scores = scale · q · kᵀ [T, T] for {@code count} (image, head) pairs; {@code q} points at
+     * the first pair's q columns (its k columns are C further on), pairs {@code qkvStride} apart
+     * in qkv and {@code probStride} apart in the scores.
+     */
+    private void scores(Tensor q, Tensor scores, long qkvStride, long probStride, int count) {
+        int t = tokens;
+        int ld = 3 * dim;
+        backend.gemmStridedBatched(false, true, t, t, headDim, scale, q, ld, qkvStride, q.from(dim), ld, qkvStride,
+                0f, scores, t, probStride, count);
+    }
+
+    /** ctx = p · v [T, d] for {@code count} pairs; {@code qkv} points at the first pair's q columns. */
+    private void weightedValues(Tensor probs, Tensor qkv, Tensor ctx, long probStride, long qkvStride, long ctxStride,
+                                int count) {
+        int t = tokens;
+        backend.gemmStridedBatched(false, false, t, headDim, t, 1f, probs, t, probStride, qkv.from(2L * dim), 3 * dim,
+                qkvStride, 0f, ctx, dim, ctxStride, count);
     }
 
     /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */
