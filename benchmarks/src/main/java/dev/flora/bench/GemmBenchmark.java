@@ -18,7 +18,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Square sgemm through the CPU backend: the machine's practical peak, the yardstick for every
- * other figure (GFLOP/s = 2·n³ / time).
+ * other figure (GFLOP/s = 2·n³ / time). {@code linear} is a single-image linear layer's GEMM
+ * (50 token rows, x · Wᵀ with W [512, 128]), split between the caller and the spinning helper:
+ * with -Dflora.threads=1 it runs on one core, so the two show how much the second core gives.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +45,26 @@ public class GemmBenchmark {
         c = backend.allocate(n, n);
         backend.fill(a, 0.5f);
         backend.fill(b, 0.25f);
+    }
+
+    private Tensor x1;
+    private Tensor w1;
+    private Tensor y1;
+
+    @Setup
+    public void setupLinear() {
+        x1 = backend.allocate(50, 128);
+        w1 = backend.allocate(512, 128);
+        y1 = backend.allocate(50, 512);
+        backend.fill(x1, 0.5f);
+        backend.fill(w1, 0.25f);
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public Tensor linear() {
+        backend.gemm(false, true, 50, 512, 128, 1f, x1, 128, w1, 128, 0f, y1, 512);
+        return y1;
     }
 
     @Benchmark
