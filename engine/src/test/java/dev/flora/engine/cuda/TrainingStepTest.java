@@ -2,6 +2,7 @@ package dev.flora.engine.cuda;
 
 import static dev.flora.engine.reference.Compare.assertClose;
 import static dev.flora.engine.reference.Compare.toDouble;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.cpu.CpuBackend;
@@ -54,6 +55,36 @@ class TrainingStepTest {
         System.arraycopy(all, 0, out, 0, all.length);
         System.arraycopy(grads, 0, out, all.length, grads.length);
         return out;
+    }
+
+    /** Logits of image 0: alone (attention batched over heads) and in a batch of 4 (over images). */
+    private static float[][] singleAndBatched(Backend backend) {
+        VisionTransformer m = VisionTransformer.withLowRank(backend, ModelTestSupport.tinyConfig(), MAX);
+        ModelTestSupport.randomize(m, new Random(3), 0.4);
+        int batch = 4;
+        int size = m.config().imageSize();
+        int classes = m.config().numClasses();
+        float[] img = new float[batch * size];
+        Random r = new Random(9);
+        for (int i = 0; i < img.length; i++) {
+            img[i] = (float) r.nextGaussian();
+        }
+        Tensor x = backend.allocate(img.length);
+        backend.upload(img, 0, x);
+        float[] batched = java.util.Arrays.copyOf(backend.download(m.forward(x, batch)), classes);
+        float[] single = java.util.Arrays.copyOf(backend.download(m.forward(x, 1)), classes);
+        return new float[][] {single, batched};
+    }
+
+    @Test
+    void singleImageAttentionAgreesWithTheBatchedPathOnBothBackends() {
+        assertTrue(ModelTestSupport.tinyConfig().numHeads() > 1, "needs fewer images than heads");
+        float[][] cpu = singleAndBatched(new CpuBackend());
+        float[][] gpu = singleAndBatched(new CudaBackend(new EmulatedDevice()));
+        double[] reference = toDouble(cpu[1]);
+        assertClose("CPU, one image vs in a batch", cpu[0], reference, 1e-5);
+        assertClose("emulated CUDA, one image", gpu[0], reference, 1e-5);
+        assertClose("emulated CUDA, in a batch", gpu[1], reference, 1e-5);
     }
 
     @Test
