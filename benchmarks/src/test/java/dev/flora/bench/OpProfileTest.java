@@ -19,8 +19,8 @@ class OpProfileTest {
             return v;
         }, 2, 3, true);
         int depth = tiny.depth();
-        // per forward: one softmax and one GELU per block, four linear GEMMs per block
-        assertEquals(depth, r.entries().get("softmaxForward").calls() / 3);
+        // per forward: one attention core and one GELU per block, four linear GEMMs per block
+        assertEquals(depth, r.entries().get("attentionForward").calls() / 3);
         assertEquals(depth, r.entries().get("geluForward").calls() / 3);
         assertEquals(depth, r.entries().get("softmaxBackward").calls() / 3);
         assertEquals(depth, r.entries().get("gemm NT 100x384x128").calls() / 3, r.entries().keySet().toString());

@@ -151,6 +151,46 @@ public interface Backend extends AutoCloseable {
     void adamw(Tensor params, Tensor grads, Tensor m, Tensor v, java.util.List<Region> regions,
                float lr, float beta1, float beta2, float eps, float weightDecay, int step);
 
+    // ---- attention ---------------------------------------------------------------------------
+
+    /**
+     * The core of multi-head self-attention on qkv [B·T, 3C], where head h's q, k and v are the
+     * d columns at h·d, C + h·d and 2C + h·d (C = heads·d): probs [B, H, T, T] =
+     * softmax(scale · q·kᵀ) per row, and ctx [B·T, C] with head h's p·v at columns h·d. The
+     * default runs strided-batched GEMMs over the images (or over the heads when there are fewer
+     * images than heads) and one softmax; a backend may do each (image, head) in cache.
+     */
+    default void attentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads,
+                                  int headDim, float scale) {
+        OpContracts.attentionForward(qkv, probs, ctx, batch, tokens, heads, headDim);
+        int t = tokens;
+        int dim = heads * headDim;
+        int ld = 3 * dim;
+        long tokenStride = (long) t * ld;
+        long probStride = (long) heads * t * t;
+        boolean overImages = batch >= heads;
+        int outer = overImages ? heads : batch;
+        int count = overImages ? batch : heads;
+        for (int o = 0; o < outer; o++) {
+            // scores = scale · q · kᵀ [T, T] for `count` (image, head) pairs
+            Tensor q = overImages ? qkv.from((long) o * headDim) : qkv.from(o * tokenStride);
+            Tensor p = overImages ? probs.from((long) o * t * t) : probs.from(o * probStride);
+            gemmStridedBatched(false, true, t, t, headDim, scale, q, ld, overImages ? tokenStride : headDim,
+                    q.from(dim), ld, overImages ? tokenStride : headDim, 0f, p, t, overImages ? probStride : (long) t * t,
+                    count);
+        }
+        softmaxForward(probs, batch * heads * t, t);
+        for (int o = 0; o < outer; o++) {
+            // ctx = p · v [T, d] for the same pairs
+            Tensor q = overImages ? qkv.from((long) o * headDim) : qkv.from(o * tokenStride);
+            Tensor p = overImages ? probs.from((long) o * t * t) : probs.from(o * probStride);
+            Tensor c = overImages ? ctx.from((long) o * headDim) : ctx.from((long) o * t * dim);
+            gemmStridedBatched(false, false, t, headDim, t, 1f, p, t, overImages ? probStride : (long) t * t,
+                    q.from(2L * dim), ld, overImages ? tokenStride : headDim, 0f, c, dim,
+                    overImages ? (long) t * dim : headDim, count);
+        }
+    }
+
     // ---- fused low-rank linear ------------------------------------------------------------
 
     /**

@@ -96,6 +96,15 @@ public final class OpContracts {
         fits(dBeta, cols, "layernorm bias gradient");
     }
 
+    public static void attentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads,
+                                        int headDim) {
+        long rows = (long) batch * tokens;
+        long dim = (long) heads * headDim;
+        fits(qkv, rows * 3 * dim, "attention qkv");
+        fits(probs, (long) batch * heads * tokens * tokens, "attention probabilities");
+        fits(ctx, rows * dim, "attention context");
+    }
+
     public static void softmaxForward(Tensor s, int rows, int cols) {
         fits(s, (long) rows * cols, "softmax");
     }

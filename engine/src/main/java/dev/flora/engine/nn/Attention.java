@@ -62,56 +62,11 @@ public final class Attention {
         this.tokens = tokens;
         int rows = batch * tokens;
         int t = tokens;
-        int ld = 3 * dim;
-        long tokenStride = (long) t * ld;
         qkvOut = qkv.forward(x, rows);
         Tensor p = probs.get((long) batch * heads * t * t);
         Tensor ctx = context.get((long) rows * dim);
-        long probStride = (long) heads * t * t;
-        if (batch >= heads) {
-            // one batched GEMM per head, over the images
-            for (int h = 0; h < heads; h++) {
-                scores(qkvOut.from((long) h * headDim), p.from((long) h * t * t), tokenStride, probStride, batch);
-            }
-        } else {
-            // few images (single-image inference): one batched GEMM per image, over the heads
-            for (int b = 0; b < batch; b++) {
-                scores(qkvOut.from(b * tokenStride), p.from(b * probStride), headDim, (long) t * t, heads);
-            }
-        }
-        backend.softmaxForward(p, batch * heads * t, t);
-        if (batch >= heads) {
-            for (int h = 0; h < heads; h++) {
-                weightedValues(p.from((long) h * t * t), qkvOut.from((long) h * headDim), ctx.from((long) h * headDim),
-                        probStride, tokenStride, (long) t * dim, batch);
-            }
-        } else {
-            for (int b = 0; b < batch; b++) {
-                weightedValues(p.from(b * probStride), qkvOut.from(b * tokenStride), ctx.from((long) b * t * dim),
-                        (long) t * t, headDim, headDim, heads);
-            }
-        }
+        backend.attentionForward(qkvOut, p, ctx, batch, t, heads, headDim, scale);
         return proj.forward(ctx, rows);
-    }
-
-    /**
-     * scores = scale · q · kᵀ [T, T] for {@code count} (image, head) pairs; {@code q} points at
-     * the first pair's q columns (its k columns are C further on), pairs {@code qkvStride} apart
-     * in qkv and {@code probStride} apart in the scores.
-     */
-    private void scores(Tensor q, Tensor scores, long qkvStride, long probStride, int count) {
-        int t = tokens;
-        int ld = 3 * dim;
-        backend.gemmStridedBatched(false, true, t, t, headDim, scale, q, ld, qkvStride, q.from(dim), ld, qkvStride,
-                0f, scores, t, probStride, count);
-    }
-
-    /** ctx = p · v [T, d] for {@code count} pairs; {@code qkv} points at the first pair's q columns. */
-    private void weightedValues(Tensor probs, Tensor qkv, Tensor ctx, long probStride, long qkvStride, long ctxStride,
-                                int count) {
-        int t = tokens;
-        backend.gemmStridedBatched(false, false, t, headDim, t, 1f, probs, t, probStride, qkv.from(2L * dim), 3 * dim,
-                qkvStride, 0f, ctx, dim, ctxStride, count);
     }
 
     /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */

@@ -85,6 +85,55 @@ public abstract class BackendOpsContract {
         assertClose("gemm", get(ct), expect, FWD);
     }
 
+    /** Both layouts of the default (over images, over heads) and any fused override. */
+    @ParameterizedTest(name = "attention batch={0} heads={1}")
+    @CsvSource({"3,2", "1,3", "2,3"})
+    void attentionForwardMatchesReference(int batch, int heads) {
+        int t = 5;
+        int d = 4;
+        int dim = heads * d;
+        float scale = 0.5f;
+        double[] qkv = randomF(batch * t * 3 * dim, 1);
+        Tensor probs = put(randomF(batch * heads * t * t, 1));
+        Tensor ctx = put(randomF(batch * t * dim, 1));
+        backend().attentionForward(put(qkv), probs, ctx, batch, t, heads, d, scale);
+        double[] p = new double[batch * heads * t * t];
+        double[] c = new double[batch * t * dim];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) {
+                    double[] row = new double[t];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < t; j++) {
+                        double s = 0;
+                        for (int l = 0; l < d; l++) {
+                            s += qkv[(b * t + i) * 3 * dim + h * d + l] * qkv[(b * t + j) * 3 * dim + dim + h * d + l];
+                        }
+                        row[j] = scale * s;
+                        max = Math.max(max, row[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < t; j++) {
+                        row[j] = Math.exp(row[j] - max);
+                        sum += row[j];
+                    }
+                    for (int j = 0; j < t; j++) {
+                        p[((b * heads + h) * t + i) * t + j] = row[j] / sum;
+                    }
+                    for (int l = 0; l < d; l++) {
+                        double s = 0;
+                        for (int j = 0; j < t; j++) {
+                            s += row[j] / sum * qkv[(b * t + j) * 3 * dim + 2 * dim + h * d + l];
+                        }
+                        c[(b * t + i) * dim + h * d + l] = s;
+                    }
+                }
+            }
+        }
+        assertClose("attention probabilities", get(probs), p, FWD);
+        assertClose("attention context", get(ctx), c, FWD);
+    }
+
     @Test
     void gemmStridedBatchedMatchesLoop() {
         int m = 13;
@@ -139,6 +188,9 @@ public abstract class BackendOpsContract {
         java.util.List<Operands> ops = java.util.List.of(
                 new Operands("copy2d", new int[] {11, 11}, t -> be.copy2d(t[0], 4, t[1], 4, 3, 3)),
                 new Operands("addBias", new int[] {12, 4}, t -> be.addBias(t[0], t[1], 3, 4)),
+                // batch 2, tokens 3, heads 2, d 2: qkv [6, 12], probs [2, 2, 3, 3], ctx [6, 4]
+                new Operands("attentionForward", new int[] {72, 36, 24},
+                        t -> be.attentionForward(t[0], t[1], t[2], 2, 3, 2, 2, 0.5f)),
                 new Operands("accumulateBiasGrad", new int[] {12, 4}, t -> be.accumulateBiasGrad(t[0], t[1], 3, 4)),
                 new Operands("add", new int[] {12, 12, 12}, t -> be.add(t[0], t[1], t[2], 12)),
                 new Operands("gelu", new int[] {12, 12}, t -> be.geluForward(t[0], t[1], 12)),
