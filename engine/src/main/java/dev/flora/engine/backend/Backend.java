@@ -168,26 +168,28 @@ public interface Backend extends AutoCloseable {
         int ld = 3 * dim;
         long tokenStride = (long) t * ld;
         long probStride = (long) heads * t * t;
+        // one strided-batched GEMM per head over the images, or per image over the heads: `outer`
+        // calls of `count` (image, head) pairs, each call `*Step` further on, pairs `*Stride` apart
         boolean overImages = batch >= heads;
         int outer = overImages ? heads : batch;
         int count = overImages ? batch : heads;
+        long qStep = overImages ? headDim : tokenStride;
+        long qStride = overImages ? tokenStride : headDim;
+        long pStep = overImages ? (long) t * t : probStride;
+        long pStride = overImages ? probStride : (long) t * t;
+        long cStep = overImages ? headDim : (long) t * dim;
+        long cStride = overImages ? (long) t * dim : headDim;
         for (int o = 0; o < outer; o++) {
-            // scores = scale · q · kᵀ [T, T] for `count` (image, head) pairs
-            Tensor q = overImages ? qkv.from((long) o * headDim) : qkv.from(o * tokenStride);
-            Tensor p = overImages ? probs.from((long) o * t * t) : probs.from(o * probStride);
-            gemmStridedBatched(false, true, t, t, headDim, scale, q, ld, overImages ? tokenStride : headDim,
-                    q.from(dim), ld, overImages ? tokenStride : headDim, 0f, p, t, overImages ? probStride : (long) t * t,
-                    count);
+            // scores = scale · q · kᵀ [T, T]
+            Tensor q = qkv.from(o * qStep);
+            gemmStridedBatched(false, true, t, t, headDim, scale, q, ld, qStride, q.from(dim), ld, qStride, 0f,
+                    probs.from(o * pStep), t, pStride, count);
         }
         softmaxForward(probs, batch * heads * t, t);
         for (int o = 0; o < outer; o++) {
-            // ctx = p · v [T, d] for the same pairs
-            Tensor q = overImages ? qkv.from((long) o * headDim) : qkv.from(o * tokenStride);
-            Tensor p = overImages ? probs.from((long) o * t * t) : probs.from(o * probStride);
-            Tensor c = overImages ? ctx.from((long) o * headDim) : ctx.from((long) o * t * dim);
-            gemmStridedBatched(false, false, t, headDim, t, 1f, p, t, overImages ? probStride : (long) t * t,
-                    q.from(2L * dim), ld, overImages ? tokenStride : headDim, 0f, c, dim,
-                    overImages ? (long) t * dim : headDim, count);
+            // ctx = p · v [T, d]
+            gemmStridedBatched(false, false, t, headDim, t, 1f, probs.from(o * pStep), t, pStride,
+                    qkv.from(o * qStep + 2L * dim), ld, qStride, 0f, ctx.from(o * cStep), dim, cStride, count);
         }
     }
 

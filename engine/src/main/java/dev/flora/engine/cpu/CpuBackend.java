@@ -235,7 +235,8 @@ public final class CpuBackend implements Backend {
         if (total >= PARALLEL_GEMM_MACS) {
             Parallel.forRange(batch, 1, problems);
         } else if (total >= PAIR_GEMM_MACS && batch >= 2) {
-            // a single image's heads: too little for the pool, halves with the spinning helper
+            // a few small problems (attention's backward at small batches): too little for the
+            // pool, halves with the spinning helper
             int half = batch / 2;
             Parallel.pair(() -> problems.run(0, half), () -> problems.run(half, batch));
         } else {

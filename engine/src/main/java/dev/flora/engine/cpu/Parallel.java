@@ -5,8 +5,9 @@ import java.util.concurrent.RecursiveAction;
 
 /**
  * Parallel loops over index ranges on a dedicated fork-join pool, one worker per core
- * (override with -Dflora.threads=N), and a spinning helper thread for ops too small for it. Chunk boundaries depend only on the range and the
- * minimum chunk, never on timing, so results are reproducible run to run.
+ * (override with -Dflora.threads=N), and a spinning helper thread for ops too small for it.
+ * Chunk boundaries depend only on the range and the minimum chunk, never on timing, so results
+ * are reproducible run to run.
  */
 public final class Parallel {
     private static final int THREADS = Math.max(1,
