@@ -238,6 +238,38 @@ public interface Backend extends AutoCloseable {
      */
     void svd(Tensor a, int m, int n, Tensor u, Tensor s, Tensor vt);
 
+    // ---- batch lanes ----------------------------------------------------------------------
+
+    /**
+     * Into how many lanes a model splits a batch of {@code batch} images: each lane runs the
+     * whole forward (and backward) on its slice of the images, by itself, with its own
+     * activations and gradients. 1 (the default) keeps a batch whole, which is right for a
+     * device that wants large ops; a multi-core CPU gains from lanes because the ops of one
+     * lane need no hand-offs between cores and its activations stay in cache.
+     */
+    default int batchLanes(int batch) {
+        return 1;
+    }
+
+    /** Runs {@code lane.accept(i)} for every lane i &lt; lanes (the default: one after another). */
+    default void runLanes(int lanes, java.util.function.IntConsumer lane) {
+        for (int i = 0; i < lanes; i++) {
+            lane.accept(i);
+        }
+    }
+
+    /**
+     * dst[i] += Σ_p parts[p][i] over the first {@code n} elements, adding the parts in list
+     * order, then sets those elements of every part to zero (the lanes' gradients, folded into
+     * the model's).
+     */
+    default void addAndClear(Tensor dst, java.util.List<Tensor> parts, long n) {
+        for (Tensor p : parts) {
+            add(dst, p, dst, n);
+            fill(p.head(n), 0f);
+        }
+    }
+
     /** Blocks until all queued work is done (a no-op on synchronous backends). */
     default void synchronize() {
     }

@@ -25,7 +25,11 @@ import org.bytedeco.openblas.global.openblas;
  *
  * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and this class
  * splits each GEMM across {@link Parallel}'s workers. Two pools on two cores (OpenBLAS's
- * spinning workers and ours) slowed GEMMs inside the model six-fold.
+ * spinning workers and ours) slowed GEMMs inside the model six-fold. Batches of 32 images and
+ * more are split instead into lanes ({@link #batchLanes}) that run as whole tasks on the pool,
+ * each lane's ops on its own worker: no hand-offs between ops, and a lane's activations stay
+ * in cache (vit-fmnist trains 1.36x and infers at batch 256 1.26x faster than with every op
+ * split across the workers).
  *
  * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
  * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Sums over rows
@@ -47,6 +51,14 @@ public final class CpuBackend implements Backend {
      * helper (the single-image linear layers: 50 rows × 128–512); smaller ones run on the caller.
      */
     private static final long PAIR_GEMM_MACS = 1L << 18;
+    /**
+     * Images per lane of a split batch (see {@link #batchLanes}): 16 images of vit-fmnist are
+     * 800 token rows, enough for OpenBLAS to run near its single-core peak, and their
+     * activations stay in L2. -Dflora.lane-images=0 keeps batches whole.
+     */
+    private static final int LANE_IMAGES = Integer.getInteger("flora.lane-images", 16);
+    /** Most lanes per batch: enough tasks for 16 cores, few gradient blocks to fold. */
+    private static final int MAX_LANES = 16;
     /** Row chunks of a column reduction; fixed so the summation order is fixed. */
     private static final int REDUCE_CHUNKS = 16;
 
@@ -877,6 +889,54 @@ public final class CpuBackend implements Backend {
     }
 
     // ---- SVD ------------------------------------------------------------------------------
+
+    // ---- batch lanes ------------------------------------------------------------------------
+
+    /**
+     * A batch of at least two lanes' worth is split in lanes of about {@link #LANE_IMAGES} images
+     * (at most {@link #MAX_LANES}), run as pool tasks. The split depends on the batch only, never
+     * on the number of threads, so results do not either.
+     */
+    @Override
+    public int batchLanes(int batch) {
+        if (LANE_IMAGES <= 0 || batch < 2 * LANE_IMAGES) {
+            return 1;
+        }
+        return Math.min(MAX_LANES, (batch + LANE_IMAGES - 1) / LANE_IMAGES);
+    }
+
+    @Override
+    public void runLanes(int lanes, java.util.function.IntConsumer lane) {
+        Parallel.forEachTask(lanes, lane);
+    }
+
+    @Override
+    public void addAndClear(Tensor dst, List<Tensor> parts, long n) {
+        for (Tensor p : parts) {
+            OpContracts.add(dst, p, dst, n);
+        }
+        FloatBuffer db = buf(dst);
+        int d0 = base(dst);
+        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
+            float[] acc = Scratch.floats(Scratch.BODY_A, BLOCK);
+            float[] part = Scratch.floats(Scratch.BODY_B, BLOCK);
+            for (int i = s; i < e; i += BLOCK) {
+                int l = Math.min(BLOCK, e - i);
+                db.get(d0 + i, acc, 0, l);
+                for (Tensor p : parts) {
+                    FloatBuffer pb = buf(p);
+                    int p0 = base(p);
+                    pb.get(p0 + i, part, 0, l);
+                    for (int j = 0; j < l; j++) {
+                        acc[j] += part[j];
+                    }
+                    Arrays.fill(part, 0, l, 0f);
+                    pb.put(p0 + i, part, 0, l);
+                }
+                db.put(d0 + i, acc, 0, l);
+            }
+        });
+    }
 
     @Override
     public void svd(Tensor a, int m, int n, Tensor u, Tensor s, Tensor vt) {

@@ -1,7 +1,9 @@
 package dev.flora.engine.cpu;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
 
 /**
  * Parallel loops over index ranges on a dedicated fork-join pool, one worker per core
@@ -30,18 +32,51 @@ public final class Parallel {
         void run(int start, int end);
     }
 
+    /**
+     * Threads the calling thread's ops may use: all of them, or one inside a {@link #forEachTask}
+     * task (the pool is then busy with the other tasks, and nested splitting would only add
+     * hand-offs).
+     */
     public static int threads() {
-        return THREADS;
+        return inPoolTask() ? 1 : THREADS;
+    }
+
+    /** Whether the calling thread is one of this pool's workers, i.e. already inside a parallel task. */
+    static boolean inPoolTask() {
+        return POOL != null && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
+    }
+
+    /**
+     * Runs {@code task.accept(i)} for i &lt; n, spread over the pool; each task's own ops run on
+     * its worker alone. For coarse independent work (the lanes of a batch), several tasks per
+     * worker balance uneven ones.
+     */
+    public static void forEachTask(int n, IntConsumer task) {
+        if (n == 1 || POOL == null || inPoolTask()) {
+            for (int i = 0; i < n; i++) {
+                task.accept(i);
+            }
+            return;
+        }
+        POOL.invoke(new Chunks((s, e) -> {
+            for (int i = s; i < e; i++) {
+                task.accept(i);
+            }
+        }, n, n, 0, n));
     }
 
     /**
      * Runs {@code body} over [0, n) in chunks of at least {@code minChunk} indices (a few chunks
      * per worker, for balance). A range of one chunk runs inline, except that one of at least
      * an eighth of a chunk is split in two halves with the spinning helper (single-image
-     * inference is made of such ops).
+     * inference is made of such ops). Inside a pool task the whole range runs inline.
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
         if (n <= 0) {
+            return;
+        }
+        if (inPoolTask()) {
+            body.run(0, n);
             return;
         }
         int chunks = (int) Math.min((long) THREADS * 4, (n + (long) minChunk - 1) / Math.max(1, minChunk));
@@ -59,7 +94,7 @@ public final class Parallel {
 
     /** Runs two independent halves of an op, the second on the spinning helper when there is one. */
     public static void pair(Runnable first, Runnable second) {
-        if (HELPER == null) {
+        if (HELPER == null || inPoolTask()) {
             first.run();
             second.run();
         } else {

@@ -21,7 +21,7 @@ public final class ParameterArena {
     private final List<Param> params;
     private final Map<String, Param> byName;
     private final Tensor values;
-    private final Tensor grads;
+    private Tensor grads;
 
     private ParameterArena(Backend backend, List<Param> params, Tensor values, Tensor grads) {
         this.backend = backend;
@@ -139,6 +139,18 @@ public final class ParameterArena {
             n += p.numel();
         }
         return n;
+    }
+
+    /**
+     * Gives this arena a zeroed gradient block of its own in place of the one it shares (a
+     * batch lane's gradients, folded into the model's after each backward pass). The weights
+     * stay shared.
+     */
+    void detachGradients() {
+        grads = backend.allocate(Math.toIntExact(size()));
+        for (Param p : params) {
+            p.bind(values, grads);
+        }
     }
 
     public void zeroGrads() {

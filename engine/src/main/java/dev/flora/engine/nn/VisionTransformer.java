@@ -15,6 +15,10 @@ import java.util.Map;
  * timm's names and live in one {@link ParameterArena}. Each block linear module is built as its
  * {@link LinearSpec} in {@code linearSpecs} says (dense when absent).
  *
+ * <p>A backend may split a batch into lanes ({@link Backend#batchLanes}): each lane is a
+ * replica of this model over the same weights that runs forward and backward on its slice of
+ * the images, and the lanes' gradients are then added into this model's.
+ *
  * <p>Since the head reads only the class token, the final LayerNorm runs on that row alone; the
  * result is identical to timm's, which normalizes every token and then drops all but the first.
  */
@@ -34,16 +38,26 @@ public final class VisionTransformer {
     private final GrowableBuffer clsRows;
     private final GrowableBuffer dTokens;
     private final GrowableBuffer dPatches;
+    private final GrowableBuffer laneLogits;
+    /** The lanes of split batches, created on first use; empty in a lane itself. */
+    private final List<VisionTransformer> lanes = new ArrayList<>();
+    /** Whether this model is a lane of another (lanes never split their batch again). */
+    private final boolean isLane;
+    /** Whether this lane's gradients have a block of their own yet (see {@link #backwardInLanes}). */
+    private boolean ownGradients;
+    /** Lanes the last full forward ran in, or 0 when it ran whole. */
+    private int lanesInUse;
     private int batch;
 
     public VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs) {
-        this(backend, config, linearSpecs, null);
+        this(backend, config, linearSpecs, null, false);
     }
 
     /** Builds the layers; binds them to {@code shared}'s weights when given, else to a new arena. */
     private VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs,
-                              ParameterArena shared) {
+                              ParameterArena shared, boolean isLane) {
         this.backend = backend;
+        this.isLane = isLane;
         this.config = config;
         this.specs = Map.copyOf(linearSpecs);
         ParameterArena.Builder params = new ParameterArena.Builder();
@@ -77,6 +91,7 @@ public final class VisionTransformer {
         this.clsRows = new GrowableBuffer(backend);
         this.dTokens = new GrowableBuffer(backend);
         this.dPatches = new GrowableBuffer(backend);
+        this.laneLogits = new GrowableBuffer(backend);
     }
 
     /** A dense ViT. */
@@ -89,7 +104,7 @@ public final class VisionTransformer {
      * per thread lets several threads run forward passes of one model at once.
      */
     public VisionTransformer replica() {
-        VisionTransformer r = new VisionTransformer(backend, config, specs, arena);
+        VisionTransformer r = new VisionTransformer(backend, config, specs, arena, false);
         linears.forEach((path, l) -> {
             if (l instanceof RankedLinear ranked) {
                 r.setRank(path, ranked.rank());
@@ -140,7 +155,42 @@ public final class VisionTransformer {
      * tensor belongs to the model and stays valid until the next forward.
      */
     public Tensor forward(Tensor images, int batch) {
+        int laneCount = isLane ? 1 : backend.batchLanes(batch);
+        if (laneCount > 1) {
+            return forwardInLanes(images, batch, laneCount);
+        }
         return forwardFrom(forwardTo(images, batch, 0), batch, 0);
+    }
+
+    /** Each lane runs the whole forward on its images and leaves its logits in this model's buffer. */
+    private Tensor forwardInLanes(Tensor images, int batch, int laneCount) {
+        while (lanes.size() < laneCount) {
+            lanes.add(new VisionTransformer(backend, config, specs, arena, true));
+        }
+        linears.forEach((path, l) -> {
+            if (l instanceof RankedLinear ranked) {
+                for (int i = 0; i < laneCount; i++) {
+                    lanes.get(i).setRank(path, ranked.rank());
+                }
+            }
+        });
+        int classes = config.numClasses();
+        int imageSize = config.imageSize();
+        Tensor logits = laneLogits.get((long) batch * classes);
+        backend.runLanes(laneCount, i -> {
+            int start = laneStart(batch, laneCount, i);
+            int n = laneStart(batch, laneCount, i + 1) - start;
+            Tensor y = lanes.get(i).forward(images.view((long) start * imageSize, n * imageSize), n);
+            backend.copy(y, logits.view((long) start * classes, n * classes));
+        });
+        this.batch = batch;
+        this.lanesInUse = laneCount;
+        return logits;
+    }
+
+    /** First image of lane {@code lane} of {@code laneCount} near-equal lanes over the batch. */
+    private static int laneStart(int batch, int laneCount, int lane) {
+        return (int) ((long) batch * lane / laneCount);
     }
 
     /**
@@ -150,6 +200,7 @@ public final class VisionTransformer {
     public Tensor forwardTo(Tensor images, int batch, int block) {
         checkBlock(block);
         this.batch = batch;
+        this.lanesInUse = 0;
         int t = config.tokens();
         int dim = config.embedDim();
         Tensor patches = patchEmbed.forward(images, batch);
@@ -169,6 +220,7 @@ public final class VisionTransformer {
     public Tensor forwardFrom(Tensor x, int batch, int block) {
         checkBlock(block);
         this.batch = batch;
+        this.lanesInUse = 0;
         int t = config.tokens();
         int dim = config.embedDim();
         for (int i = block; i < blocks.size(); i++) {
@@ -187,6 +239,10 @@ public final class VisionTransformer {
 
     /** Backward pass from dLogits [B, classes]; accumulates every parameter gradient. */
     public void backward(Tensor dLogits) {
+        if (lanesInUse > 1) {
+            backwardInLanes(dLogits);
+            return;
+        }
         int t = config.tokens();
         int dim = config.embedDim();
         int np = config.numPatches();
@@ -200,6 +256,31 @@ public final class VisionTransformer {
         Tensor dp = dPatches.get((long) batch * np * dim);
         backend.assembleTokensBackward(dx, dp, clsToken.grad(), posEmbed.grad(), batch, np, dim);
         patchEmbed.backward(dp);
+    }
+
+    /**
+     * Each lane back-propagates its slice of dLogits into gradients of its own (a lane's first
+     * backward gives it its block), then all are added into this model's, lane by lane, and
+     * cleared for the next step.
+     */
+    private void backwardInLanes(Tensor dLogits) {
+        int laneCount = lanesInUse;
+        int classes = config.numClasses();
+        List<Tensor> laneGrads = new ArrayList<>(laneCount);
+        for (int i = 0; i < laneCount; i++) {
+            VisionTransformer lane = lanes.get(i);
+            if (!lane.ownGradients) {
+                lane.arena.detachGradients();
+                lane.ownGradients = true;
+            }
+            laneGrads.add(lane.arena.grads());
+        }
+        backend.runLanes(laneCount, i -> {
+            int start = laneStart(batch, laneCount, i);
+            int n = laneStart(batch, laneCount, i + 1) - start;
+            lanes.get(i).backward(dLogits.view((long) start * classes, n * classes));
+        });
+        backend.addAndClear(arena.grads(), laneGrads, arena.size());
     }
 
     /**

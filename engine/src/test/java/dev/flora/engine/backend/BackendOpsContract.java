@@ -295,6 +295,28 @@ public abstract class BackendOpsContract {
     }
 
     @Test
+    void addAndClearFoldsThePartsInAndZeroesThem() {
+        int n = 70_001; // several blocks and tasks, and a ragged end
+        double[] dst = randomF(n + 5, 1);
+        double[][] parts = {randomF(n + 5, 2), randomF(n + 5, 3), randomF(n + 5, 4)};
+        Tensor d = put(dst);
+        java.util.List<Tensor> ps = java.util.Arrays.stream(parts).map(this::put).toList();
+        backend().addAndClear(d, ps, n);
+        double[] expect = dst.clone();
+        for (int i = 0; i < n; i++) {
+            for (double[] p : parts) {
+                expect[i] += p[i];
+            }
+        }
+        assertClose("sum", get(d), expect, FWD);
+        for (int p = 0; p < parts.length; p++) {
+            double[] left = parts[p].clone();
+            java.util.Arrays.fill(left, 0, n, 0);
+            assertClose("part " + p + " after the fold", get(ps.get(p)), left, 0);
+        }
+    }
+
+    @Test
     void geluForwardAndGradient() {
         int n = 523;
         double[] x = randomF(n, 5);
