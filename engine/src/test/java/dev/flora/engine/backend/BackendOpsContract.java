@@ -398,6 +398,22 @@ public abstract class BackendOpsContract {
         assertClose("softmax of large logits", get(p), Ref.softmaxRows(s, 1, 4), FWD);
     }
 
+    @Test
+    void softmaxRowsFarBelowTheirNeighboursKeepTheirPrecision() {
+        // rows 60 and 200 below the first: a shift shared by the block of rows (a tempting way to
+        // make the exponentials one long loop) would underflow theirs; each row needs its own
+        int cols = 50;
+        double[] s = randomF(3 * cols, 2);
+        for (int j = 0; j < cols; j++) {
+            s[j] += 100;
+            s[cols + j] += 40;
+            s[2 * cols + j] -= 100;
+        }
+        Tensor p = put(s);
+        backend().softmaxForward(p, 3, cols);
+        assertClose("softmax of rows far apart", get(p), Ref.softmaxRows(s, 3, cols), FWD);
+    }
+
     // ---- ViT layout ops -------------------------------------------------------------------
 
     @Test
