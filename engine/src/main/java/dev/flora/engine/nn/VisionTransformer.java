@@ -43,8 +43,6 @@ public final class VisionTransformer {
     private final List<VisionTransformer> lanes = new ArrayList<>();
     /** Whether this model is a lane of another (lanes never split their batch again). */
     private final boolean isLane;
-    /** Whether this lane's gradients have a block of their own yet (see {@link #backwardInLanes}). */
-    private boolean ownGradients;
     /** Lanes the last full forward ran in, or 0 when it ran whole. */
     private int lanesInUse;
     private int batch;
@@ -269,9 +267,8 @@ public final class VisionTransformer {
         List<Tensor> laneGrads = new ArrayList<>(laneCount);
         for (int i = 0; i < laneCount; i++) {
             VisionTransformer lane = lanes.get(i);
-            if (!lane.ownGradients) {
+            if (lane.arena.grads() == arena.grads()) {
                 lane.arena.detachGradients();
-                lane.ownGradients = true;
             }
             laneGrads.add(lane.arena.grads());
         }
