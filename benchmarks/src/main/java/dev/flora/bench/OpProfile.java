@@ -111,8 +111,14 @@ public final class OpProfile {
         return new Report(Map.copyOf(entries), total, iterations);
     }
 
-    /** The op's name; GEMMs with transposes, m, n, k and the batch count. */
+    /**
+     * The op's name; GEMMs with transposes, m, n, k and the batch count; linear layers with rows,
+     * in and out, and whether they add a residual.
+     */
     static String label(String op, Object[] a) {
+        if (op.equals("linearForward")) {
+            return op + " " + a[5] + "x" + a[6] + "->" + a[7] + (a[3] != null ? " +residual" : "");
+        }
         if (!op.startsWith("gemm")) {
             return op;
         }

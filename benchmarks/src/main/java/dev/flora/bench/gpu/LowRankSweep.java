@@ -130,7 +130,7 @@ final class LowRankSweep implements Callable<Integer> {
         }
 
         void fused(int r) {
-            backend.lowRankForward(x, vt, u, bias, null, y, rows, in, out, r, maxRank);
+            backend.lowRankForward(x, vt, u, bias, null, null, y, rows, in, out, r, maxRank);
         }
 
         /** Largest |fused − two GEMMs| over the largest |two GEMMs|. */

@@ -57,6 +57,22 @@ public interface Backend extends AutoCloseable {
                             Tensor b, int ldb, long strideB,
                             float beta, Tensor c, int ldc, long strideC, int batch);
 
+    /**
+     * A dense linear layer's forward, y [rows, out] = x [rows, in] · Wᵀ + b, plus
+     * {@code residual} [rows, out] when it is not null (a transformer block's skip connection).
+     * The default is a GEMM, a bias pass and an add; a backend may fold the bias and the
+     * residual into the GEMM's output before it accumulates, which saves both passes.
+     */
+    default void linearForward(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in,
+                               int out) {
+        OpContracts.linearForward(x, w, bias, residual, y, rows, in, out);
+        gemm(false, true, rows, out, in, 1f, x, in, w, in, 0f, y, out);
+        addBias(y, bias, rows, out);
+        if (residual != null) {
+            add(y, residual, y, (long) rows * out);
+        }
+    }
+
     // ---- element-wise and row-wise --------------------------------------------------------
 
     /** y[r, c] += bias[c] for y of shape [rows, cols]. */
@@ -196,16 +212,20 @@ public interface Backend extends AutoCloseable {
     // ---- fused low-rank linear ------------------------------------------------------------
 
     /**
-     * y [rows, out] = (x [rows, in] · VT[:r]ᵀ) · U[:, :r]ᵀ + b, with VT [R, in] and U [out, R];
-     * when {@code h} is not null it receives x · VT[:r]ᵀ [rows, r] for the backward pass. The
-     * default runs two GEMMs; a backend may fuse them and keep the intermediate on chip.
+     * y [rows, out] = (x [rows, in] · VT[:r]ᵀ) · U[:, :r]ᵀ + b (+ {@code residual} [rows, out]
+     * when it is not null), with VT [R, in] and U [out, R]; when {@code h} is not null it
+     * receives x · VT[:r]ᵀ [rows, r] for the backward pass. The default runs two GEMMs; a
+     * backend may fuse them and keep the intermediate on chip.
      */
-    default void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
-                                int out, int r, int maxRank) {
+    default void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y,
+                                int rows, int in, int out, int r, int maxRank) {
         Tensor mid = h != null ? h : allocate(rows * r);
         gemm(false, true, rows, r, in, 1f, x, in, vt, in, 0f, mid, r);
         gemm(false, true, rows, out, r, 1f, mid, r, u, maxRank, 0f, y, out);
         addBias(y, bias, rows, out);
+        if (residual != null) {
+            add(y, residual, y, (long) rows * out);
+        }
     }
 
     /** dh [rows, r] = dy · U[:, :r] and dx [rows, in] = dh · VT[:r] (both overwritten). */

@@ -171,12 +171,26 @@ public final class OpContracts {
         fits(dLogits, (long) rows * classes, "loss gradient");
     }
 
-    public static void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows,
-                                      int in, int out, int r, int maxRank) {
+    public static void linearForward(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in,
+                                     int out) {
+        fits(x, (long) rows * in, "linear input");
+        fits(w, (long) out * in, "linear weight");
+        fits(bias, out, "linear bias");
+        if (residual != null) {
+            fits(residual, (long) rows * out, "linear residual");
+        }
+        fits(y, (long) rows * out, "linear output");
+    }
+
+    public static void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h,
+                                      Tensor y, int rows, int in, int out, int r, int maxRank) {
         fits(x, (long) rows * in, "low-rank input");
         matrix(vt, false, r, in, in, "low-rank VT");
         matrix(u, false, out, r, maxRank, "low-rank U");
         fits(bias, out, "low-rank bias");
+        if (residual != null) {
+            fits(residual, (long) rows * out, "low-rank residual");
+        }
         fits(y, (long) rows * out, "low-rank output");
         if (h != null) {
             fits(h, (long) rows * r, "low-rank intermediate");

@@ -7,9 +7,9 @@ import java.nio.FloatBuffer;
 /**
  * The factorized linear layer on the CPU, walked in chunks of rows so that each chunk of the
  * wide operand (y in the forward, dy in the backward) is still in L2 when the next GEMM or
- * the bias pass reads it. Unchunked, the backward reads dy from memory three times (dh, dU,
- * the bias sum) and the forward reads y again to add the bias; at rank 0.25·d those passes
- * cost as much as the skinny GEMMs themselves.
+ * pass reads it. Unchunked, the backward reads dy from memory three times (dh, dU, the bias
+ * sum) and the forward reads y again to add the bias; at rank 0.25·d those passes cost as
+ * much as the skinny GEMMs themselves.
  *
  * <p>The weight gradients are summed per part of the row range into scratch and the parts
  * added in order; the number of parts depends on the row count only, so the result does not
@@ -35,8 +35,12 @@ final class CpuLowRank {
     private CpuLowRank() {
     }
 
-    static void forward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in, int out,
-                        int r, int maxRank) {
+    /**
+     * Each chunk of y is first written with the bias (plus the residual) and the second GEMM
+     * accumulates onto it (beta = 1), which spares OpenBLAS's own clearing pass over y.
+     */
+    static void forward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y, int rows,
+                        int in, int out, int r, int maxRank) {
         if (rows == 0) {
             return;
         }
@@ -45,23 +49,28 @@ final class CpuLowRank {
         CpuBackend.buf(bias).get(CpuBackend.base(bias), b, 0, out);
         FloatBuffer yb = CpuBackend.buf(y);
         int yo = CpuBackend.base(y);
+        FloatBuffer rb = residual == null ? null : CpuBackend.buf(residual);
+        int ro = residual == null ? 0 : CpuBackend.base(residual);
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
         Parallel.forRange(chunks, 1, (s, e) -> {
             float[] row = Scratch.floats(Scratch.BODY_A, out);
             for (int c = s; c < e; c++) {
                 int lo = c * CHUNK_ROWS;
                 int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
-                CpuBackend.sgemm(false, true, n, r, in, 1f, x, (long) lo * in, in, vt, 0, in, 0f, mid, (long) lo * r, r);
-                CpuBackend.sgemm(false, true, n, out, r, 1f, mid, (long) lo * r, r, u, 0, maxRank, 0f, y,
-                        (long) lo * out, out);
                 for (int i = lo; i < lo + n; i++) {
-                    int off = yo + i * out;
-                    yb.get(off, row, 0, out);
+                    if (rb == null) {
+                        yb.put(yo + i * out, b, 0, out);
+                        continue;
+                    }
+                    rb.get(ro + i * out, row, 0, out);
                     for (int j = 0; j < out; j++) {
                         row[j] += b[j];
                     }
-                    yb.put(off, row, 0, out);
+                    yb.put(yo + i * out, row, 0, out);
                 }
+                CpuBackend.sgemm(false, true, n, r, in, 1f, x, (long) lo * in, in, vt, 0, in, 0f, mid, (long) lo * r, r);
+                CpuBackend.sgemm(false, true, n, out, r, 1f, mid, (long) lo * r, r, u, 0, maxRank, 1f, y,
+                        (long) lo * out, out);
             }
         });
     }

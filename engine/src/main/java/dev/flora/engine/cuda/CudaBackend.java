@@ -385,10 +385,11 @@ public final class CudaBackend implements Backend {
         return 16 * rPad * Float.BYTES + WMMA_WARPS * 32 * k * elem + WMMA_WARPS * 256 * Float.BYTES;
     }
 
+    /** The fused kernel adds the bias; a residual, when given, is one add after it. */
     @Override
-    public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor h, Tensor y, int rows, int in,
-                               int out, int r, int maxRank) {
-        OpContracts.lowRankForward(x, vt, u, bias, h, y, rows, in, out, r, maxRank);
+    public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y,
+                               int rows, int in, int out, int r, int maxRank) {
+        OpContracts.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
         if (rows == 0) {
             return;
         }
@@ -402,6 +403,9 @@ public final class CudaBackend implements Backend {
         device.launch(kernel, Dim3.of((rows + tile - 1) / tile), Dim3.of(wmma ? 32 * WMMA_WARPS : THREADS),
                 lowRankShared(r, wmma), new KernelArgs().ptr(addr(x)).ptr(addr(vt)).ptr(addr(u)).ptr(addr(bias))
                         .ptr(h == null ? 0 : addr(h)).ptr(addr(y)).i32(rows).i32(in).i32(out).i32(r).i32(maxRank));
+        if (residual != null) {
+            add(y, residual, y, (long) rows * out);
+        }
     }
 
     @Override

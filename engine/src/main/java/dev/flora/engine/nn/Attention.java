@@ -56,8 +56,8 @@ public final class Attention {
         return 2L * tokens * tokens * dim;
     }
 
-    /** x [B·T, C] to [B·T, C]. */
-    public Tensor forward(Tensor x, int batch, int tokens) {
+    /** x [B·T, C] to [B·T, C], plus {@code residual} (when not null) added by the output projection. */
+    public Tensor forward(Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
         int rows = batch * tokens;
@@ -66,7 +66,7 @@ public final class Attention {
         Tensor p = probs.get((long) batch * heads * t * t);
         Tensor ctx = context.get((long) rows * dim);
         backend.attentionForward(qkvOut, p, ctx, batch, t, heads, headDim, scale);
-        return proj.forward(ctx, rows);
+        return proj.forward(ctx, rows, residual);
     }
 
     /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */

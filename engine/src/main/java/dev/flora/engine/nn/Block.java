@@ -11,8 +11,6 @@ public final class Block {
     private final Attention attn;
     private final LayerNorm norm2;
     private final Mlp mlp;
-    private final GrowableBuffer x1;
-    private final GrowableBuffer x2;
     private final GrowableBuffer dx1;
     private final GrowableBuffer dx;
     private int rows;
@@ -25,8 +23,6 @@ public final class Block {
         this.attn = new Attention(backend, path + ".attn", dim, heads, linears);
         this.norm2 = new LayerNorm(backend, params, path + ".norm2", dim);
         this.mlp = new Mlp(backend, path + ".mlp", dim, hidden, linears);
-        this.x1 = new GrowableBuffer(backend);
-        this.x2 = new GrowableBuffer(backend);
         this.dx1 = new GrowableBuffer(backend);
         this.dx = new GrowableBuffer(backend);
     }
@@ -39,17 +35,14 @@ public final class Block {
         return mlp;
     }
 
-    /** x [B·T, C] to [B·T, C]. */
+    /**
+     * x [B·T, C] to [B·T, C]. The skip connections are added by each branch's last linear layer,
+     * in the pass that adds its bias, so x1 and x2 live in those layers' output buffers.
+     */
     public Tensor forward(Tensor x, int batch, int tokens) {
         rows = batch * tokens;
-        long n = (long) rows * dim;
-        Tensor a = attn.forward(norm1.forward(x, rows), batch, tokens);
-        Tensor x1t = x1.get(n);
-        backend.add(x, a, x1t, n);
-        Tensor m = mlp.forward(norm2.forward(x1t, rows), rows);
-        Tensor x2t = x2.get(n);
-        backend.add(x1t, m, x2t, n);
-        return x2t;
+        Tensor x1 = attn.forward(norm1.forward(x, rows), batch, tokens, x);
+        return mlp.forward(norm2.forward(x1, rows), rows, x1);
     }
 
     /** The residual paths add their branch gradients to the skip gradient. */

@@ -90,9 +90,9 @@ public final class ChoiceLinear implements RankedLinear {
     }
 
     @Override
-    public Tensor forward(Tensor x, int rows) {
+    public Tensor forward(Tensor x, int rows, Tensor residual) {
         forwarded = activeChoice();
-        return forwarded.forward(x, rows);
+        return forwarded.forward(x, rows, residual);
     }
 
     @Override

@@ -55,14 +55,13 @@ public final class Linear implements LinearLayer {
         return bias;
     }
 
-    /** y [rows, out] = x [rows, in] · Wᵀ + b. */
+    /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual). */
     @Override
-    public Tensor forward(Tensor x, int rows) {
+    public Tensor forward(Tensor x, int rows, Tensor residual) {
         this.x = x;
         this.rows = rows;
         Tensor yt = y.get((long) rows * out);
-        backend.gemm(false, true, rows, out, in, 1f, x, in, weight.value(), in, 0f, yt, out);
-        backend.addBias(yt, bias.value(), rows, out);
+        backend.linearForward(x, weight.value(), bias.value(), residual, yt, rows, in, out);
         return yt;
     }
 

@@ -18,7 +18,16 @@ public interface LinearLayer {
     /** Multiply-accumulates per row at the current configuration. */
     long macsPerRow();
 
-    Tensor forward(Tensor x, int rows);
+    default Tensor forward(Tensor x, int rows) {
+        return forward(x, rows, null);
+    }
+
+    /**
+     * y = f(x) + residual, the residual [rows, out] added in the same pass as the bias (a
+     * transformer block's skip connection); null adds nothing. The backward pass is that of
+     * f alone: the caller routes dy to the skip path itself.
+     */
+    Tensor forward(Tensor x, int rows, Tensor residual);
 
     /** Accumulates parameter gradients and returns dx [rows, in] for the rows of the last forward. */
     Tensor backward(Tensor dy);

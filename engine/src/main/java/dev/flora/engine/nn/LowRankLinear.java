@@ -105,15 +105,15 @@ public final class LowRankLinear implements RankedLinear {
         return bias;
     }
 
-    /** h [rows, r] = x · VT[:r]ᵀ, then y [rows, out] = h · U[:, :r]ᵀ + b. */
+    /** h [rows, r] = x · VT[:r]ᵀ, then y [rows, out] = h · U[:, :r]ᵀ + b (+ residual). */
     @Override
-    public Tensor forward(Tensor x, int rows) {
+    public Tensor forward(Tensor x, int rows, Tensor residual) {
         this.x = x;
         this.rows = rows;
         int r = rank;
         Tensor ht = h.get((long) rows * r);
         Tensor yt = y.get((long) rows * out);
-        backend.lowRankForward(x, vt.value(), u.value(), bias.value(), ht, yt, rows, in, out, r, maxRank);
+        backend.lowRankForward(x, vt.value(), u.value(), bias.value(), residual, ht, yt, rows, in, out, r, maxRank);
         this.hLast = ht;
         this.forwardRank = r;
         return yt;

@@ -29,14 +29,14 @@ public final class Mlp {
         return fc2;
     }
 
-    /** [rows, dim] to [rows, dim]. */
-    public Tensor forward(Tensor x, int rows) {
+    /** [rows, dim] to [rows, dim], plus {@code residual} (when not null) added by fc2. */
+    public Tensor forward(Tensor x, int rows, Tensor residual) {
         this.rows = rows;
         pre = fc1.forward(x, rows);
         long n = (long) rows * fc1.outFeatures();
         Tensor a = act.get(n);
         backend.geluForward(pre, a, n);
-        return fc2.forward(a, rows);
+        return fc2.forward(a, rows, residual);
     }
 
     public Tensor backward(Tensor dy) {

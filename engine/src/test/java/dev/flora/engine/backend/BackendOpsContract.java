@@ -174,6 +174,43 @@ public abstract class BackendOpsContract {
                 () -> backend().gemm(false, false, 4, 4, 4, 1f, a, 4, b, 4, 0f, c, 4));
     }
 
+    /**
+     * A linear layer's forward with and without the skip connection folded in, dense and
+     * factorized. The shapes cover one band, row bands and the column bands of a short wide
+     * output (a single image's tokens), where each band writes its own block first.
+     */
+    @ParameterizedTest(name = "linear forward rows={0} in={1} out={2}")
+    @CsvSource({"3, 5, 7", "50, 128, 512", "800, 64, 96", "1, 33, 700"})
+    void linearForwardAddsBiasAndResidual(int rows, int in, int out) {
+        double[] x = randomF(rows * in, 1);
+        double[] w = randomF(out * in, 0.2);
+        double[] bias = randomF(out, 1);
+        double[] residual = randomF(rows * out, 1);
+        double[] expect = Ref.linear(x, w, bias, rows, in, out);
+        double[] expectRes = expect.clone();
+        for (int i = 0; i < expectRes.length; i++) {
+            expectRes[i] += residual[i];
+        }
+        Tensor xt = put(x);
+        Tensor y = put(randomF(rows * out, 5)); // whatever was there must not leak through
+        backend().linearForward(xt, put(w), put(bias), null, y, rows, in, out);
+        assertClose("linear forward", get(y), expect, FWD);
+        backend().linearForward(xt, put(w), put(bias), put(residual), y, rows, in, out);
+        assertClose("linear forward plus residual", get(y), expectRes, FWD);
+
+        int maxRank = Math.min(in, out);
+        int r = Math.max(1, maxRank / 2);
+        double[] vt = randomF(maxRank * in, 0.3);
+        double[] u = randomF(out * maxRank, 0.3);
+        double[] lowRank = Ref.lowRankLinear(x, vt, u, bias, rows, in, out, maxRank, r);
+        for (int i = 0; i < lowRank.length; i++) {
+            lowRank[i] += residual[i];
+        }
+        Tensor yl = put(randomF(rows * out, 6));
+        backend().lowRankForward(xt, put(vt), put(u), put(bias), put(residual), null, yl, rows, in, out, r, maxRank);
+        assertClose("low-rank forward plus residual", get(yl), lowRank, FWD);
+    }
+
     /** One op called with its tensor operands in order; the sizes that are just enough for each. */
     private record Operands(String op, int[] sizes, java.util.function.Consumer<Tensor[]> call) {
     }
@@ -207,8 +244,11 @@ public abstract class BackendOpsContract {
                 new Operands("softTargetCrossEntropy", new int[] {12, 12, 12},
                         t -> be.softTargetCrossEntropy(t[0], t[1], t[2], 3, 4, 1f, false)),
                 // rows 3, in 4, out 5, rank 2 of 4: VT [4, 4], U [5, 4] (only the leading 2 columns read)
-                new Operands("lowRankForward", new int[] {12, 8, 18, 5, 6, 15},
-                        t -> be.lowRankForward(t[0], t[1], t[2], t[3], t[4], t[5], 3, 4, 5, 2, 4)),
+                // rows 3, in 4, out 5: x [3, 4], W [5, 4], bias [5], residual [3, 5], y [3, 5]
+                new Operands("linearForward", new int[] {12, 20, 5, 15, 15},
+                        t -> be.linearForward(t[0], t[1], t[2], t[3], t[4], 3, 4, 5)),
+                new Operands("lowRankForward", new int[] {12, 8, 18, 5, 15, 6, 15},
+                        t -> be.lowRankForward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], 3, 4, 5, 2, 4)),
                 new Operands("lowRankBackward", new int[] {15, 12, 6, 8, 18, 6, 12, 8, 18, 5},
                         t -> be.lowRankBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], 3, 4, 5,
                                 2, 4)),

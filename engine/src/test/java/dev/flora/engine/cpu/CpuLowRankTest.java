@@ -86,12 +86,21 @@ class CpuLowRankTest {
         Tensor ut = upload(cpu, u);
         Tensor ht = cpu.allocate(rows * r);
         Tensor yt = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), ht, yt, rows, in, out, r, maxRank);
+        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, ht, yt, rows, in, out, r, maxRank);
         assertClose("h", cpu.download(ht), h, 1e-5);
         assertClose("y", cpu.download(yt), y, 1e-5);
         Tensor yNoH = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, yNoH, rows, in, out, r, maxRank);
+        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, null, yNoH, rows, in, out, r, maxRank);
         assertClose("y without a kept intermediate", cpu.download(yNoH), y, 1e-5);
+        float[] residual = gaussian(rows * out, 9);
+        double[] yPlusResidual = new double[rows * out];
+        for (int i = 0; i < yPlusResidual.length; i++) {
+            yPlusResidual[i] = y[i] + residual[i];
+        }
+        Tensor yRes = cpu.allocate(rows * out);
+        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), upload(cpu, residual), null, yRes, rows, in, out, r,
+                maxRank);
+        assertClose("y plus a residual", cpu.download(yRes), yPlusResidual, 1e-5);
 
         Tensor dht = cpu.allocate(rows * r);
         Tensor dxt = cpu.allocate(rows * in);

@@ -62,13 +62,13 @@ class FusedLowRankTest {
 
         Tensor hg = gpu.allocate(rows * r);
         Tensor yg = gpu.allocate(rows * out);
-        gpu.lowRankForward(upload(gpu, x), upload(gpu, vt), upload(gpu, u), upload(gpu, bias), hg, yg, rows, in, out, r, maxRank);
+        gpu.lowRankForward(upload(gpu, x), upload(gpu, vt), upload(gpu, u), upload(gpu, bias), null, hg, yg, rows, in, out, r, maxRank);
         float[] y = gpu.download(yg);
         float[] h = gpu.download(hg);
         // exact fp32 reference
         Tensor hc = cpu.allocate(rows * r);
         Tensor yc = cpu.allocate(rows * out);
-        cpu.lowRankForward(upload(cpu, x), upload(cpu, vt), upload(cpu, u), upload(cpu, bias), hc, yc, rows, in, out, r, maxRank);
+        cpu.lowRankForward(upload(cpu, x), upload(cpu, vt), upload(cpu, u), upload(cpu, bias), null, hc, yc, rows, in, out, r, maxRank);
         assertClose("y vs fp32", y, toDouble(cpu.download(yc)), exactTol);
         assertClose("h vs fp32", h, toDouble(cpu.download(hc)), exactTol);
         // reference on operands rounded as the tensor cores see them

@@ -136,7 +136,7 @@ class LayerGradientTest {
         double[] g = rand(rows * dim);
         Function<double[], double[]> ref = v -> Ref.linear(Ref.attentionCore(Ref.linear(v, wq, bq, rows, dim, 3 * dim),
                 batch, tokens, dim, heads), wp, bp, rows, dim, dim);
-        assertClose("attention forward", backend.download(att.forward(put(x), batch, tokens)), ref.apply(x), 1e-5);
+        assertClose("attention forward", backend.download(att.forward(put(x), batch, tokens, null)), ref.apply(x), 1e-5);
         arena.zeroGrads();
         Tensor dx = att.backward(put(g));
         assertClose("attention dx", backend.download(dx),
@@ -167,7 +167,7 @@ class LayerGradientTest {
         double[] g = rand(rows * dim);
         Function<double[], double[]> ref = v -> Ref.linear(Ref.gelu(Ref.linear(v, w1, b1, rows, dim, hidden)), w2, b2,
                 rows, hidden, dim);
-        assertClose("mlp forward", backend.download(mlp.forward(put(x), rows)), ref.apply(x), 1e-5);
+        assertClose("mlp forward", backend.download(mlp.forward(put(x), rows, null)), ref.apply(x), 1e-5);
         arena.zeroGrads();
         assertClose("mlp dx", backend.download(mlp.backward(put(g))),
                 FiniteDifference.gradient(x.clone(), v -> Ref.dot(g, ref.apply(v)), 1e-5), 1e-4);
