@@ -110,7 +110,7 @@ public final class VitPredictor implements AutoCloseable {
                 int n = Math.min(maxBatch, count - start);
                 Tensor in = w.input().head((long) n * config.imageSize());
                 backend.upload(images, start * config.imageSize(), in);
-                backend.download(w.model().forward(in, n), logits, start * config.numClasses());
+                backend.download(w.model().infer(in, n), logits, start * config.numClasses());
             }
         } finally {
             idle.add(w);

@@ -52,7 +52,7 @@ public final class SupernetTask implements TrainingTask {
         VisionTransformer model = supernet.model();
         Backend backend = model.backend();
         int classes = model.config().numClasses();
-        Tensor target = teacher.forward(images, n);
+        Tensor target = teacher.infer(images, n);
         Tensor logits = model.forward(images, n);
         LossResult kd = backend.softTargetCrossEntropy(logits, target, dLogits, n, classes, distillWeight / n, false);
         LossResult ce = backend.crossEntropy(logits, labels, dLogits, n, classes, smoothing, (1 - distillWeight) / n,

@@ -34,7 +34,7 @@ public final class Evaluator {
             int n = epoch.fill(b, images, labels);
             Tensor in = input.head((long) n * c.imageSize());
             backend.upload(images, 0, in);
-            Tensor logits = model.forward(in, n);
+            Tensor logits = model.infer(in, n);
             LossResult r = backend.crossEntropy(logits, labels, dLogits, n, c.numClasses(), 0f, 0f, false);
             lossSum += r.lossSum();
             correct += r.correct();

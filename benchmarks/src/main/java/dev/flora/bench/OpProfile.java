@@ -100,7 +100,7 @@ public final class OpProfile {
                 if (train) {
                     vit.arena().zeroGrads();
                 }
-                Tensor logits = vit.forward(x, batch);
+                Tensor logits = train ? vit.forward(x, batch) : vit.infer(x, batch);
                 if (train) {
                     timed.crossEntropy(logits, labels, dLogits, batch, c.numClasses(), 0.1f, 1f / batch, false);
                     vit.backward(dLogits);

@@ -83,11 +83,11 @@ public class ViTBenchmark {
 
     @Benchmark
     public Tensor infer1() {
-        return vit.forward(x1, 1);
+        return vit.infer(x1, 1);
     }
 
     @Benchmark
     public Tensor infer256() {
-        return vit.forward(x256, 256);
+        return vit.infer(x256, 256);
     }
 }

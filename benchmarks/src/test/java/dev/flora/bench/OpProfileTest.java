@@ -19,11 +19,12 @@ class OpProfileTest {
             return v;
         }, 2, 3, true);
         int depth = tiny.depth();
-        // per forward: one attention core and one GELU per block, four linear GEMMs per block
+        // per forward: one attention core and one GELU per block, one qkv linear per block
         assertEquals(depth, r.entries().get("attentionForward").calls() / 3);
         assertEquals(depth, r.entries().get("geluForward").calls() / 3);
         assertEquals(depth, r.entries().get("softmaxBackward").calls() / 3);
-        assertEquals(depth, r.entries().get("gemm NT 100x384x128").calls() / 3, r.entries().keySet().toString());
+        assertEquals(depth, r.entries().get("linearForward 100x128->384").calls() / 3, r.entries().keySet().toString());
+        assertEquals(depth, r.entries().get("linearForward 100x512->128 +residual").calls() / 3);
         long sum = r.entries().values().stream().mapToLong(OpProfile.Entry::nanos).sum();
         assertTrue(sum > 0 && sum <= r.totalNanos(), sum + " vs " + r.totalNanos());
     }

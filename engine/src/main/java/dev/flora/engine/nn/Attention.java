@@ -37,8 +37,8 @@ public final class Attention {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.qkv = linears.create(path + ".qkv", dim, 3 * dim);
         this.proj = linears.create(path + ".proj", dim, dim);
-        this.probs = new GrowableBuffer(backend);
-        this.context = new GrowableBuffer(backend);
+        this.probs = GrowableBuffer.blockActivation(backend, path, "probs");
+        this.context = GrowableBuffer.blockActivation(backend, path, "context");
         this.dProbs = new GrowableBuffer(backend);
         this.dQkv = new GrowableBuffer(backend);
     }

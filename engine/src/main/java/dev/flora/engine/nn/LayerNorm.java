@@ -25,9 +25,9 @@ public final class LayerNorm {
         this.eps = DEFAULT_EPS;
         this.weight = params.noDecay(path + ".weight", dim);
         this.bias = params.noDecay(path + ".bias", dim);
-        this.y = new GrowableBuffer(backend);
-        this.mean = new GrowableBuffer(backend);
-        this.rstd = new GrowableBuffer(backend);
+        this.y = GrowableBuffer.blockActivation(backend, path, "y");
+        this.mean = GrowableBuffer.blockActivation(backend, path, "mean");
+        this.rstd = GrowableBuffer.blockActivation(backend, path, "rstd");
         this.dx = new GrowableBuffer(backend);
     }
 

@@ -23,7 +23,7 @@ public final class Linear implements LinearLayer {
         this.out = out;
         this.weight = params.weight(path + ".weight", out, in);
         this.bias = params.noDecay(path + ".bias", out);
-        this.y = new GrowableBuffer(backend);
+        this.y = GrowableBuffer.blockActivation(backend, path, "y");
         this.dx = new GrowableBuffer(backend);
     }
 

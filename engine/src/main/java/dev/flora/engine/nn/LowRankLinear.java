@@ -43,8 +43,8 @@ public final class LowRankLinear implements RankedLinear {
         this.vt = params.weight(path + ".VT.weight", maxRank, in);
         this.u = params.weight(path + ".U.weight", out, maxRank);
         this.bias = params.noDecay(path + ".U.bias", out);
-        this.h = new GrowableBuffer(backend);
-        this.y = new GrowableBuffer(backend);
+        this.h = GrowableBuffer.blockActivation(backend, path, "h");
+        this.y = GrowableBuffer.blockActivation(backend, path, "y");
         this.dh = new GrowableBuffer(backend);
         this.dx = new GrowableBuffer(backend);
     }

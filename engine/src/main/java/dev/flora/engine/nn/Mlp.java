@@ -17,7 +17,7 @@ public final class Mlp {
         this.backend = backend;
         this.fc1 = linears.create(path + ".fc1", dim, hidden);
         this.fc2 = linears.create(path + ".fc2", hidden, dim);
-        this.act = new GrowableBuffer(backend);
+        this.act = GrowableBuffer.blockActivation(backend, path, "act");
         this.dAct = new GrowableBuffer(backend);
     }
 

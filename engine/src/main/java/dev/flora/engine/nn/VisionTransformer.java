@@ -45,6 +45,10 @@ public final class VisionTransformer {
     private final boolean isLane;
     /** Lanes the last full forward ran in, or 0 when it ran whole. */
     private int lanesInUse;
+    /** Whether the last forward kept what a backward pass needs ({@link #infer} does not). */
+    private boolean backwardReady;
+    /** The blocks' activation buffers as {@link #infer} shares them. */
+    private final GrowableBuffer.Shared inferenceBuffers = new GrowableBuffer.Shared();
     private int batch;
 
     public VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs) {
@@ -153,15 +157,39 @@ public final class VisionTransformer {
      * tensor belongs to the model and stays valid until the next forward.
      */
     public Tensor forward(Tensor images, int batch) {
+        return run(images, batch, true);
+    }
+
+    /**
+     * The same logits as {@link #forward}, for inference only: the blocks share one set of
+     * activation buffers, which keeps a batch's activations in cache, and no backward pass may
+     * follow ({@link #backward} throws until the next {@link #forward}).
+     */
+    public Tensor infer(Tensor images, int batch) {
+        return run(images, batch, false);
+    }
+
+    private Tensor run(Tensor images, int batch, boolean keepActivations) {
         int laneCount = isLane ? 1 : backend.batchLanes(batch);
+        Tensor logits;
         if (laneCount > 1) {
-            return forwardInLanes(images, batch, laneCount);
+            logits = forwardInLanes(images, batch, laneCount, keepActivations);
+        } else if (keepActivations) {
+            logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
+        } else {
+            GrowableBuffer.Shared previous = inferenceBuffers.enter();
+            try {
+                logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
+            } finally {
+                GrowableBuffer.Shared.exit(previous);
+            }
         }
-        return forwardFrom(forwardTo(images, batch, 0), batch, 0);
+        this.backwardReady = keepActivations;
+        return logits;
     }
 
     /** Each lane runs the whole forward on its images and leaves its logits in this model's buffer. */
-    private Tensor forwardInLanes(Tensor images, int batch, int laneCount) {
+    private Tensor forwardInLanes(Tensor images, int batch, int laneCount, boolean keepActivations) {
         while (lanes.size() < laneCount) {
             lanes.add(new VisionTransformer(backend, config, specs, arena, true));
         }
@@ -178,7 +206,7 @@ public final class VisionTransformer {
         backend.runLanes(laneCount, i -> {
             int start = laneStart(batch, laneCount, i);
             int n = laneStart(batch, laneCount, i + 1) - start;
-            Tensor y = lanes.get(i).forward(images.view((long) start * imageSize, n * imageSize), n);
+            Tensor y = lanes.get(i).run(images.view((long) start * imageSize, n * imageSize), n, keepActivations);
             backend.copy(y, logits.view((long) start * classes, n * classes));
         });
         this.batch = batch;
@@ -199,6 +227,7 @@ public final class VisionTransformer {
         checkBlock(block);
         this.batch = batch;
         this.lanesInUse = 0;
+        this.backwardReady = false;
         int t = config.tokens();
         int dim = config.embedDim();
         Tensor patches = patchEmbed.forward(images, batch);
@@ -219,6 +248,7 @@ public final class VisionTransformer {
         checkBlock(block);
         this.batch = batch;
         this.lanesInUse = 0;
+        this.backwardReady = false;
         int t = config.tokens();
         int dim = config.embedDim();
         for (int i = block; i < blocks.size(); i++) {
@@ -237,6 +267,10 @@ public final class VisionTransformer {
 
     /** Backward pass from dLogits [B, classes]; accumulates every parameter gradient. */
     public void backward(Tensor dLogits) {
+        if (!backwardReady) {
+            throw new IllegalStateException("backward needs the activations of a forward() pass; the last pass was "
+                    + "infer(), forwardTo() or forwardFrom(), or there was none");
+        }
         if (lanesInUse > 1) {
             backwardInLanes(dLogits);
             return;
