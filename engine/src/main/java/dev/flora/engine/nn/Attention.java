@@ -39,8 +39,8 @@ public final class Attention {
         this.proj = linears.create(path + ".proj", dim, dim);
         this.probs = GrowableBuffer.blockActivation(backend, path, "probs");
         this.context = GrowableBuffer.blockActivation(backend, path, "context");
-        this.dProbs = new GrowableBuffer(backend);
-        this.dQkv = new GrowableBuffer(backend);
+        this.dProbs = GrowableBuffer.blockGradient(backend, path, "dProbs");
+        this.dQkv = GrowableBuffer.blockGradient(backend, path, "dQkv");
     }
 
     public LinearLayer qkv() {

@@ -23,8 +23,8 @@ public final class Block {
         this.attn = new Attention(backend, path + ".attn", dim, heads, linears);
         this.norm2 = new LayerNorm(backend, params, path + ".norm2", dim);
         this.mlp = new Mlp(backend, path + ".mlp", dim, hidden, linears);
-        this.dx1 = new GrowableBuffer(backend);
-        this.dx = new GrowableBuffer(backend);
+        this.dx1 = GrowableBuffer.blockGradient(backend, path, "dx1");
+        this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
     }
 
     public Attention attn() {

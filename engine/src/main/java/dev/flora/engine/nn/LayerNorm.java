@@ -28,7 +28,7 @@ public final class LayerNorm {
         this.y = GrowableBuffer.blockActivation(backend, path, "y");
         this.mean = GrowableBuffer.blockActivation(backend, path, "mean");
         this.rstd = GrowableBuffer.blockActivation(backend, path, "rstd");
-        this.dx = new GrowableBuffer(backend);
+        this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
     }
 
     /** y [rows, dim] = LN(x [rows, dim]). */

@@ -24,7 +24,7 @@ public final class Linear implements LinearLayer {
         this.weight = params.weight(path + ".weight", out, in);
         this.bias = params.noDecay(path + ".bias", out);
         this.y = GrowableBuffer.blockActivation(backend, path, "y");
-        this.dx = new GrowableBuffer(backend);
+        this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
     }
 
     @Override

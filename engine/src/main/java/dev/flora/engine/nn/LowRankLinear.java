@@ -45,8 +45,8 @@ public final class LowRankLinear implements RankedLinear {
         this.bias = params.noDecay(path + ".U.bias", out);
         this.h = GrowableBuffer.blockActivation(backend, path, "h");
         this.y = GrowableBuffer.blockActivation(backend, path, "y");
-        this.dh = new GrowableBuffer(backend);
-        this.dx = new GrowableBuffer(backend);
+        this.dh = GrowableBuffer.blockGradient(backend, path, "dh");
+        this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
     }
 
     @Override

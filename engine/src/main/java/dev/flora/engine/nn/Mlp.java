@@ -18,7 +18,7 @@ public final class Mlp {
         this.fc1 = linears.create(path + ".fc1", dim, hidden);
         this.fc2 = linears.create(path + ".fc2", hidden, dim);
         this.act = GrowableBuffer.blockActivation(backend, path, "act");
-        this.dAct = new GrowableBuffer(backend);
+        this.dAct = GrowableBuffer.blockGradient(backend, path, "dAct");
     }
 
     public LinearLayer fc1() {

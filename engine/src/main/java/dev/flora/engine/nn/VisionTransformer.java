@@ -48,7 +48,9 @@ public final class VisionTransformer {
     /** Whether the last forward kept what a backward pass needs ({@link #infer} does not). */
     private boolean backwardReady;
     /** The blocks' activation buffers as {@link #infer} shares them. */
-    private final GrowableBuffer.Shared inferenceBuffers = new GrowableBuffer.Shared();
+    private final GrowableBuffer.Shared inferenceBuffers = new GrowableBuffer.Shared(GrowableBuffer.Kind.ACTIVATION);
+    /** The blocks' gradient buffers, shared by every backward pass. */
+    private final GrowableBuffer.Shared gradientBuffers = new GrowableBuffer.Shared(GrowableBuffer.Kind.GRADIENT);
     private int batch;
 
     public VisionTransformer(Backend backend, ViTConfig config, Map<String, ? extends LinearSpec> linearSpecs) {
@@ -282,8 +284,13 @@ public final class VisionTransformer {
         Tensor dx = dTokens.get((long) batch * t * dim);
         backend.fill(dx, 0f);
         backend.copy2d(dCls, dim, dx, t * dim, batch, dim);
-        for (int i = blocks.size() - 1; i >= 0; i--) {
-            dx = blocks.get(i).backward(dx);
+        GrowableBuffer.Shared previous = gradientBuffers.enter();
+        try {
+            for (int i = blocks.size() - 1; i >= 0; i--) {
+                dx = blocks.get(i).backward(dx);
+            }
+        } finally {
+            GrowableBuffer.Shared.exit(previous);
         }
         Tensor dp = dPatches.get((long) batch * np * dim);
         backend.assembleTokensBackward(dx, dp, clsToken.grad(), posEmbed.grad(), batch, np, dim);

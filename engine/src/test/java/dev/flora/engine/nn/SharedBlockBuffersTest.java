@@ -15,12 +15,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link VisionTransformer#infer} runs the blocks on one shared set of activation buffers. It
- * must give exactly the logits of {@link VisionTransformer#forward}, whole and in lanes, dense
- * and low-rank; it must actually share (a model four blocks deep allocates well under half of
- * what forward allocates); and a backward pass after it must be refused.
+ * Blocks share buffers where nothing needs them to be apart. {@link VisionTransformer#infer}
+ * runs the blocks on one set of activation buffers: it must give exactly the logits of
+ * {@link VisionTransformer#forward}, whole and in lanes, dense and low-rank; it must actually
+ * share (a model four blocks deep allocates well under half of what forward allocates); and a
+ * backward pass after it must be refused. Every backward pass shares the blocks' gradient
+ * buffers; that the gradients stay right is checked by the gradient tests (two blocks deep),
+ * that they are shared here.
  */
-class InferTest {
+class SharedBlockBuffersTest {
     /** Four blocks, so that every block's buffers are reused by three others. */
     private static final ViTConfig DEEP = new ViTConfig(8, 4, 2, 8, 4, 2, 2.0, 3, new double[] {0.5, 0.5},
             new double[] {0.25, 0.25});
@@ -63,6 +66,23 @@ class InferTest {
         served.infer(img, batch);
         long infer = allocated.get() - beforeInfer;
         assertTrue(infer * 2 < forward, "infer allocated " + infer + " floats, forward " + forward);
+    }
+
+    @Test
+    void backwardAllocatesAboutOneBlockOfGradients() {
+        CpuBackend cpu = new CpuBackend();
+        AtomicLong allocated = new AtomicLong();
+        VisionTransformer model = new VisionTransformer(countingAllocations(cpu, allocated), DEEP);
+        int batch = 3;
+        Tensor img = images(cpu, batch, new Random(4));
+        Tensor dLogits = cpu.allocate(batch * DEEP.numClasses());
+        long beforeForward = allocated.get();
+        model.forward(img, batch);
+        long forward = allocated.get() - beforeForward;
+        long beforeBackward = allocated.get();
+        model.backward(dLogits);
+        long backward = allocated.get() - beforeBackward;
+        assertTrue(backward * 2 < forward, "backward allocated " + backward + " floats, forward " + forward);
     }
 
     @Test
