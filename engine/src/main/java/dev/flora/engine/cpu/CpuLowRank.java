@@ -18,8 +18,10 @@ import java.nio.FloatBuffer;
  * <p>Arguments are checked by {@link CpuBackend} ({@code OpContracts}) before they get here.
  */
 final class CpuLowRank {
-    /** Rows per chunk: 256 rows of dy at 512 columns are 512 KB, within a core's L2. */
+    /** Most rows per chunk: 256 rows of dy at 512 columns are 512 KB, within a core's L2. */
     private static final int CHUNK_ROWS = 256;
+    /** Fewest rows per chunk when a small row range (one image's tokens) is split in two. */
+    private static final int MIN_SPLIT_ROWS = 16;
     /** Most parts of the row range, each with its own weight-gradient partials. */
     private static final int MAX_PARTS = 8;
 
@@ -33,6 +35,23 @@ final class CpuLowRank {
     }
 
     private CpuLowRank() {
+    }
+
+    /**
+     * How many chunks of near-equal size (bounds from {@link #chunkRow}) the rows are walked in:
+     * at most {@link #CHUNK_ROWS} rows each, and at least two when there are enough rows, so
+     * that two cores share even one image's tokens. Unequal chunks (256, 256, 256, 32 for 800 rows) left one core with
+     * 512 rows and the other with 288. The count depends on the rows only, which keeps the
+     * backward's summation order independent of the thread count.
+     */
+    static int chunkCount(int rows) {
+        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        return rows >= 2 * MIN_SPLIT_ROWS ? Math.max(2, chunks) : chunks;
+    }
+
+    /** First row of chunk c of {@code chunks}. */
+    private static int chunkRow(int rows, int chunks, int c) {
+        return Parallel.chunkStart(rows, chunks, c);
     }
 
     /**
@@ -51,12 +70,13 @@ final class CpuLowRank {
         int yo = CpuBackend.base(y);
         FloatBuffer rb = residual == null ? null : CpuBackend.buf(residual);
         int ro = residual == null ? 0 : CpuBackend.base(residual);
-        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        Parallel.forRange(chunks, 1, (s, e) -> {
+        int chunks = chunkCount(rows);
+        // two chunks per task: a pair of chunks (one image) goes to the spinning helper, not the pool
+        Parallel.forRange(chunks, 2, (s, e) -> {
             float[] row = Scratch.floats(Scratch.BODY_A, out);
             for (int c = s; c < e; c++) {
-                int lo = c * CHUNK_ROWS;
-                int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
+                int lo = chunkRow(rows, chunks, c);
+                int n = chunkRow(rows, chunks, c + 1) - lo;
                 for (int i = lo; i < lo + n; i++) {
                     if (rb == null) {
                         yb.put(yo + i * out, b, 0, out);
@@ -80,7 +100,7 @@ final class CpuLowRank {
         if (rows == 0) {
             return;
         }
-        int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        int chunks = chunkCount(rows);
         int parts = Math.min(MAX_PARTS, chunks);
         long uSize = (long) out * r;
         long partSize = uSize + (long) r * in;
@@ -88,7 +108,7 @@ final class CpuLowRank {
         float[][] biasParts = new float[parts][out];
         FloatBuffer gb = CpuBackend.buf(dy);
         int go = CpuBackend.base(dy);
-        Parallel.forRange(parts, 1, (s, e) -> {
+        Parallel.forRange(parts, 2, (s, e) -> {
             float[] row = new float[out];
             for (int p = s; p < e; p++) {
                 long dUOff = p * partSize;
@@ -97,8 +117,8 @@ final class CpuLowRank {
                 int first = Parallel.chunkStart(chunks, parts, p);
                 int last = Parallel.chunkStart(chunks, parts, p + 1);
                 for (int c = first; c < last; c++) {
-                    int lo = c * CHUNK_ROWS;
-                    int n = Math.min(rows, lo + CHUNK_ROWS) - lo;
+                    int lo = chunkRow(rows, chunks, c);
+                    int n = chunkRow(rows, chunks, c + 1) - lo;
                     float beta = c == first ? 0f : 1f;
                     // the bias sum reads the chunk of dy first, so the two GEMMs find it in cache
                     for (int i = lo; i < lo + n; i++) {
