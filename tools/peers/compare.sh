@@ -18,6 +18,17 @@ py=/usr/bin/python3
 threads=$(nproc)
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%d)" >&2
+# This VM sometimes runs two threads little faster than one, for minutes at a time (README).
+# The probe times a single image's 50x512x128 GEMM split over both threads and on one thread:
+# about 1.5x apart when the two cores work, about 1x when they do not.
+probe() {
+  local t
+  for t in 2 1; do
+    java -jar benchmarks/target/benchmarks.jar 'GemmBenchmark.linear$' -wi 1 -w 1 -i 3 -r 1 -f 1 \
+      -jvmArgsAppend "-Dflora.openblas.core=detect -Dflora.threads=$t" 2>/dev/null \
+      | awk -v t="$t" -v when="$1" '/^GemmBenchmark.linear/ {printf "probe (%s), %s thread(s): %s us\n", when, t, $5}' >&2
+  done
+}
 best() { # best value of field $2 (max, or min with -min) in the JSON lines of file $1
   $py -c "import json,sys; v=[json.loads(l)[sys.argv[2]] for l in open(sys.argv[1])]; print(min(v) if sys.argv[3]=='min' else max(v))" "$@"
 }
@@ -35,6 +46,7 @@ for pin in given unpinned; do
 done
 # ONNX Runtime for Java
 (mvn -q -B -Ppeers -pl benchmarks -am -DskipTests package) >&2
+probe "before ONNX Runtime and flora-j"
 for t in 1 "$threads"; do
   java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OrtPeer "$tmp/model.onnx" "$t" 1 28 | tee -a "$tmp/ort" >&2
 done
@@ -42,6 +54,7 @@ done
 FLORA_JAVA_OPTS="-Xmx4g -XX:MaxDirectMemorySize=16g -Dflora.openblas.core=detect" \
   ./flora bench --model "$model" --json 2>/dev/null > "$tmp/flora"
 echo "flora-j, OpenBLAS detect: $(cat "$tmp/flora")" >&2
+probe "after flora-j"
 echo "flora-j, OpenBLAS as given (not in the table): $(./flora bench --model "$model" --json 2>/dev/null)" >&2
 
 pt_train=$(best "$tmp/pt-train" train_img_per_s max)
