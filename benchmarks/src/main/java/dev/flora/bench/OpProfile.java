@@ -14,15 +14,18 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where a forward (or a training step's forward and backward) spends its time, op by op: every
  * call into the backend is timed through a proxy, GEMMs are told apart by their shapes. The
- * proxy costs about a microsecond per call, which matters at batch 1 only.
+ * proxy costs about a microsecond per call, which matters at batch 1 only. When a batch runs in
+ * lanes (32 images or more on the CPU backend), {@code runLanes} is the lanes' wall time and the
+ * ops inside it are summed over the workers, so the op times add up to more than the total; run
+ * one lane on one thread ({@code -Dflora.threads=1}, batch 16) to see where a lane's time goes.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]
@@ -71,7 +74,8 @@ public final class OpProfile {
     /** Builds the model on a timing proxy of {@code backend}, warms up once, then times. */
     public static Report profile(Backend backend, java.util.function.Function<Backend, VisionTransformer> build,
                                  int batch, int iterations, boolean train) {
-        Map<String, Entry> entries = new LinkedHashMap<>();
+        // lanes call the proxy from several workers at once
+        Map<String, Entry> entries = new ConcurrentHashMap<>();
         Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, a) -> {
                     long t0 = System.nanoTime();

@@ -28,4 +28,25 @@ class OpProfileTest {
         long sum = r.entries().values().stream().mapToLong(OpProfile.Entry::nanos).sum();
         assertTrue(sum > 0 && sum <= r.totalNanos(), sum + " vs " + r.totalNanos());
     }
+
+    /**
+     * A batch in lanes calls the proxy from several workers at once; every call is counted, once
+     * per lane. (With a plain LinkedHashMap behind the proxy, this failed in about half of the
+     * runs, lost updates or a corrupted map; the race itself is not deterministic.)
+     */
+    @Test
+    void lanesCallingFromSeveralWorkersAreAllCounted() {
+        ViTConfig tiny = ViTConfig.vitFmnist();
+        CpuBackend cpu = new CpuBackend();
+        int batch = 40;
+        int lanes = cpu.batchLanes(batch);
+        assertTrue(lanes > 1, "the CPU backend should split a batch of " + batch);
+        OpProfile.Report r = OpProfile.profile(cpu, b -> {
+            VisionTransformer v = new VisionTransformer(b, tiny);
+            ViTInitializer.initialize(v, 1);
+            return v;
+        }, batch, 6, true);
+        assertEquals(tiny.depth() * lanes, r.entries().get("attentionForward").calls() / 6);
+        assertEquals(tiny.depth() * lanes, r.entries().get("softmaxBackward").calls() / 6);
+    }
 }
