@@ -176,26 +176,36 @@ public final class CpuBackend implements Backend {
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
+        gemmInBands(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
+                (rowLo, rowHi, colLo, colHi) -> writeBiasRows(y, b, residual, out, rowLo, rowHi, colLo, colHi));
+    }
+
+    /**
+     * y[r, c] = b[c] (+ residual[r, c]) for rows [rowLo, rowHi) and columns [colLo, colHi) of
+     * y and residual [rows, cols]: what a linear layer's GEMM then accumulates onto.
+     */
+    static void writeBiasRows(Tensor y, float[] b, Tensor residual, int cols, int rowLo, int rowHi, int colLo,
+                              int colHi) {
         FloatBuffer yb = buf(y);
         int yo = base(y);
-        FloatBuffer rb = residual == null ? null : buf(residual);
-        int ro = residual == null ? 0 : base(residual);
-        gemmInBands(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out, (rowLo, rowHi, colLo, colHi) -> {
-            int cols = colHi - colLo;
-            float[] row = Scratch.floats(Scratch.BODY_A, cols);
+        int n = colHi - colLo;
+        if (residual == null) {
             for (int r = rowLo; r < rowHi; r++) {
-                int off = r * out + colLo;
-                if (rb == null) {
-                    yb.put(yo + off, b, colLo, cols);
-                    continue;
-                }
-                rb.get(ro + off, row, 0, cols);
-                for (int j = 0; j < cols; j++) {
-                    row[j] += b[colLo + j];
-                }
-                yb.put(yo + off, row, 0, cols);
+                yb.put(yo + r * cols + colLo, b, colLo, n);
             }
-        });
+            return;
+        }
+        FloatBuffer rb = buf(residual);
+        int ro = base(residual);
+        float[] row = Scratch.floats(Scratch.BODY_A, n);
+        for (int r = rowLo; r < rowHi; r++) {
+            int off = r * cols + colLo;
+            rb.get(ro + off, row, 0, n);
+            for (int j = 0; j < n; j++) {
+                row[j] += b[colLo + j];
+            }
+            yb.put(yo + off, row, 0, n);
+        }
     }
 
     /** Writes C[rowLo:rowHi, colLo:colHi] before a GEMM with beta = 1 accumulates onto it. */

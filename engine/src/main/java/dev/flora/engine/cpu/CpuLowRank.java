@@ -40,9 +40,9 @@ final class CpuLowRank {
     /**
      * How many chunks of near-equal size (bounds from {@link #chunkRow}) the rows are walked in:
      * at most {@link #CHUNK_ROWS} rows each, and at least two when there are enough rows, so
-     * that two cores share even one image's tokens. Unequal chunks (256, 256, 256, 32 for 800 rows) left one core with
-     * 512 rows and the other with 288. The count depends on the rows only, which keeps the
-     * backward's summation order independent of the thread count.
+     * that two cores share even one image's tokens. Unequal chunks (256, 256, 256, 32 for 800
+     * rows) left one core with 512 rows and the other with 288. The count depends on the rows
+     * only, which keeps the backward's summation order independent of the thread count.
      */
     static int chunkCount(int rows) {
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
@@ -66,28 +66,13 @@ final class CpuLowRank {
         Tensor mid = h != null ? h : BUFFERS.get().mid.get((long) rows * r);
         float[] b = Scratch.floats(Scratch.OP_A, out);
         CpuBackend.buf(bias).get(CpuBackend.base(bias), b, 0, out);
-        FloatBuffer yb = CpuBackend.buf(y);
-        int yo = CpuBackend.base(y);
-        FloatBuffer rb = residual == null ? null : CpuBackend.buf(residual);
-        int ro = residual == null ? 0 : CpuBackend.base(residual);
         int chunks = chunkCount(rows);
         // two chunks per task: a pair of chunks (one image) goes to the spinning helper, not the pool
         Parallel.forRange(chunks, 2, (s, e) -> {
-            float[] row = Scratch.floats(Scratch.BODY_A, out);
             for (int c = s; c < e; c++) {
                 int lo = chunkRow(rows, chunks, c);
                 int n = chunkRow(rows, chunks, c + 1) - lo;
-                for (int i = lo; i < lo + n; i++) {
-                    if (rb == null) {
-                        yb.put(yo + i * out, b, 0, out);
-                        continue;
-                    }
-                    rb.get(ro + i * out, row, 0, out);
-                    for (int j = 0; j < out; j++) {
-                        row[j] += b[j];
-                    }
-                    yb.put(yo + i * out, row, 0, out);
-                }
+                CpuBackend.writeBiasRows(y, b, residual, out, lo, lo + n, 0, out);
                 CpuBackend.sgemm(false, true, n, r, in, 1f, x, (long) lo * in, in, vt, 0, in, 0f, mid, (long) lo * r, r);
                 CpuBackend.sgemm(false, true, n, out, r, 1f, mid, (long) lo * r, r, u, 0, maxRank, 1f, y,
                         (long) lo * out, out);
