@@ -198,13 +198,24 @@ public final class CpuBackend implements Backend {
         FloatBuffer rb = buf(residual);
         int ro = base(residual);
         float[] row = Scratch.floats(Scratch.BODY_A, n);
+        float[] bias = colLo == 0 ? b : Arrays.copyOfRange(b, colLo, colHi);
         for (int r = rowLo; r < rowHi; r++) {
             int off = r * cols + colLo;
             rb.get(ro + off, row, 0, n);
-            for (int j = 0; j < n; j++) {
-                row[j] += b[colLo + j];
-            }
+            addRow(row, bias, n);
             yb.put(yo + off, row, 0, n);
+        }
+    }
+
+    /**
+     * row[j] += v[j], j &lt; n. Both arrays are indexed by j alone on purpose: C2 (JDK 17 to 25)
+     * vectorizes a loop over two arrays only when it can prove they do not overlap, and with
+     * different offsets, as in {@code row[j] += b[colLo + j]}, it cannot (the arrays might be the
+     * same) and runs it scalar, ten times slower (0.35 against 0.035 ns per element here).
+     */
+    static void addRow(float[] row, float[] v, int n) {
+        for (int j = 0; j < n; j++) {
+            row[j] += v[j];
         }
     }
 
@@ -351,9 +362,7 @@ public final class CpuBackend implements Backend {
             for (int r = s; r < e; r++) {
                 int off = yo + r * cols;
                 yb.get(off, row, 0, cols);
-                for (int j = 0; j < cols; j++) {
-                    row[j] += bv[j];
-                }
+                addRow(row, bv, cols);
                 yb.put(off, row, 0, cols);
             }
         });
@@ -369,9 +378,7 @@ public final class CpuBackend implements Backend {
             float[] sum = acc[0];
             for (int r = s; r < e; r++) {
                 g.get(go + r * cols, row, 0, cols);
-                for (int j = 0; j < cols; j++) {
-                    sum[j] += row[j];
-                }
+                addRow(sum, row, cols);
             }
         })[0];
         addPartials(dBias, partial, cols);
@@ -432,9 +439,7 @@ public final class CpuBackend implements Backend {
                 int l = Math.min(BLOCK, e - i);
                 ab.get(ao + i, x, 0, l);
                 bb.get(bo + i, y, 0, l);
-                for (int j = 0; j < l; j++) {
-                    x[j] += y[j];
-                }
+                addRow(x, y, l);
                 ob.put(oo + i, x, 0, l);
             }
         });
@@ -750,6 +755,7 @@ public final class CpuBackend implements Backend {
         float[] clsv = opVector(cls, dim, Scratch.OP_B);
         Parallel.forRange(batch, rowsPerTask(t * dim), (s, e) -> {
             float[] row = Scratch.floats(Scratch.BODY_A, dim);
+            float[] posRow = Scratch.floats(Scratch.BODY_B, dim);
             for (int b = s; b < e; b++) {
                 for (int j = 0; j < dim; j++) {
                     row[j] = clsv[j] + posv[j];
@@ -757,10 +763,8 @@ public final class CpuBackend implements Backend {
                 tb.put(to + b * t * dim, row, 0, dim);
                 for (int i = 0; i < numPatches; i++) {
                     xb.get(xo + (b * numPatches + i) * dim, row, 0, dim);
-                    int pOff = (1 + i) * dim;
-                    for (int j = 0; j < dim; j++) {
-                        row[j] += posv[pOff + j];
-                    }
+                    System.arraycopy(posv, (1 + i) * dim, posRow, 0, dim);
+                    addRow(row, posRow, dim);
                     tb.put(to + (b * t + 1 + i) * dim, row, 0, dim);
                 }
             }
@@ -783,9 +787,7 @@ public final class CpuBackend implements Backend {
             float[] sum = acc[0];
             for (int b = s; b < e; b++) {
                 gb.get(go + b * width, row, 0, width);
-                for (int j = 0; j < width; j++) {
-                    sum[j] += row[j];
-                }
+                addRow(sum, row, width);
             }
         })[0];
         addPartials(dPos, partial, width);
@@ -995,9 +997,7 @@ public final class CpuBackend implements Backend {
                     FloatBuffer pb = buf(p);
                     int p0 = base(p);
                     pb.get(p0 + i, part, 0, l);
-                    for (int j = 0; j < l; j++) {
-                        acc[j] += part[j];
-                    }
+                    addRow(acc, part, l);
                     Arrays.fill(part, 0, l, 0f);
                     pb.put(p0 + i, part, 0, l);
                 }

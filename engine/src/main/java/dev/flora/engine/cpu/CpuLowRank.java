@@ -108,9 +108,7 @@ final class CpuLowRank {
                     // the bias sum reads the chunk of dy first, so the two GEMMs find it in cache
                     for (int i = lo; i < lo + n; i++) {
                         gb.get(go + i * out, row, 0, out);
-                        for (int j = 0; j < out; j++) {
-                            bsum[j] += row[j];
-                        }
+                        CpuBackend.addRow(bsum, row, out);
                     }
                     long dyOff = (long) lo * out;
                     long hOff = (long) lo * r;
@@ -129,9 +127,7 @@ final class CpuLowRank {
         int bo = CpuBackend.base(dBias);
         bb.get(bo, db, 0, out);
         for (float[] part : biasParts) {
-            for (int j = 0; j < out; j++) {
-                db[j] += part[j];
-            }
+            CpuBackend.addRow(db, part, out);
         }
         bb.put(bo, db, 0, out);
     }
@@ -152,9 +148,7 @@ final class CpuLowRank {
             tb.get(to + i * ld, acc, 0, cols);
             for (int p = 0; p < parts; p++) {
                 pb.get(Math.toIntExact(po + start + p * stride + (long) i * cols), part, 0, cols);
-                for (int j = 0; j < cols; j++) {
-                    acc[j] += part[j];
-                }
+                CpuBackend.addRow(acc, part, cols);
             }
             tb.put(to + i * ld, acc, 0, cols);
         }
