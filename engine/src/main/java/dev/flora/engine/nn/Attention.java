@@ -69,6 +69,41 @@ public final class Attention {
         return proj.forward(ctx, rows, residual);
     }
 
+    /**
+     * The class token's row of {@link #forward} only, for the last block of an inference pass:
+     * x [B·T, C] (every token is still a key and a value) to [B, C], plus {@code residual}
+     * [B, C]. The scores are one row per (image, head), so the products and the projection
+     * cost 1/T of the full pass's. No backward may follow.
+     */
+    public Tensor forwardClassToken(Tensor x, int batch, int tokens, Tensor residual) {
+        this.batch = batch;
+        this.tokens = tokens;
+        int t = tokens;
+        int ld = 3 * dim;
+        long tokenStride = (long) t * ld;
+        qkvOut = qkv.forward(x, batch * t);
+        Tensor scores = probs.get((long) batch * heads * t);
+        Tensor ctx = context.get((long) batch * dim);
+        for (int h = 0; h < heads; h++) {
+            long hq = (long) h * headDim;
+            // scores_bh = scale · q_b,cls · k_bhᵀ [1, T]
+            backend.gemmStridedBatched(false, true, 1, t, headDim, scale,
+                    qkvOut.from(hq), ld, tokenStride,
+                    qkvOut.from(dim + hq), ld, tokenStride,
+                    0f, scores.from((long) h * t), t, (long) heads * t, batch);
+        }
+        backend.softmaxForward(scores, batch * heads, t);
+        for (int h = 0; h < heads; h++) {
+            long hq = (long) h * headDim;
+            // ctx_b,h = p_bh · v_bh [1, d]
+            backend.gemmStridedBatched(false, false, 1, headDim, t, 1f,
+                    scores.from((long) h * t), t, (long) heads * t,
+                    qkvOut.from(2L * dim + hq), ld, tokenStride,
+                    0f, ctx.from(hq), dim, dim, batch);
+        }
+        return proj.forward(ctx, batch, residual);
+    }
+
     /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */
     public Tensor backward(Tensor dy) {
         int t = tokens;

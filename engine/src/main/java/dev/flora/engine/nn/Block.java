@@ -13,6 +13,7 @@ public final class Block {
     private final Mlp mlp;
     private final GrowableBuffer dx1;
     private final GrowableBuffer dx;
+    private final GrowableBuffer classRows;
     private int rows;
 
     public Block(Backend backend, ParameterArena.Builder params, String path, int dim, int heads, int hidden,
@@ -25,6 +26,7 @@ public final class Block {
         this.mlp = new Mlp(backend, path + ".mlp", dim, hidden, linears);
         this.dx1 = GrowableBuffer.blockGradient(backend, path, "dx1");
         this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
+        this.classRows = GrowableBuffer.blockActivation(backend, path, "classRows");
     }
 
     public Attention attn() {
@@ -43,6 +45,20 @@ public final class Block {
         rows = batch * tokens;
         Tensor x1 = attn.forward(norm1.forward(x, rows), batch, tokens, x);
         return mlp.forward(norm2.forward(x1, rows), rows, x1);
+    }
+
+    /**
+     * The class token's output row of {@link #forward} only, x [B·T, C] to [B, C]: what the last
+     * block of an inference pass needs, since the head reads nothing else. Attention still
+     * reads every token's key and value; its query, projection, layernorm and MLP run on B
+     * rows instead of B·T. No backward may follow.
+     */
+    public Tensor forwardClassToken(Tensor x, int batch, int tokens) {
+        rows = batch;
+        Tensor cls = classRows.get((long) batch * dim);
+        backend.copy2d(x, tokens * dim, cls, dim, batch, dim);
+        Tensor x1 = attn.forwardClassToken(norm1.forward(x, batch * tokens), batch, tokens, cls);
+        return mlp.forward(norm2.forward(x1, batch), batch, x1);
     }
 
     /** The residual paths add their branch gradients to the skip gradient. */

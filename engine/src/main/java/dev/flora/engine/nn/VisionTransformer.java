@@ -21,6 +21,10 @@ import java.util.Map;
  *
  * <p>Since the head reads only the class token, the final LayerNorm runs on that row alone; the
  * result is identical to timm's, which normalizes every token and then drops all but the first.
+ * Passes that no backward follows ({@link #infer}, {@link #forwardFrom}) go further: the last
+ * block computes the class token's row alone, which spares about two thirds of that block's
+ * multiply-adds; the logits then agree with {@link #forward}'s to rounding (GEMMs of one row
+ * sum in another order), not bit for bit.
  */
 public final class VisionTransformer {
     private final Backend backend;
@@ -177,11 +181,11 @@ public final class VisionTransformer {
         if (laneCount > 1) {
             logits = forwardInLanes(images, batch, laneCount, keepActivations);
         } else if (keepActivations) {
-            logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
+            logits = forwardFrom(forwardTo(images, batch, 0), batch, 0, false);
         } else {
             GrowableBuffer.Shared previous = inferenceBuffers.enter();
             try {
-                logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
+                logits = forwardFrom(forwardTo(images, batch, 0), batch, 0, true);
             } finally {
                 GrowableBuffer.Shared.exit(previous);
             }
@@ -247,17 +251,35 @@ public final class VisionTransformer {
      * computation of the earlier ones. Only a full {@link #forward} prepares a backward pass.
      */
     public Tensor forwardFrom(Tensor x, int batch, int block) {
+        return forwardFrom(x, batch, block, true);
+    }
+
+    /**
+     * {@link #forwardFrom}; with {@code classTokenTail} the last block computes the class
+     * token's row alone ({@link Block#forwardClassToken}), the only row the head reads, which
+     * spares most of that block's work but leaves nothing for a backward pass.
+     */
+    private Tensor forwardFrom(Tensor x, int batch, int block, boolean classTokenTail) {
         checkBlock(block);
         this.batch = batch;
         this.lanesInUse = 0;
         this.backwardReady = false;
         int t = config.tokens();
         int dim = config.embedDim();
-        for (int i = block; i < blocks.size(); i++) {
+        int last = blocks.size() - 1;
+        for (int i = block; i < last; i++) {
             x = blocks.get(i).forward(x, batch, t);
         }
-        Tensor cls = clsRows.get((long) batch * dim);
-        backend.copy2d(x, t * dim, cls, dim, batch, dim);
+        Tensor cls;
+        if (block <= last && classTokenTail) {
+            cls = blocks.get(last).forwardClassToken(x, batch, t);
+        } else {
+            if (block <= last) {
+                x = blocks.get(last).forward(x, batch, t);
+            }
+            cls = clsRows.get((long) batch * dim);
+            backend.copy2d(x, t * dim, cls, dim, batch, dim);
+        }
         return head.forward(norm.forward(cls, batch), batch);
     }
 
