@@ -57,23 +57,48 @@ class TrainingStepTest {
         return out;
     }
 
-    /** Logits of image 0: alone (attention batched over heads) and in a batch of 4 (over images). */
-    private static float[][] singleAndBatched(Backend backend) {
+    /** The low-rank tiny ViT, randomized the same way on every backend. */
+    private static VisionTransformer tinyModel(Backend backend) {
         VisionTransformer m = VisionTransformer.withLowRank(backend, ModelTestSupport.tinyConfig(), MAX);
         ModelTestSupport.randomize(m, new Random(3), 0.4);
-        int batch = 4;
-        int size = m.config().imageSize();
-        int classes = m.config().numClasses();
-        float[] img = new float[batch * size];
+        return m;
+    }
+
+    /** {@code batch} Gaussian images on {@code backend}, the same on every backend. */
+    private static Tensor images(Backend backend, VisionTransformer m, int batch) {
+        float[] img = new float[batch * m.config().imageSize()];
         Random r = new Random(9);
         for (int i = 0; i < img.length; i++) {
             img[i] = (float) r.nextGaussian();
         }
         Tensor x = backend.allocate(img.length);
         backend.upload(img, 0, x);
-        float[] batched = java.util.Arrays.copyOf(backend.download(m.forward(x, batch)), classes);
+        return x;
+    }
+
+    /** Logits of image 0: alone (attention batched over heads) and in a batch of 4 (over images). */
+    private static float[][] singleAndBatched(Backend backend) {
+        VisionTransformer m = tinyModel(backend);
+        int classes = m.config().numClasses();
+        Tensor x = images(backend, m, 4);
+        float[] batched = java.util.Arrays.copyOf(backend.download(m.forward(x, 4)), classes);
         float[] single = java.util.Arrays.copyOf(backend.download(m.forward(x, 1)), classes);
         return new float[][] {single, batched};
+    }
+
+    /**
+     * {@code infer} (the last block on the class token alone, over the shared buffers) on the
+     * emulated device against the CPU's training forward, for four images.
+     */
+    @Test
+    void emulatedCudaInferGivesTheLogitsOfTheCpuForward() {
+        Backend cpu = new CpuBackend();
+        VisionTransformer onCpu = tinyModel(cpu);
+        float[] forward = cpu.download(onCpu.forward(images(cpu, onCpu, 4), 4));
+        Backend gpu = new CudaBackend(new EmulatedDevice());
+        VisionTransformer onGpu = tinyModel(gpu);
+        float[] inferred = gpu.download(onGpu.infer(images(gpu, onGpu, 4), 4));
+        assertClose("emulated CUDA infer vs CPU forward", inferred, toDouble(forward), 1e-5);
     }
 
     @Test
