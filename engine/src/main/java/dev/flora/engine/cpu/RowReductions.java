@@ -45,8 +45,8 @@ final class RowReductions {
      * max over v[off + j], j &lt; n; −∞ for n = 0, NaN if any element is NaN (as PyTorch's
      * softmax). {@link Math#max} is branch-free here; an {@code a > m ? a : m} compare compiles
      * to a branch, and on attention scores, whose order is random, that branch is mispredicted
-     * so often that a 50×50 softmax of Gaussian scores took 7.3 µs instead of 3.6 µs, and one
-     * lane's attention core 595 µs instead of 386 µs ({@code AttentionBenchmark}).
+     * so often that one lane's attention core took 595 µs instead of 386 µs
+     * ({@code AttentionBenchmark}, Gaussian scores, one thread).
      */
     static float max(float[] v, int off, int n) {
         float m0 = Float.NEGATIVE_INFINITY;
