@@ -116,12 +116,15 @@ public final class OpProfile {
     }
 
     /**
-     * The op's name; GEMMs with transposes, m, n, k and the batch count; linear layers with rows,
-     * in and out, and whether they add a residual.
+     * The op's name; GEMMs with transposes, m, n, k and the batch count; linear layers (dense or
+     * factorized, with the rank) with rows, in and out, and whether they add a residual.
      */
     static String label(String op, Object[] a) {
         if (op.equals("linearForward")) {
             return op + " " + a[5] + "x" + a[6] + "->" + a[7] + (a[3] != null ? " +residual" : "");
+        }
+        if (op.equals("lowRankForward")) {
+            return op + " " + a[7] + "x" + a[8] + "->" + a[9] + " r" + a[10] + (a[4] != null ? " +residual" : "");
         }
         if (!op.startsWith("gemm")) {
             return op;

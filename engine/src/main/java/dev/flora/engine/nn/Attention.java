@@ -24,6 +24,8 @@ public final class Attention {
     private Tensor qkvOut;
     private int batch;
     private int tokens;
+    /** Whether the last forward was {@link #forwardClassToken}, which {@link #backward} then mirrors. */
+    private boolean classTokenOnly;
 
     public Attention(Backend backend, String path, int dim, int heads, LinearFactory linears) {
         if (dim % heads != 0) {
@@ -60,6 +62,7 @@ public final class Attention {
     public Tensor forward(Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
+        this.classTokenOnly = false;
         int rows = batch * tokens;
         int t = tokens;
         qkvOut = qkv.forward(x, rows);
@@ -70,14 +73,15 @@ public final class Attention {
     }
 
     /**
-     * The class token's row of {@link #forward} only, for the last block of an inference pass:
-     * x [B·T, C] (every token is still a key and a value) to [B, C], plus {@code residual}
-     * [B, C]. The scores are one row per (image, head), so the products and the projection
-     * cost 1/T of the full pass's. No backward may follow.
+     * The class token's row of {@link #forward} only, for the last block: x [B·T, C] (every
+     * token is still a key and a value) to [B, C], plus {@code residual} [B, C]. The scores are
+     * one row per (image, head), so the products and the projection cost 1/T of the full
+     * pass's. {@link #backward} then takes dy [B, C].
      */
     public Tensor forwardClassToken(Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
+        this.classTokenOnly = true;
         int t = tokens;
         int ld = 3 * dim;
         long tokenStride = (long) t * ld;
@@ -104,8 +108,14 @@ public final class Attention {
         return proj.forward(ctx, batch, residual);
     }
 
-    /** Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. */
+    /**
+     * Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. After
+     * {@link #forwardClassToken}, dy is the class tokens' [B, C].
+     */
     public Tensor backward(Tensor dy) {
+        if (classTokenOnly) {
+            return backwardClassToken(dy);
+        }
         int t = tokens;
         int rows = batch * t;
         int ld = 3 * dim;
@@ -141,6 +151,54 @@ public final class Attention {
             // dK_bh = scale · dS_bhᵀ · Q_bh
             backend.gemmStridedBatched(true, false, t, headDim, t, scale,
                     dp.from(hp), t, probStride,
+                    qkvOut.from(hq), ld, tokenStride,
+                    0f, dq.from((long) dim + hq), ld, tokenStride, batch);
+        }
+        return qkv.backward(dq);
+    }
+
+    /**
+     * The backward of {@link #forwardClassToken}: one query per (image, head), so dP, dS and
+     * dQ are single rows, and dK and dV are outer products (inner dimension 1) over every
+     * token. Only the class rows have a query gradient; the other rows' are zero.
+     */
+    private Tensor backwardClassToken(Tensor dy) {
+        int t = tokens;
+        int ld = 3 * dim;
+        long tokenStride = (long) t * ld;
+        long scoreStride = (long) heads * t;
+        Tensor dCtx = proj.backward(dy);
+        Tensor p = probs.get((long) batch * heads * t);
+        Tensor dp = dProbs.get((long) batch * heads * t);
+        Tensor dq = dQkv.get((long) batch * t * ld);
+        // the non-class rows' query columns stay zero; the GEMMs below write all the rest
+        backend.fill(dq, 0f);
+        for (int h = 0; h < heads; h++) {
+            long hs = (long) h * t;
+            long hq = (long) h * headDim;
+            // dP_bh = dCtx_b,h · v_bhᵀ [1, T]
+            backend.gemmStridedBatched(false, true, 1, t, headDim, 1f,
+                    dCtx.from(hq), dim, dim,
+                    qkvOut.from(2L * dim + hq), ld, tokenStride,
+                    0f, dp.from(hs), t, scoreStride, batch);
+            // dV_bh = p_bhᵀ · dCtx_b,h [T, d]
+            backend.gemmStridedBatched(true, false, t, headDim, 1, 1f,
+                    p.from(hs), t, scoreStride,
+                    dCtx.from(hq), dim, dim,
+                    0f, dq.from(2L * dim + hq), ld, tokenStride, batch);
+        }
+        backend.softmaxBackward(p, dp, batch * heads, t);
+        for (int h = 0; h < heads; h++) {
+            long hs = (long) h * t;
+            long hq = (long) h * headDim;
+            // dQ_b,cls,h = scale · dS_bh · K_bh [1, d]
+            backend.gemmStridedBatched(false, false, 1, headDim, t, scale,
+                    dp.from(hs), t, scoreStride,
+                    qkvOut.from((long) dim + hq), ld, tokenStride,
+                    0f, dq.from(hq), ld, tokenStride, batch);
+            // dK_bh = scale · dS_bhᵀ · q_b,cls,h [T, d]
+            backend.gemmStridedBatched(true, false, t, headDim, 1, scale,
+                    dp.from(hs), t, scoreStride,
                     qkvOut.from(hq), ld, tokenStride,
                     0f, dq.from((long) dim + hq), ld, tokenStride, batch);
         }

@@ -21,10 +21,11 @@ import java.util.Map;
  *
  * <p>Since the head reads only the class token, the final LayerNorm runs on that row alone; the
  * result is identical to timm's, which normalizes every token and then drops all but the first.
- * Passes that no backward follows ({@link #infer}, {@link #forwardFrom}) go further: the last
- * block computes the class token's row alone, which spares about two thirds of that block's
- * multiply-adds; the logits then agree with {@link #forward}'s to rounding (GEMMs of one row
- * sum in another order), not bit for bit.
+ * The last block goes further, in every pass: it computes the class token's row alone
+ * ({@link Block#forwardClassToken}), and its backward back-propagates that row alone, which
+ * spares about two thirds of that block's multiply-adds. Logits and gradients are those of the
+ * full block to rounding (GEMMs of one row sum in another order), not bit for bit; the rows
+ * it skips do not reach the loss.
  */
 public final class VisionTransformer {
     private final Backend backend;
@@ -181,11 +182,11 @@ public final class VisionTransformer {
         if (laneCount > 1) {
             logits = forwardInLanes(images, batch, laneCount, keepActivations);
         } else if (keepActivations) {
-            logits = forwardFrom(forwardTo(images, batch, 0), batch, 0, false);
+            logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
         } else {
             GrowableBuffer.Shared previous = inferenceBuffers.enter();
             try {
-                logits = forwardFrom(forwardTo(images, batch, 0), batch, 0, true);
+                logits = forwardFrom(forwardTo(images, batch, 0), batch, 0);
             } finally {
                 GrowableBuffer.Shared.exit(previous);
             }
@@ -251,15 +252,6 @@ public final class VisionTransformer {
      * computation of the earlier ones. Only a full {@link #forward} prepares a backward pass.
      */
     public Tensor forwardFrom(Tensor x, int batch, int block) {
-        return forwardFrom(x, batch, block, true);
-    }
-
-    /**
-     * {@link #forwardFrom}; with {@code classTokenTail} the last block computes the class
-     * token's row alone ({@link Block#forwardClassToken}), the only row the head reads, which
-     * spares most of that block's work but leaves nothing for a backward pass.
-     */
-    private Tensor forwardFrom(Tensor x, int batch, int block, boolean classTokenTail) {
         checkBlock(block);
         this.batch = batch;
         this.lanesInUse = 0;
@@ -271,12 +263,9 @@ public final class VisionTransformer {
             x = blocks.get(i).forward(x, batch, t);
         }
         Tensor cls;
-        if (block <= last && classTokenTail) {
+        if (block <= last) {
             cls = blocks.get(last).forwardClassToken(x, batch, t);
-        } else {
-            if (block <= last) {
-                x = blocks.get(last).forward(x, batch, t);
-            }
+        } else { // no block left to run: x holds every token
             cls = clsRows.get((long) batch * dim);
             backend.copy2d(x, t * dim, cls, dim, batch, dim);
         }
@@ -303,12 +292,18 @@ public final class VisionTransformer {
         int dim = config.embedDim();
         int np = config.numPatches();
         Tensor dCls = norm.backward(head.backward(dLogits));
-        Tensor dx = dTokens.get((long) batch * t * dim);
-        backend.fill(dx, 0f);
-        backend.copy2d(dCls, dim, dx, t * dim, batch, dim);
         GrowableBuffer.Shared previous = gradientBuffers.enter();
+        Tensor dx;
         try {
-            for (int i = blocks.size() - 1; i >= 0; i--) {
+            int last = blocks.size() - 1;
+            if (last >= 0) { // the last block ran on the class rows and takes their gradient
+                dx = blocks.get(last).backward(dCls);
+            } else {
+                dx = dTokens.get((long) batch * t * dim);
+                backend.fill(dx, 0f);
+                backend.copy2d(dCls, dim, dx, t * dim, batch, dim);
+            }
+            for (int i = last - 1; i >= 0; i--) {
                 dx = blocks.get(i).backward(dx);
             }
         } finally {
