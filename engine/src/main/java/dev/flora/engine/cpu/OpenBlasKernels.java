@@ -64,6 +64,22 @@ public final class OpenBlasKernels {
         return p;
     }
 
+    /**
+     * Whether the kernels that run have OpenBLAS's small-matrix GEMM path: its AVX-512 sets
+     * (SkylakeX and the Cooperlake and SapphireRapids sets built on it) run a product of at most
+     * 100³ multiply-adds without packing its operands (their {@code sgemm_small_kernel_permit};
+     * the transposed-A form only when C has at most 1200 elements).
+     */
+    public static boolean hasSmallMatrixKernels() {
+        return SmallMatrix.PRESENT;
+    }
+
+    /** Resolved on first use, after the library has loaded. */
+    private static final class SmallMatrix {
+        static final boolean PRESENT = java.util.Set.of("skylakex", "cooperlake", "sapphirerapids")
+                .contains(coreName().toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** The core name OpenBLAS reports for the kernels it runs (e.g. "SkylakeX", "Haswell"). */
     public static String coreName() {
         String path = Loader.getLoadedLibraries().entrySet().stream()

@@ -19,9 +19,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CpuLowRankTest {
     private final Backend cpu = new CpuBackend();
 
-    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
-    @CsvSource({"23, 37, 29, 21, 13", "300, 16, 40, 16, 16", "2100, 37, 29, 21, 13", "4111, 24, 48, 24, 5"})
-    void chunkedPassesMatchTheReference(int rows, int in, int out, int maxRank, int r) {
+    /**
+     * With {@code pieces} the GEMMs go in the row pieces meant for OpenBLAS's small-matrix path
+     * whatever kernels run here (the shapes are chosen so that every GEMM splits); without, the
+     * backend's own choice for this machine's kernels.
+     */
+    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4} pieces {5}")
+    @CsvSource({"23, 37, 29, 21, 13, false", "300, 16, 40, 16, 16, false", "2100, 37, 29, 21, 13, false",
+        "4111, 24, 48, 24, 5, false", "300, 300, 520, 48, 40, true", "700, 520, 300, 40, 33, true"})
+    void chunkedPassesMatchTheReference(int rows, int in, int out, int maxRank, int r, boolean pieces) {
         float[] x = gaussian(rows * in, 1);
         float[] vt = gaussian(maxRank * in, 2);
         float[] u = gaussian(out * maxRank, 3);
@@ -86,11 +92,11 @@ class CpuLowRankTest {
         Tensor ut = upload(cpu, u);
         Tensor ht = cpu.allocate(rows * r);
         Tensor yt = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, ht, yt, rows, in, out, r, maxRank);
+        forward(pieces, xt, vtt, ut, upload(cpu, bias), null, ht, yt, rows, in, out, r, maxRank);
         assertClose("h", cpu.download(ht), h, 1e-5);
         assertClose("y", cpu.download(yt), y, 1e-5);
         Tensor yNoH = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), null, null, yNoH, rows, in, out, r, maxRank);
+        forward(pieces, xt, vtt, ut, upload(cpu, bias), null, null, yNoH, rows, in, out, r, maxRank);
         assertClose("y without a kept intermediate", cpu.download(yNoH), y, 1e-5);
         float[] residual = gaussian(rows * out, 9);
         double[] yPlusResidual = new double[rows * out];
@@ -98,7 +104,7 @@ class CpuLowRankTest {
             yPlusResidual[i] = y[i] + residual[i];
         }
         Tensor yRes = cpu.allocate(rows * out);
-        cpu.lowRankForward(xt, vtt, ut, upload(cpu, bias), upload(cpu, residual), null, yRes, rows, in, out, r,
+        forward(pieces, xt, vtt, ut, upload(cpu, bias), upload(cpu, residual), null, yRes, rows, in, out, r,
                 maxRank);
         assertClose("y plus a residual", cpu.download(yRes), yPlusResidual, 1e-5);
 
@@ -107,7 +113,13 @@ class CpuLowRankTest {
         Tensor dVtt = upload(cpu, dVt0);
         Tensor dUt = upload(cpu, dU0);
         Tensor dBiast = upload(cpu, dBias0);
-        cpu.lowRankBackward(upload(cpu, dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r, maxRank);
+        if (pieces) {
+            CpuLowRank.backward(upload(cpu, dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r,
+                    maxRank, true);
+        } else {
+            cpu.lowRankBackward(upload(cpu, dy), xt, ht, vtt, ut, dht, dxt, dVtt, dUt, dBiast, rows, in, out, r,
+                    maxRank);
+        }
         assertClose("dh", cpu.download(dht), dh, 1e-5);
         assertClose("dx", cpu.download(dxt), dx, 1e-5);
         assertClose("dVT", cpu.download(dVtt), dVt, 1e-5);
@@ -122,6 +134,15 @@ class CpuLowRankTest {
             for (int o = 0; o < out; o++) {
                 assertEquals(dU0[o * maxRank + k], dUOut[o * maxRank + k], "U gradient column " + k + " beyond rank");
             }
+        }
+    }
+
+    private void forward(boolean pieces, Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h,
+                         Tensor y, int rows, int in, int out, int r, int maxRank) {
+        if (pieces) {
+            CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank, true);
+        } else {
+            cpu.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
         }
     }
 }
