@@ -276,13 +276,24 @@ public final class CpuBackend implements Backend {
                 prefill.fill(lo, hi, 0, n);
             }
             long aOff = transA ? lo : (long) lo * lda;
-            sgemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
+            bandGemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
         } else {
             if (prefill != null) {
                 prefill.fill(0, m, lo, hi);
             }
             long bOff = transB ? (long) lo * ldb : lo;
-            sgemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
+            bandGemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
+        }
+    }
+
+    /** One band's GEMM; the weight-gradient form Aᵀ·B goes over k in small-matrix pieces ({@link SmallGemms}). */
+    private static void bandGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
+                                 int lda, Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
+        if (transA && !transB) {
+            SmallGemms.transAInPieces(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+                    SmallGemms.available());
+        } else {
+            sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
     }
 

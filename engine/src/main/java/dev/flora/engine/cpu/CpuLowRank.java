@@ -15,11 +15,9 @@ import java.nio.FloatBuffer;
  * added in order; the number of parts depends on the row count only, so the result does not
  * depend on the number of threads.
  *
- * <p>With OpenBLAS's AVX-512 kernels ({@link OpenBlasKernels#hasSmallMatrixKernels}) the skinny
- * GEMMs go in pieces of rows small enough for its small-matrix path, which skips packing: at
- * 800 rows and r = 32 (one lane of vit-fmnist, one thread) the four GEMMs of a 128→512
- * backward took 391 µs whole and 268 µs in pieces; with the AVX2 (Haswell) kernels, which
- * have no such path, pieces were slower, so there the GEMMs stay whole.
+ * <p>Where OpenBLAS has a small-matrix path ({@link SmallGemms}) the skinny GEMMs go in pieces
+ * of rows small enough for it: at 800 rows and r = 32 (one lane of vit-fmnist, one thread) the
+ * four GEMMs of a 128→512 backward took 391 µs whole and 268 µs in pieces.
  *
  * <p>Arguments are checked by {@link CpuBackend} ({@code OpContracts}) before they get here.
  */
@@ -31,12 +29,6 @@ final class CpuLowRank {
     /** Most parts of the row range, each with its own weight-gradient partials. */
     private static final int MAX_PARTS = 8;
 
-    /** OpenBLAS's small-matrix limit: m·n·k at most 100³ multiply-adds. */
-    private static final long SMALL_GEMM_MACS = 1_000_000;
-    /** Its limit on C for the transposed-A form (the forward's first GEMM): 1200 elements. */
-    private static final int SMALL_GEMM_TRANSPOSED_C = 1200;
-    /** Pieces below this many rows cost more in calls than the small-matrix path saves. */
-    private static final int MIN_PIECE_ROWS = 16;
     /** Inputs at least this wide make the forward's first GEMM gain from pieces at every rank measured. */
     private static final int WIDE_INPUT = 256;
 
@@ -64,25 +56,13 @@ final class CpuLowRank {
         return rows >= 2 * MIN_SPLIT_ROWS ? Math.max(2, chunks) : chunks;
     }
 
-    /**
-     * Rows per GEMM call for a product whose other two dimensions multiply to {@code otherDims}:
-     * the most that fit OpenBLAS's small-matrix limit, or all {@code rows} when there is no such
-     * path or the pieces would be too thin.
-     */
-    static int pieceRows(int rows, long otherDims, boolean smallGemms) {
-        if (!smallGemms) {
-            return rows;
-        }
-        long piece = SMALL_GEMM_MACS / Math.max(1, otherDims);
-        return piece < MIN_PIECE_ROWS ? rows : (int) Math.min(rows, piece);
-    }
-
     /** Rows per call of the forward's first GEMM, x · VTᵀ: its C is pieces × r, which must stay small. */
     private static int firstGemmPieceRows(int rows, int in, int r, boolean smallGemms) {
         if (in < WIDE_INPUT || !smallGemms) {
             return rows;
         }
-        return Math.min(pieceRows(rows, (long) in * r, true), Math.max(MIN_PIECE_ROWS, SMALL_GEMM_TRANSPOSED_C / r));
+        return Math.min(SmallGemms.piece(rows, (long) in * r, true),
+                Math.max(SmallGemms.MIN_PIECE, SmallGemms.MAX_TRANSPOSED_C / r));
     }
 
     /** First row of chunk c of {@code chunks}. */
@@ -96,7 +76,7 @@ final class CpuLowRank {
      */
     static void forward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y, int rows,
                         int in, int out, int r, int maxRank) {
-        forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank, OpenBlasKernels.hasSmallMatrixKernels());
+        forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank, SmallGemms.available());
     }
 
     /** {@link #forward}, in pieces for the small-matrix path when {@code smallGemms}. */
@@ -130,7 +110,7 @@ final class CpuLowRank {
     static void backward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
                          Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
         backward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank,
-                OpenBlasKernels.hasSmallMatrixKernels());
+                SmallGemms.available());
     }
 
     /** {@link #backward}, in pieces for the small-matrix path when {@code smallGemms}. */
@@ -147,8 +127,8 @@ final class CpuLowRank {
         float[][] biasParts = new float[parts][out];
         FloatBuffer gb = CpuBackend.buf(dy);
         int go = CpuBackend.base(dy);
-        int outPiece = pieceRows(rows, (long) r * out, smallGemms);
-        int inPiece = pieceRows(rows, (long) r * in, smallGemms);
+        int outPiece = SmallGemms.piece(rows, (long) r * out, smallGemms);
+        int inPiece = SmallGemms.piece(rows, (long) r * in, smallGemms);
         Parallel.forRange(parts, 2, (s, e) -> {
             float[] row = new float[out];
             for (int p = s; p < e; p++) {
