@@ -22,8 +22,13 @@ import java.nio.FloatBuffer;
  * <p>Arguments are checked by {@link CpuBackend} ({@code OpContracts}) before they get here.
  */
 final class CpuLowRank {
-    /** Most rows per chunk: 256 rows of dy at 512 columns are 512 KB, within a core's L2. */
-    private static final int CHUNK_ROWS = 256;
+    /**
+     * Most rows per chunk: 400 rows of dy at 512 columns are 800 KB, within a 1 MB L2. Against
+     * 256-row chunks (JMH {@code LowRankLinearBenchmark}, r = 32, one thread, this machine), the
+     * forward at 800 rows took 166/167 µs instead of 179/182, forward + backward 504/497 instead
+     * of 524/525 (128x512); at 6400 rows the two were within a few per cent either way.
+     */
+    private static final int CHUNK_ROWS = 400;
     /** Fewest rows per chunk when a small row range (one image's tokens) is split in two. */
     private static final int MIN_SPLIT_ROWS = 16;
     /** Most parts of the row range, each with its own weight-gradient partials. */
@@ -47,7 +52,7 @@ final class CpuLowRank {
     /**
      * How many chunks of near-equal size (bounds from {@link #chunkRow}) the rows are walked in:
      * at most {@link #CHUNK_ROWS} rows each, and at least two when there are enough rows, so
-     * that two cores share even one image's tokens. Unequal chunks (256, 256, 256, 32 for 800
+     * that two cores share even one image's tokens. Unequal chunks (256-row ones: 256, 256, 256, 32 for 800
      * rows) left one core with 512 rows and the other with 288. The count depends on the rows
      * only, which keeps the backward's summation order independent of the thread count.
      */
