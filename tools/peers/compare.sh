@@ -33,6 +33,9 @@ best() { # best value of field $2 (max, or min with -min) in the JSON lines of f
   $py -c "import json,sys; v=[json.loads(l)[sys.argv[2]] for l in open(sys.argv[1])]; print(min(v) if sys.argv[3]=='min' else max(v))" "$@"
 }
 
+# the benchmarks jar (probe, ONNX Runtime peer) first, so that the probe also covers PyTorch's runs
+(mvn -q -B -Ppeers -pl benchmarks -am -DskipTests package) >&2
+probe "before PyTorch"
 # PyTorch: training and inference, 1 and all threads, OpenBLAS as given and unpinned; export ONNX once
 for pin in given unpinned; do
   envcmd=(env); [[ $pin == unpinned ]] && envcmd=(env -u OPENBLAS_CORETYPE)
@@ -45,8 +48,7 @@ for pin in given unpinned; do
   done
 done
 # ONNX Runtime for Java
-(mvn -q -B -Ppeers -pl benchmarks -am -DskipTests package) >&2
-probe "before ONNX Runtime and flora-j"
+probe "after PyTorch, before ONNX Runtime and flora-j"
 for t in 1 "$threads"; do
   java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OrtPeer "$tmp/model.onnx" "$t" 1 28 | tee -a "$tmp/ort" >&2
 done
