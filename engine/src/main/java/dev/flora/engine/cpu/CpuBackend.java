@@ -636,14 +636,27 @@ public final class CpuBackend implements Backend {
         OpContracts.softmaxForward(s, rows, cols);
         FloatBuffer sb = buf(s);
         int so = base(s);
-        int perTask = rowsPerTask(cols);
         // a block of whole rows at a time, so the exponentials run as one long vectorized loop
+        inRowBlocks(rows, cols, (r0, n, v, scratch) -> softmaxRows(sb, so + r0 * cols, v, scratch, n, cols));
+    }
+
+    /** A block of {@code n} whole rows from row {@code r0}, with two scratch arrays of at least n·cols floats. */
+    private interface RowBlockBody {
+        void run(int r0, int n, float[] a, float[] b);
+    }
+
+    /**
+     * {@code body} over blocks of whole rows of {@code cols}, a task's worth at a time: one bulk
+     * copy in and out per block instead of per row, and loops as long as the block.
+     */
+    private static void inRowBlocks(int rows, int cols, RowBlockBody body) {
+        int perTask = rowsPerTask(cols);
         Parallel.forRange(rows, perTask, (st, e) -> {
             int blockRows = Math.min(perTask, e - st);
-            float[] v = Scratch.floats(Scratch.BODY_A, blockRows * cols);
-            float[] scratch = Scratch.floats(Scratch.BODY_B, blockRows * cols);
+            float[] a = Scratch.floats(Scratch.BODY_A, blockRows * cols);
+            float[] b = Scratch.floats(Scratch.BODY_B, blockRows * cols);
             for (int r0 = st; r0 < e; r0 += blockRows) {
-                softmaxRows(sb, so + r0 * cols, v, scratch, Math.min(blockRows, e - r0), cols);
+                body.run(r0, Math.min(blockRows, e - r0), a, b);
             }
         });
     }
@@ -704,9 +717,8 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * A block of whole rows at a time, as in the forward: one bulk copy in and out per block.
-     * Attention's rows are 50 long, and three buffer copies per row cost more than the row's
-     * arithmetic.
+     * Blocks of whole rows, as in the forward: attention's rows are 50 long, and three buffer
+     * copies per row cost more than the row's arithmetic.
      */
     @Override
     public void softmaxBackward(Tensor p, Tensor dp, int rows, int cols) {
@@ -715,23 +727,17 @@ public final class CpuBackend implements Backend {
         FloatBuffer gb = buf(dp);
         int po = base(p);
         int go = base(dp);
-        int perTask = rowsPerTask(cols);
-        Parallel.forRange(rows, perTask, (st, e) -> {
-            int blockRows = Math.min(perTask, e - st);
-            float[] pr = Scratch.floats(Scratch.BODY_A, blockRows * cols);
-            float[] gr = Scratch.floats(Scratch.BODY_B, blockRows * cols);
-            for (int r0 = st; r0 < e; r0 += blockRows) {
-                int n = Math.min(blockRows, e - r0) * cols;
-                pb.get(po + r0 * cols, pr, 0, n);
-                gb.get(go + r0 * cols, gr, 0, n);
-                for (int o = 0; o < n; o += cols) {
-                    float dot = RowReductions.dot(pr, o, gr, o, cols);
-                    for (int j = o; j < o + cols; j++) {
-                        gr[j] = pr[j] * (gr[j] - dot);
-                    }
+        inRowBlocks(rows, cols, (r0, rowsInBlock, pr, gr) -> {
+            int n = rowsInBlock * cols;
+            pb.get(po + r0 * cols, pr, 0, n);
+            gb.get(go + r0 * cols, gr, 0, n);
+            for (int o = 0; o < n; o += cols) {
+                float dot = RowReductions.dot(pr, o, gr, o, cols);
+                for (int j = o; j < o + cols; j++) {
+                    gr[j] = pr[j] * (gr[j] - dot);
                 }
-                gb.put(go + r0 * cols, gr, 0, n);
             }
+            gb.put(go + r0 * cols, gr, 0, n);
         });
     }
 

@@ -41,7 +41,6 @@ public final class VisionTransformer {
     private final Map<String, LinearSpec> specs;
     private final GrowableBuffer tokens;
     private final GrowableBuffer clsRows;
-    private final GrowableBuffer dTokens;
     private final GrowableBuffer dPatches;
     private final GrowableBuffer laneLogits;
     /** The lanes of split batches, created on first use; empty in a lane itself. */
@@ -98,7 +97,6 @@ public final class VisionTransformer {
         this.arena = shared == null ? params.build(backend) : params.bindTo(shared);
         this.tokens = new GrowableBuffer(backend);
         this.clsRows = new GrowableBuffer(backend);
-        this.dTokens = new GrowableBuffer(backend);
         this.dPatches = new GrowableBuffer(backend);
         this.laneLogits = new GrowableBuffer(backend);
     }
@@ -288,21 +286,15 @@ public final class VisionTransformer {
             backwardInLanes(dLogits);
             return;
         }
-        int t = config.tokens();
         int dim = config.embedDim();
         int np = config.numPatches();
         Tensor dCls = norm.backward(head.backward(dLogits));
         GrowableBuffer.Shared previous = gradientBuffers.enter();
         Tensor dx;
         try {
+            // the last block (depth is at least 1) ran on the class rows and takes their gradient
             int last = blocks.size() - 1;
-            if (last >= 0) { // the last block ran on the class rows and takes their gradient
-                dx = blocks.get(last).backward(dCls);
-            } else {
-                dx = dTokens.get((long) batch * t * dim);
-                backend.fill(dx, 0f);
-                backend.copy2d(dCls, dim, dx, t * dim, batch, dim);
-            }
+            dx = blocks.get(last).backward(dCls);
             for (int i = last - 1; i >= 0; i--) {
                 dx = blocks.get(i).backward(dx);
             }
