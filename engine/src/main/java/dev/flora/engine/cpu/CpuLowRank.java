@@ -185,7 +185,8 @@ final class CpuLowRank {
 
     /**
      * target[i, :cols] (leading dimension ld) += Σ_p partials[start + p·stride + i·cols + :cols],
-     * the parts in order.
+     * the parts in order. Each part is one contiguous block, copied whole: row by row, the 384
+     * rows of a 384x32 dU took four buffer copies each, more than the additions.
      */
     private static void addParts(Tensor target, int ld, Tensor partials, long start, long stride, int parts, int rows,
                                  int cols) {
@@ -193,15 +194,27 @@ final class CpuLowRank {
         int to = CpuBackend.base(target);
         FloatBuffer pb = CpuBackend.buf(partials);
         int po = CpuBackend.base(partials);
-        float[] acc = new float[cols];
-        float[] part = new float[cols];
-        for (int i = 0; i < rows; i++) {
-            tb.get(to + i * ld, acc, 0, cols);
-            for (int p = 0; p < parts; p++) {
-                pb.get(Math.toIntExact(po + start + p * stride + (long) i * cols), part, 0, cols);
-                CpuBackend.addRow(acc, part, cols);
+        int n = rows * cols;
+        // the parallel section is over, so the body slots are free on this thread
+        float[] acc = Scratch.floats(Scratch.BODY_A, n);
+        float[] part = Scratch.floats(Scratch.BODY_B, n);
+        if (ld == cols) {
+            tb.get(to, acc, 0, n);
+        } else {
+            for (int i = 0; i < rows; i++) {
+                tb.get(to + i * ld, acc, i * cols, cols);
             }
-            tb.put(to + i * ld, acc, 0, cols);
+        }
+        for (int p = 0; p < parts; p++) {
+            pb.get(Math.toIntExact(po + start + p * stride), part, 0, n);
+            CpuBackend.addRow(acc, part, n);
+        }
+        if (ld == cols) {
+            tb.put(to, acc, 0, n);
+        } else {
+            for (int i = 0; i < rows; i++) {
+                tb.put(to + i * ld, acc, i * cols, cols);
+            }
         }
     }
 
