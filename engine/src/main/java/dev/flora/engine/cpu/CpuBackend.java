@@ -61,6 +61,8 @@ public final class CpuBackend implements Backend {
     private static final int MAX_LANES = 16;
     /** Row chunks of a column reduction; fixed so the summation order is fixed. */
     private static final int REDUCE_CHUNKS = 16;
+    /** Per calling thread: the bias gradient's per-chunk column sums. */
+    private static final ThreadLocal<GrowingTensor> BIAS_PARTIALS = ThreadLocal.withInitial(GrowingTensor::new);
 
     static {
         OpenBlasKernels.ensureLoaded();
@@ -91,7 +93,7 @@ public final class CpuBackend implements Backend {
         return (int) t.offset();
     }
 
-    private static FloatPointer ptr(Tensor t, long extra) {
+    static FloatPointer ptr(Tensor t, long extra) {
         buf(t);
         return ((HostStorage) t.storage()).pointerAt(t.offset() + extra);
     }
@@ -383,22 +385,30 @@ public final class CpuBackend implements Backend {
     @Override
     public void accumulateBiasGrad(Tensor dy, Tensor dBias, int rows, int cols) {
         OpContracts.accumulateBiasGrad(dy, dBias, rows, cols);
-        FloatBuffer g = buf(dy);
-        int go = base(dy);
-        float[][] partial = columnPartials(rows, cols, 1, (s, e, acc) -> {
-            float[] row = new float[cols];
-            float[] sum = acc[0];
-            for (int r = s; r < e; r++) {
-                g.get(go + r * cols, row, 0, cols);
-                addRow(sum, row, cols);
+        int chunks = reduceChunks(rows, cols);
+        if (chunks == 1) {
+            ColumnSums.sum(dy, 0, rows, cols, 1f, dBias, 0);
+            return;
+        }
+        Tensor partials = BIAS_PARTIALS.get().get((long) chunks * cols);
+        Parallel.forRange(chunks, 1, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                int lo = Parallel.chunkStart(rows, chunks, c);
+                int hi = Parallel.chunkStart(rows, chunks, c + 1);
+                ColumnSums.sum(dy, (long) lo * cols, hi - lo, cols, 0f, partials, (long) c * cols);
             }
-        })[0];
-        addPartials(dBias, partial, cols);
+        });
+        ColumnSums.addParts(dBias, cols, partials, 0, cols, chunks, 1, cols);
+    }
+
+    /** Fixed row chunks of a column reduction: the count depends only on the shape, so the summation order is fixed for it. */
+    private static int reduceChunks(int rows, int cols) {
+        return (int) Math.max(1, Math.min(Math.min(REDUCE_CHUNKS, rows), (long) rows * cols / TASK_GRAIN));
     }
 
     /** Accumulates per-column sums of a row range [start, end) into {@code acc[q][cols]}. */
     @FunctionalInterface
-    private interface ColumnSums {
+    private interface RowRangeSums {
         void run(int start, int end, float[][] acc);
     }
 
@@ -406,9 +416,8 @@ public final class CpuBackend implements Backend {
      * Runs {@code body} over {@link #REDUCE_CHUNKS} fixed row chunks in parallel and returns the
      * per-chunk sums, indexed [quantity][chunk][column].
      */
-    private static float[][][] columnPartials(int rows, int cols, int quantities, ColumnSums body) {
-        // the chunk count depends only on the shape, so the summation order is fixed for it
-        int chunks = (int) Math.max(1, Math.min(Math.min(REDUCE_CHUNKS, rows), (long) rows * cols / TASK_GRAIN));
+    private static float[][][] columnPartials(int rows, int cols, int quantities, RowRangeSums body) {
+        int chunks = reduceChunks(rows, cols);
         float[][][] out = new float[quantities][chunks][cols];
         Parallel.forRange(chunks, 1, (s, e) -> {
             for (int c = s; c < e; c++) {

@@ -1,8 +1,6 @@
 package dev.flora.engine.cpu;
 
-import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
-import java.nio.FloatBuffer;
 
 /**
  * The factorized linear layer on the CPU, walked in chunks of rows so that each chunk of the
@@ -40,9 +38,9 @@ final class CpuLowRank {
     /** Per calling thread: the forward's intermediate when the caller keeps none, and the partials. */
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
-    private record Buffers(Growing mid, Growing partials) {
+    private record Buffers(GrowingTensor mid, GrowingTensor partials) {
         Buffers() {
-            this(new Growing(), new Growing());
+            this(new GrowingTensor(), new GrowingTensor());
         }
     }
 
@@ -126,20 +124,18 @@ final class CpuLowRank {
         }
         int chunks = chunkCount(rows);
         int parts = Math.min(MAX_PARTS, chunks);
+        // each part: its dU [out, r], then dVt [r, in], then the bias sums [out]
         long uSize = (long) out * r;
-        long partSize = uSize + (long) r * in;
+        long vtSize = (long) r * in;
+        long partSize = uSize + vtSize + out;
         Tensor partials = BUFFERS.get().partials.get(partSize * parts);
-        float[][] biasParts = new float[parts][out];
-        FloatBuffer gb = CpuBackend.buf(dy);
-        int go = CpuBackend.base(dy);
         int outPiece = SmallGemms.piece(rows, (long) r * out, smallGemms);
         int inPiece = SmallGemms.piece(rows, (long) r * in, smallGemms);
         Parallel.forRange(parts, 2, (s, e) -> {
-            float[] row = new float[out];
             for (int p = s; p < e; p++) {
                 long dUOff = p * partSize;
                 long dVtOff = dUOff + uSize;
-                float[] bsum = biasParts[p];
+                long biasOff = dVtOff + vtSize;
                 int first = Parallel.chunkStart(chunks, parts, p);
                 int last = Parallel.chunkStart(chunks, parts, p + 1);
                 for (int c = first; c < last; c++) {
@@ -147,10 +143,7 @@ final class CpuLowRank {
                     int n = chunkRow(rows, chunks, c + 1) - lo;
                     float beta = c == first ? 0f : 1f;
                     // the bias sum reads the chunk of dy first, so the two GEMMs find it in cache
-                    for (int i = lo; i < lo + n; i++) {
-                        gb.get(go + i * out, row, 0, out);
-                        CpuBackend.addRow(bsum, row, out);
-                    }
+                    ColumnSums.sum(dy, (long) lo * out, n, out, beta, partials, biasOff);
                     // dh and dU read dy (r·out per row), dx and dVt read dh and x (r·in per row)
                     for (int q = lo; q < lo + n; q += outPiece) {
                         int m = Math.min(outPiece, lo + n - q);
@@ -171,63 +164,8 @@ final class CpuLowRank {
                 }
             }
         });
-        addParts(dU, maxRank, partials, 0, partSize, parts, out, r);
-        addParts(dVt, in, partials, uSize, partSize, parts, r, in);
-        float[] db = new float[out];
-        FloatBuffer bb = CpuBackend.buf(dBias);
-        int bo = CpuBackend.base(dBias);
-        bb.get(bo, db, 0, out);
-        for (float[] part : biasParts) {
-            CpuBackend.addRow(db, part, out);
-        }
-        bb.put(bo, db, 0, out);
-    }
-
-    /**
-     * target[i, :cols] (leading dimension ld) += Σ_p partials[start + p·stride + i·cols + :cols],
-     * the parts in order. Each part is one contiguous block, copied whole: row by row, the 384
-     * rows of a 384x32 dU took four buffer copies each, more than the additions.
-     */
-    private static void addParts(Tensor target, int ld, Tensor partials, long start, long stride, int parts, int rows,
-                                 int cols) {
-        FloatBuffer tb = CpuBackend.buf(target);
-        int to = CpuBackend.base(target);
-        FloatBuffer pb = CpuBackend.buf(partials);
-        int po = CpuBackend.base(partials);
-        int n = rows * cols;
-        // the parallel section is over, so the body slots are free on this thread
-        float[] acc = Scratch.floats(Scratch.BODY_A, n);
-        float[] part = Scratch.floats(Scratch.BODY_B, n);
-        if (ld == cols) {
-            tb.get(to, acc, 0, n);
-        } else {
-            for (int i = 0; i < rows; i++) {
-                tb.get(to + i * ld, acc, i * cols, cols);
-            }
-        }
-        for (int p = 0; p < parts; p++) {
-            pb.get(Math.toIntExact(po + start + p * stride), part, 0, n);
-            CpuBackend.addRow(acc, part, n);
-        }
-        if (ld == cols) {
-            tb.put(to, acc, 0, n);
-        } else {
-            for (int i = 0; i < rows; i++) {
-                tb.put(to + i * ld, acc, i * cols, cols);
-            }
-        }
-    }
-
-    /** A host tensor that grows to the largest size asked of it. */
-    private static final class Growing {
-        private Tensor tensor;
-
-        Tensor get(long n) {
-            if (tensor == null || tensor.numel() < n) {
-                int size = Math.toIntExact(Math.max(n, 1));
-                tensor = new Tensor(new HostStorage(size), 0, size);
-            }
-            return tensor;
-        }
+        ColumnSums.addParts(dU, maxRank, partials, 0, partSize, parts, out, r);
+        ColumnSums.addParts(dVt, in, partials, uSize, partSize, parts, r, in);
+        ColumnSums.addParts(dBias, out, partials, uSize + vtSize, partSize, parts, 1, out);
     }
 }

@@ -273,10 +273,10 @@ public abstract class BackendOpsContract {
 
     // ---- element-wise ---------------------------------------------------------------------
 
-    @Test
-    void biasAddAndBiasGradient() {
-        int rows = 37;
-        int cols = 19;
+    /** The larger shape is a column reduction the CPU splits into row chunks summed in parallel. */
+    @ParameterizedTest(name = "{0}x{1}")
+    @CsvSource({"37, 19", "700, 130"})
+    void biasAddAndBiasGradient(int rows, int cols) {
         double[] y = randomF(rows * cols, 1);
         double[] bias = randomF(cols, 1);
         Tensor yt = put(y);
