@@ -39,9 +39,11 @@ final class ColumnSums {
      * out[outOff + j] = beta·out[outOff + j] + Σ_i a[aOff + i·cols + j] for j &lt; cols, i &lt; rows.
      */
     static void sum(Tensor a, long aOff, int rows, int cols, float beta, Tensor out, long outOff) {
-        if (rows == 0) {
-            if (beta == 0f) {
-                CpuBackend.buf(out).put(CpuBackend.base(out) + Math.toIntExact(outOff), new float[cols], 0, cols);
+        if (rows == 0) { // gemv is not called with no rows: only the scaling is left
+            FloatBuffer ob = CpuBackend.buf(out);
+            int o = CpuBackend.base(out) + Math.toIntExact(outOff);
+            for (int j = 0; j < cols; j++) {
+                ob.put(o + j, beta == 0f ? 0f : beta * ob.get(o + j));
             }
             return;
         }

@@ -16,7 +16,7 @@ class ColumnSumsTest {
     private final CpuBackend cpu = new CpuBackend();
 
     @ParameterizedTest(name = "rows {0} cols {1} beta {2}")
-    @CsvSource({"5, 3, 0", "400, 384, 1", "9000, 7, 1", "9000, 7, 0", "0, 5, 0", "0, 5, 1", "1, 1, 1"})
+    @CsvSource({"5, 3, 0", "400, 384, 1", "9000, 7, 1", "9000, 7, 0", "0, 5, 0", "0, 5, 1", "0, 5, -0.5", "1, 1, 1", "300, 9, 0.25"})
     void sumsMatchTheReference(int rows, int cols, float beta) {
         int aOff = 11;
         int outOff = 3;
