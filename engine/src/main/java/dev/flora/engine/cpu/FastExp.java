@@ -33,7 +33,8 @@ final class FastExp {
             float ki = (t + ROUND) - ROUND;
             float f = t - ki;
             k[i] = ki;
-            x[i] = (((((C6 * f + C5) * f + C4) * f + C3) * f + C2) * f + C1) * f + C0;
+            float c = MulAdd.of(MulAdd.of(MulAdd.of(MulAdd.of(C6, f, C5), f, C4), f, C3), f, C2);
+            x[i] = MulAdd.of(MulAdd.of(c, f, C1), f, C0);
         }
         for (int i = 0; i < n; i++) {
             x[i] *= Float.intBitsToFloat(((int) k[i] + 127) << 23);

@@ -82,6 +82,17 @@ public final class Ref {
         return y;
     }
 
+    /** g[i] · GELU'(x[i]) = g[i] · (Φ(x) + x·φ(x)), in double. */
+    public static double[] geluGradient(double[] x, double[] g) {
+        double[] dx = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double cdf = 0.5 * (1 + Erf.erf(x[i] / Math.sqrt(2)));
+            double pdf = Math.exp(-0.5 * x[i] * x[i]) / Math.sqrt(2 * Math.PI);
+            dx[i] = g[i] * (cdf + x[i] * pdf);
+        }
+        return dx;
+    }
+
     public static double[] softmaxRows(double[] s, int rows, int cols) {
         double[] p = new double[s.length];
         for (int r = 0; r < rows; r++) {
