@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The peer harness: the same ViT in PyTorch CPU, ONNX Runtime for Java and flora-j, measured
 # in one go on one machine (run it idle), printed as a table of ratios.
-#   training img/s at batch 128: PyTorch (best of 1 and 2 threads) vs flora-j
+#   training img/s at batch 128: PyTorch (best of 1 and 2 threads) vs flora-j, the same work on
+#   both sides (forward, label-smoothed loss, backward, AdamW; no augmentation, no clipping) and
+#   the same 60 untimed and 40 timed steps (flora bench's defaults)
 #   inference latency at batch 1 and throughput at batch 256: all three
 # OpenBLAS kernels: a machine may pin them with OPENBLAS_CORETYPE (ours pins AVX2 "Haswell"
 # kernels on an AVX-512 CPU). PyTorch calls OpenBLAS too, so it runs both with the environment
@@ -40,7 +42,7 @@ probe "before PyTorch"
 for pin in given unpinned; do
   envcmd=(env); [[ $pin == unpinned ]] && envcmd=(env -u OPENBLAS_CORETYPE)
   for t in 1 "$threads"; do
-    line=$("${envcmd[@]}" $py tools/peers/pytorch_train.py --threads "$t" --steps 40)
+    line=$("${envcmd[@]}" $py tools/peers/pytorch_train.py --threads "$t" --bare --warmup 60 --steps 40)
     echo "PyTorch, OpenBLAS $pin (OPENBLAS_CORETYPE=$("${envcmd[@]}" sh -c 'echo ${OPENBLAS_CORETYPE:-unset}')): $line" >&2
     sed -E 's/.*: ([0-9.]+) img\/s/{"train_img_per_s": \1}/' <<<"$line" >> "$tmp/pt-train"
     "${envcmd[@]}" $py tools/peers/pytorch_infer.py --model "$model" --threads "$t" --onnx "$tmp/model.onnx" \

@@ -5,9 +5,11 @@ Trains the same architecture (timm layout, 28x28x1, patch 4, dim 128, depth 6, h
 mlp 4), the same way (AdamW lr 1e-3 wd 0.05 on weight matrices only, label smoothing 0.1,
 random crop with 2 px padding and horizontal flip, batch 128, gradient clipping at 1.0) on
 the bundled Fashion-MNIST subset, and prints images per second over the steps after the
-first five. Needs Debian's python3-torch with libopenblas0-pthread (run with /usr/bin/python3).
+first --warmup (default five). Needs Debian's python3-torch with libopenblas0-pthread (run
+with /usr/bin/python3).
 
-Usage: /usr/bin/python3 tools/peers/pytorch_train.py --threads N [--steps 40]
+Usage: /usr/bin/python3 tools/peers/pytorch_train.py --threads N [--steps 40] [--warmup 5] [--bare]
+`--bare` leaves out augmentation and clipping: the work of `flora bench`'s training figure.
 """
 import argparse
 import gzip
@@ -53,6 +55,9 @@ def main():
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--warmup", type=int, default=5, help="untimed steps before the timed ones")
+    ap.add_argument("--bare", action="store_true",
+                    help="the work of `flora bench`'s training figure only: no augmentation, no clipping")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -66,17 +71,18 @@ def main():
                             lr=1e-3)
     n = x.shape[0]
     perm = torch.randperm(n)
-    warm = 5
+    warm = args.warmup
     start = None
     for step in range(args.steps + warm):
         if step == warm:
             start = time.perf_counter()
         idx = perm[(step * args.batch) % (n - args.batch):][:args.batch]
-        xb = augment(x[idx])
+        xb = x[idx] if args.bare else augment(x[idx])
         loss = F.cross_entropy(model(xb), y[idx], label_smoothing=0.1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if not args.bare:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     secs = time.perf_counter() - start
     print("pytorch %s threads=%d batch=%d: %.1f img/s" % (torch.__version__, args.threads, args.batch,

@@ -24,9 +24,13 @@ public final class BenchCommand implements Callable<Integer> {
             description = "A safetensors file or a bundled model name (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--train-steps", defaultValue = "20", description = "Timed training steps (default: "
+    @Option(names = "--train-steps", defaultValue = "40", description = "Timed training steps (default: "
             + "${DEFAULT-VALUE}).")
     int trainSteps;
+
+    @Option(names = "--warmup-steps", defaultValue = "60", description = "Untimed training steps before the timed "
+            + "ones, for the JIT compiler to settle (default: ${DEFAULT-VALUE}).")
+    int warmupSteps;
 
     @Option(names = "--latency-calls", defaultValue = "200", description = "Timed single-image calls (default: "
             + "${DEFAULT-VALUE}).")
@@ -46,13 +50,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (trainSteps < 1 || latencyCalls < 1 || batches < 1) {
             throw new IllegalArgumentException("--train-steps, --latency-calls and --batches must be positive");
         }
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("--warmup-steps must not be negative, got " + warmupSteps);
+        }
         PrintStream log = json ? System.err : System.out;
         Backend backend = device.create(log);
         VisionTransformer m = ModelSource.load(model, backend, OptionalInt.empty());
         if (backend.name().equals("cpu")) {
             OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
         }
-        ModelBenchmark.Result r = ModelBenchmark.run(m, trainSteps, latencyCalls, batches);
+        ModelBenchmark.Result r = ModelBenchmark.run(m, warmupSteps, trainSteps, latencyCalls, batches);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("train_img_per_s", r.trainImgPerSecond());

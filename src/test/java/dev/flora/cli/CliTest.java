@@ -33,7 +33,7 @@ class CliTest {
     @Test
     void benchJsonCarriesTheThreeFiguresAndTheGemmKernels() throws Exception {
         CliRunner.Run r = run("bench", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(),
-                "--train-steps", "1", "--latency-calls", "3", "--batches", "1", "--json");
+                "--warmup-steps", "1", "--train-steps", "1", "--latency-calls", "3", "--batches", "1", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode got = new ObjectMapper().readTree(r.out().strip());
         for (String key : new String[] {"train_img_per_s", "infer_b1_ms", "infer_b256_img_per_s"}) {
@@ -96,6 +96,9 @@ class CliTest {
         r = run("pretrain", "--out", dir.toString(), "--data", "fmnist-subset", "--epochs-this-run", "0");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.error().contains("--epochs-this-run must be positive"), r.err());
+        r = run("bench", "--warmup-steps", "-1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("--warmup-steps must not be negative, got -1"), r.err());
     }
 
     @Test
