@@ -99,12 +99,12 @@ final class Gelu {
         }
     }
 
-    /** c5·t⁵ + … + c0 by Horner's rule in fused multiply-adds. */
+    /** c5·t⁵ + … + c0 by Horner's rule, each step one {@link MulAdd}. */
     private static float poly(float t, float c5, float c4, float c3, float c2, float c1, float c0) {
         return MulAdd.of(poly(t, c5, c4, c3, c2, c1), t, c0);
     }
 
-    /** c4·t⁴ + … + c0 by Horner's rule in fused multiply-adds. */
+    /** c4·t⁴ + … + c0 by Horner's rule, each step one {@link MulAdd}. */
     private static float poly(float t, float c4, float c3, float c2, float c1, float c0) {
         return MulAdd.of(MulAdd.of(MulAdd.of(MulAdd.of(c4, t, c3), t, c2), t, c1), t, c0);
     }
