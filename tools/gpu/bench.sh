@@ -15,7 +15,7 @@ java=${JAVA:-java}
 jar=${FLORA_JAR:-$here/../../benchmarks/target/benchmarks.jar}
 py=${PYTHON:-python3}
 mkdir -p "$out"
-bench() { "$java" -cp "$jar" dev.flora.bench.gpu.GpuBench "$@"; }
+bench() { "$java" --add-modules jdk.incubator.vector -cp "$jar" dev.flora.bench.gpu.GpuBench "$@"; }
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true

@@ -22,7 +22,7 @@ zip -q -d "$work/full.jar" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' \
   'org/bytedeco/cuda/linux-x86_64/libjninvrtc*' 'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so' \
   'org/bytedeco/openblas/global/openblas_full*' 'org/bytedeco/openblas/presets/openblas_full*'
 mkdir "$work/classes" && (cd "$work/classes" && unzip -q ../full.jar && zip -q -0 -r ../benchmarks.jar .)
-jlink --add-modules java.base,jdk.unsupported,java.logging,jdk.management --strip-debug --no-header-files --no-man-pages \
+jlink --add-modules java.base,jdk.unsupported,java.logging,jdk.management,jdk.incubator.vector --strip-debug --no-header-files --no-man-pages \
   --output "$work/jre"
 strip --strip-unneeded "$work/jre/lib/server/libjvm.so"
 mkdir -p .carry

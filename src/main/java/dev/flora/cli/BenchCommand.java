@@ -3,6 +3,7 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
@@ -66,6 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("infer_b1_ms", r.inferB1Millis());
             o.put("infer_b256_img_per_s", r.inferB256ImgPerSecond());
             o.put("blas_kernels", blasKernels(backend));
+            o.put("row_kernels", rowKernels(backend));
             System.out.println(o);
         } else {
             System.out.printf(Locale.ROOT, "model                %s (%.1fM FLOPs)%n", model, m.macsPerImage() / 1e6);
@@ -73,8 +75,14 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "inference, batch 1   %.3f ms (median)%n", r.inferB1Millis());
             System.out.printf(Locale.ROOT, "inference, batch 256 %.1f img/s%n", r.inferB256ImgPerSecond());
             System.out.printf(Locale.ROOT, "GEMM kernels         %s%n", blasKernels(backend));
+            System.out.printf(Locale.ROOT, "row kernels          %s%n", rowKernels(backend));
         }
         return 0;
+    }
+
+    /** What ran layernorm, softmax and GELU on the CPU (the Vector API or scalar loops; see CpuBackend). */
+    private static String rowKernels(Backend backend) {
+        return backend instanceof CpuBackend cpu ? cpu.rowKernels() : backend.name();
     }
 
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
@@ -31,7 +32,7 @@ class CliTest {
     }
 
     @Test
-    void benchJsonCarriesTheThreeFiguresAndTheGemmKernels() throws Exception {
+    void benchJsonCarriesTheThreeFiguresAndTheKernels() throws Exception {
         CliRunner.Run r = run("bench", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(),
                 "--warmup-steps", "1", "--train-steps", "1", "--latency-calls", "3", "--batches", "1", "--json");
         assertEquals(0, r.code(), r.err());
@@ -40,6 +41,7 @@ class CliTest {
             assertTrue(got.get(key).asDouble() > 0, key + " in " + r.out());
         }
         assertEquals("OpenBLAS " + OpenBlasKernels.coreName(), got.get("blas_kernels").asText());
+        assertEquals(new CpuBackend().rowKernels(), got.get("row_kernels").asText());
     }
 
     @Test

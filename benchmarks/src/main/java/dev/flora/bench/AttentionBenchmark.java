@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsPrepend = ForkedJvm.VECTOR_API)
 public class AttentionBenchmark {
     private static final int TOKENS = 50;
     private static final int HEADS = 4;

@@ -56,6 +56,7 @@ public final class OpProfile {
         }
         CpuBackend cpu = new CpuBackend();
         System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName());
+        System.out.println("row kernels: " + cpu.rowKernels());
         String model = args[0];
         int batch = Integer.parseInt(args[1]);
         int iterations = Integer.parseInt(args[2]);

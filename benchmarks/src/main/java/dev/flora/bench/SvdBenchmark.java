@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 2)
-@Fork(1)
+@Fork(value = 1, jvmArgsPrepend = ForkedJvm.VECTOR_API)
 public class SvdBenchmark {
     @Param({"384x128", "512x128", "2304x768", "3072x768"})
     String shape;

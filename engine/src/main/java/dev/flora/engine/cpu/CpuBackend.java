@@ -32,13 +32,16 @@ import org.bytedeco.openblas.global.openblas;
  * split across the workers).
  *
  * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
- * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Sums over rows
+ * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Layernorm, softmax
+ * and GELU's forward are {@link CpuKernels}: with the Vector API where the JVM has it. Sums over rows
  * use a fixed number of row chunks whose partial sums are added in order, so results never
  * depend on the number of threads or their timing.
  */
 public final class CpuBackend implements Backend {
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
-    private static final int BLOCK = 4096;
+    static final int BLOCK = 4096;
+    /** Layernorm, softmax and GELU's loops. */
+    private final CpuKernels kernels;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs tens of microseconds,
      * more than a few thousand floats of work, and single-image inference is made of such ops.
@@ -68,9 +71,24 @@ public final class CpuBackend implements Backend {
         OpenBlasKernels.ensureLoaded();
     }
 
+    /** The kernels this JVM supports best ({@link CpuKernels#selected()}). */
+    public CpuBackend() {
+        this(CpuKernels.selected());
+    }
+
+    /** With the given layernorm, softmax and GELU loops (the tests run both kinds). */
+    CpuBackend(CpuKernels kernels) {
+        this.kernels = kernels;
+    }
+
     @Override
     public String name() {
         return "cpu";
+    }
+
+    /** What runs layernorm, softmax and GELU here ("Vector API, 16 floats" or "scalar loops"). */
+    public String rowKernels() {
+        return kernels.describe();
     }
 
     // ---- memory ---------------------------------------------------------------------------
@@ -518,20 +536,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void geluForward(Tensor x, Tensor y, long n) {
         OpContracts.geluForward(x, y, n);
-        FloatBuffer xb = buf(x);
-        FloatBuffer yb = buf(y);
-        int xo = base(x);
-        int yo = base(y);
-        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
-            float[] in = Scratch.floats(Scratch.BODY_A, BLOCK);
-            float[] out = Scratch.floats(Scratch.BODY_B, BLOCK);
-            for (int i = s; i < e; i += BLOCK) {
-                int l = Math.min(BLOCK, e - i);
-                xb.get(xo + i, in, 0, l);
-                Gelu.forward(in, out, l);
-                yb.put(yo + i, out, 0, l);
-            }
-        });
+        Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> kernels.geluForward(x, y, s, e));
     }
 
     @Override
@@ -564,31 +569,10 @@ public final class CpuBackend implements Backend {
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
                                  int rows, int cols, float eps) {
         OpContracts.layerNormForward(x, gamma, beta, y, mean, rstd, rows, cols);
-        FloatBuffer xb = buf(x);
-        FloatBuffer yb = buf(y);
-        FloatBuffer mb = buf(mean);
-        FloatBuffer rb = buf(rstd);
-        int xo = base(x);
-        int yo = base(y);
-        int mo = base(mean);
-        int ro = base(rstd);
         float[] g = opVector(gamma, cols, Scratch.OP_A);
         float[] bta = opVector(beta, cols, Scratch.OP_B);
-        Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
-            float[] row = Scratch.floats(Scratch.BODY_A, cols);
-            for (int r = s; r < e; r++) {
-                xb.get(xo + r * cols, row, 0, cols);
-                float mu = RowReductions.sum(row, 0, cols) / cols;
-                float var = RowReductions.squaredDeviation(row, 0, cols, mu);
-                float rs = (float) (1.0 / Math.sqrt(var / cols + eps));
-                for (int j = 0; j < cols; j++) {
-                    row[j] = (row[j] - mu) * rs * g[j] + bta[j];
-                }
-                yb.put(yo + r * cols, row, 0, cols);
-                mb.put(mo + r, mu);
-                rb.put(ro + r, rs);
-            }
-        });
+        Parallel.forRange(rows, rowsPerTask(cols),
+                (s, e) -> kernels.layerNormRows(x, y, mean, rstd, g, bta, eps, cols, s, e));
     }
 
     @Override
@@ -643,10 +627,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxForward(Tensor s, int rows, int cols) {
         OpContracts.softmaxForward(s, rows, cols);
-        FloatBuffer sb = buf(s);
-        int so = base(s);
-        // a block of whole rows at a time, so the exponentials run as one long vectorized loop
-        inRowBlocks(rows, cols, (r0, n, v, scratch) -> softmaxRows(sb, so + r0 * cols, v, scratch, n, cols));
+        // blocks of whole rows, a task's worth at a time: the scalar kernels copy a block in and out
+        int perTask = rowsPerTask(cols);
+        Parallel.forRange(rows, perTask, (st, e) -> {
+            for (int r0 = st; r0 < e; r0 += perTask) {
+                kernels.softmaxRows(s, cols, r0, Math.min(e, r0 + perTask));
+            }
+        });
     }
 
     /** A block of {@code n} whole rows from row {@code r0}, with two scratch arrays of at least n·cols floats. */
@@ -670,28 +657,6 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** Softmax of {@code rows} rows of {@code cols} at buffer offset {@code off}, through v and scratch. */
-    private static void softmaxRows(FloatBuffer sb, int off, float[] v, float[] scratch, int rows, int cols) {
-        int n = rows * cols;
-        sb.get(off, v, 0, n);
-        for (int r = 0; r < rows; r++) {
-            int o = r * cols;
-            float max = RowReductions.max(v, o, cols);
-            for (int j = 0; j < cols; j++) {
-                v[o + j] -= max;
-            }
-        }
-        FastExp.expInPlace(v, scratch, n);
-        for (int r = 0; r < rows; r++) {
-            int o = r * cols;
-            float inv = 1f / RowReductions.sum(v, o, cols);
-            for (int j = 0; j < cols; j++) {
-                v[o + j] *= inv;
-            }
-        }
-        sb.put(off, v, 0, n);
-    }
-
     /**
      * One (image, head) at a time: its scores, their softmax while they are in cache, and its
      * context rows. The unfused path writes all scores, reads them back for the softmax and
@@ -705,20 +670,16 @@ public final class CpuBackend implements Backend {
         int t = tokens;
         int dim = heads * headDim;
         int ld = 3 * dim;
-        FloatBuffer pb = buf(probs);
-        int po = base(probs);
         long macsPerPair = 2L * t * t * headDim;
         int pairsPerTask = (int) Math.max(1, PARALLEL_GEMM_MACS / macsPerPair);
         Parallel.forRange(batch * heads, pairsPerTask, (s, e) -> {
-            float[] v = Scratch.floats(Scratch.BODY_A, t * t);
-            float[] scratch = Scratch.floats(Scratch.BODY_B, t * t);
             for (int bh = s; bh < e; bh++) {
                 int b = bh / heads;
                 int h = bh % heads;
                 long q = (long) b * t * ld + (long) h * headDim;
                 long p = (long) bh * t * t;
                 sgemm(false, true, t, t, headDim, scale, qkv, q, ld, qkv, q + dim, ld, 0f, probs, p, t);
-                softmaxRows(pb, po + (int) p, v, scratch, t, t);
+                kernels.softmaxRows(probs, t, bh * t, (bh + 1) * t);
                 sgemm(false, false, t, headDim, t, 1f, probs, p, t, qkv, q + 2L * dim, ld, 0f, ctx,
                         (long) b * t * dim + (long) h * headDim, dim);
             }
@@ -726,7 +687,7 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Blocks of whole rows, as in the forward: attention's rows are 50 long, and three buffer
+     * Blocks of whole rows, as in the scalar forward: attention's rows are 50 long, and three buffer
      * copies per row cost more than the row's arithmetic.
      */
     @Override

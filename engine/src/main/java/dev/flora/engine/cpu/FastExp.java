@@ -7,36 +7,39 @@ package dev.flora.engine.cpu;
  * than {@link Math#exp} here. Inputs are clamped to the float range.
  */
 final class FastExp {
-    private static final float LOG2E = 1.44269504088896341f;
+    static final float LOG2E = 1.44269504088896341f;
+    /** Clamps of the argument: exp stays a normal float inside them. */
+    static final float LOW = -87f;
+    static final float HIGH = 88f;
     /** Adding and subtracting 1.5·2^23 rounds a float to the nearest integer. */
-    private static final float ROUND = 12582912f;
-    private static final float C0 = 1.000000001e+00f;
-    private static final float C1 = 6.931472057e-01f;
-    private static final float C2 = 2.402264689e-01f;
-    private static final float C3 = 5.550328777e-02f;
-    private static final float C4 = 9.618488981e-03f;
-    private static final float C5 = 1.339993117e-03f;
-    private static final float C6 = 1.534580553e-04f;
+    static final float ROUND = 12582912f;
+    static final float C0 = 1.000000001e+00f;
+    static final float C1 = 6.931472057e-01f;
+    static final float C2 = 2.402264689e-01f;
+    static final float C3 = 5.550328777e-02f;
+    static final float C4 = 9.618488981e-03f;
+    static final float C5 = 1.339993117e-03f;
+    static final float C6 = 1.534580553e-04f;
 
     private FastExp() {
     }
 
     /**
-     * x[i] = exp(x[i]) for i &lt; n, in two loops: the polynomial part, which HotSpot vectorizes,
+     * x[i] = exp(x[i]) for from ≤ i &lt; to, in two loops: the polynomial part, which HotSpot vectorizes,
      * then the scaling by 2^k, whose float-to-int and bit casts it does not (in JDK 17) but which
      * is cheap on its own. About 0.7 ns per element against 3 ns for the fused scalar loop.
-     * {@code k} is scratch of at least n floats.
+     * {@code k} is scratch of at least {@code to} floats.
      */
-    static void expInPlace(float[] x, float[] k, int n) {
-        for (int i = 0; i < n; i++) {
-            float t = Math.max(-87f, Math.min(88f, x[i])) * LOG2E;
+    static void expInPlace(float[] x, int from, int to, float[] k) {
+        for (int i = from; i < to; i++) {
+            float t = Math.max(LOW, Math.min(HIGH, x[i])) * LOG2E;
             float ki = (t + ROUND) - ROUND;
             float f = t - ki;
             k[i] = ki;
             float c = MulAdd.of(MulAdd.of(MulAdd.of(MulAdd.of(C6, f, C5), f, C4), f, C3), f, C2);
             x[i] = MulAdd.of(MulAdd.of(c, f, C1), f, C0);
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             x[i] *= Float.intBitsToFloat(((int) k[i] + 127) << 23);
         }
     }

@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.FloatPointer;
 public final class HostStorage implements Storage {
     private static final int ALIGNMENT = 64;
 
+    private final ByteBuffer bytes;
     private final FloatBuffer buffer;
     private final FloatPointer pointer;
 
@@ -20,17 +21,26 @@ public final class HostStorage implements Storage {
             throw new IllegalArgumentException("host tensor of " + floats + " floats is out of range (max "
                     + (Integer.MAX_VALUE - 64) + ")");
         }
-        int bytes = Math.toIntExact(floats * Float.BYTES);
+        int size = Math.toIntExact(floats * Float.BYTES);
         // alignedSlice trims both ends to the alignment, so over-allocate by a full block each side
-        int rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        int rounded = (size + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         ByteBuffer raw = ByteBuffer.allocateDirect(rounded + ALIGNMENT).alignedSlice(ALIGNMENT);
-        this.buffer = raw.limit(bytes).slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.bytes = raw.limit(size).slice().order(ByteOrder.nativeOrder());
+        this.buffer = this.bytes.asFloatBuffer();
         this.pointer = new FloatPointer(buffer);
     }
 
     /** The whole storage as a native-order float buffer (absolute get/put only). */
     public FloatBuffer buffer() {
         return buffer;
+    }
+
+    /**
+     * The same memory as native-order bytes (absolute get/put only), for vector loads and
+     * stores; float i is at byte 4·i, and byte 0 is 64-byte aligned.
+     */
+    public ByteBuffer bytes() {
+        return bytes;
     }
 
     /**

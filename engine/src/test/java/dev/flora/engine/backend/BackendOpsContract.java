@@ -456,6 +456,70 @@ public abstract class BackendOpsContract {
         assertClose("softmax of rows far apart", get(p), Ref.softmaxRows(s, 3, cols), FWD);
     }
 
+    /**
+     * GELU, layernorm and softmax on views that start at odd offsets into larger tensors, with
+     * lengths that are not multiples of a vector: the results match the reference, and the
+     * floats around each view are left as they were.
+     */
+    @Test
+    void rowOpsOnViewsAtOddOffsetsTouchOnlyTheirView() {
+        int n = 103;
+        double[] x = randomF(n, 4);
+        Tensor xs = backend().allocate(n + 10);
+        Tensor ys = backend().allocate(n + 10);
+        backend().fill(ys, 7f);
+        Tensor xv = xs.view(3, n);
+        backend().upload(toFloat(x), 0, xv);
+        backend().geluForward(xv, ys.view(5, n), n);
+        float[] got = get(ys);
+        assertClose("gelu on a view", java.util.Arrays.copyOfRange(got, 5, 5 + n), Ref.gelu(x), FWD);
+        assertUntouched("gelu", got, 5, n, 7f);
+
+        int rows = 4;
+        int cols = 37;
+        double[] lx = randomF(rows * cols, 3);
+        double[] gam = randomF(cols, 1);
+        double[] bet = randomF(cols, 1);
+        Tensor lxs = backend().allocate(rows * cols + 9);
+        Tensor lys = backend().allocate(rows * cols + 9);
+        Tensor stats = backend().allocate(2 * rows + 9);
+        backend().fill(lys, 7f);
+        backend().fill(stats, 7f);
+        Tensor lxv = lxs.view(1, rows * cols);
+        backend().upload(toFloat(lx), 0, lxv);
+        backend().layerNormForward(lxv, put(gam), put(bet), lys.view(7, rows * cols), stats.view(1, rows),
+                stats.view(1 + rows + 3, rows), rows, cols, 1e-6f);
+        float[] ly = get(lys);
+        assertClose("layernorm on a view", java.util.Arrays.copyOfRange(ly, 7, 7 + rows * cols),
+                Ref.layerNorm(lx, gam, bet, rows, cols, 1e-6f), FWD);
+        assertUntouched("layernorm", ly, 7, rows * cols, 7f);
+        float[] st = get(stats);
+        for (int i : new int[] {0, 1 + rows, 2 + rows, 3 + rows, 1 + 2 * rows + 3}) {
+            assertEquals(7f, st[i], "layernorm statistics outside their views, float " + i);
+        }
+
+        int srows = 3;
+        int scols = 21;
+        double[] s = randomF(srows * scols, 5);
+        Tensor ss = backend().allocate(srows * scols + 6);
+        backend().fill(ss, 7f);
+        Tensor sv = ss.view(3, srows * scols);
+        backend().upload(toFloat(s), 0, sv);
+        backend().softmaxForward(sv, srows, scols);
+        float[] sp = get(ss);
+        assertClose("softmax on a view", java.util.Arrays.copyOfRange(sp, 3, 3 + srows * scols),
+                Ref.softmaxRows(s, srows, scols), FWD);
+        assertUntouched("softmax", sp, 3, srows * scols, 7f);
+    }
+
+    private static void assertUntouched(String op, float[] all, int from, int n, float fill) {
+        for (int i = 0; i < all.length; i++) {
+            if (i < from || i >= from + n) {
+                assertEquals(fill, all[i], op + " wrote outside its view, at float " + i);
+            }
+        }
+    }
+
     // ---- ViT layout ops -------------------------------------------------------------------
 
     @Test

@@ -19,16 +19,24 @@ class MulAddTest {
 
     @Test
     void findsTheFusedMultiplyAddOfAnX86CpuThatHasOne() throws IOException {
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        boolean x86 = System.getProperty("os.arch").matches("amd64|x86_64");
-        boolean hasFma = x86 && Files.isReadable(cpuinfo)
-                && Files.readAllLines(cpuinfo).stream().anyMatch(l -> l.startsWith("flags") && l.contains(" fma "));
         // every CI and development machine of this project is an x86 with FMA; elsewhere this
         // checks only that a CPU without one is not claimed to have it
-        if (hasFma) {
+        if (cpuListsFma()) {
             assertEquals(true, MulAdd.FUSED, "UseFMA not found on a CPU whose flags list fma");
-        } else if (x86 && Files.isReadable(cpuinfo)) {
+        } else if (isX86() && Files.isReadable(CPUINFO)) {
             assertEquals(false, MulAdd.FUSED, "fused multiply-add claimed on an x86 CPU without fma");
         }
+    }
+
+    private static final Path CPUINFO = Path.of("/proc/cpuinfo");
+
+    private static boolean isX86() {
+        return System.getProperty("os.arch").matches("amd64|x86_64");
+    }
+
+    /** Whether this is an x86 whose /proc/cpuinfo flags list fma. */
+    static boolean cpuListsFma() throws IOException {
+        return isX86() && Files.isReadable(CPUINFO)
+                && Files.readAllLines(CPUINFO).stream().anyMatch(l -> l.startsWith("flags") && l.contains(" fma "));
     }
 }
