@@ -13,19 +13,24 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link CpuKernels} with the Vector API at the CPU's widest float vector, in place in the
- * tensors' off-heap memory. Two things the scalar loops cannot have:
+ * {@link CpuKernels} with the Vector API at the CPU's widest float vector. What the scalar loops
+ * cannot have (JDK 17, this machine, 16-float vectors, one thread):
  * <ul>
  *   <li>reductions into one float, which C2 leaves scalar because it may not reorder float
- *   adds (a layernorm of 800 rows of 128: 23 instead of 83 µs here), and a float-to-exponent
- *   conversion built from integer lanes (softmax of 50 rows of 50: 1.5 instead of 3.0 µs);</li>
- *   <li>no heap copies, so no heap addresses: a heap array's data is only 8-byte aligned and,
- *   at 64-byte vectors, a copy that straddles cache lines ran GELU at 0.40 instead of
- *   0.26 ns per element, one or the other from run to run. Host tensors are 64-byte aligned
- *   ({@link HostStorage}).</li>
+ *   adds: a layernorm of 800 rows of 128 in 23 instead of 83 µs;</li>
+ *   <li>the exponent of 2^k built in integer lanes, which C2 does not vectorize: a softmax of
+ *   50 rows of 50 in 1.5 instead of 3.0 µs;</li>
+ *   <li>GELU in place in the tensor's memory, which is 64-byte aligned ({@link HostStorage}),
+ *   rather than through a heap copy, whose data is only 8-byte aligned: at 64-byte vectors a
+ *   copy that straddles cache lines ran at 0.40 instead of 0.26 ns per element, one or the
+ *   other from run to run (0.47 ms per inference lane of the default model, against 0.65 to
+ *   0.99 ms through copies).</li>
  * </ul>
- * Elements past the last whole vector go through scalar code: the exponential and GELU tails
- * through {@link FastExp} and {@link Gelu}, whose coefficients these loops share.
+ * Layernorm and softmax still go through heap copies: their rows are short, and on the tensor's
+ * memory they were slower (0.52 against 0.37 ms per lane for layernorm; attention with its
+ * softmax 2.4 against 1.3 ms). Elements past the last whole vector go through scalar code: the
+ * exponential and GELU tails through {@link FastExp} and {@link Gelu}, whose coefficients these
+ * loops share.
  *
  * <p>Only loaded by {@link CpuKernels#selected()} when the JVM has the
  * {@code jdk.incubator.vector} module; referring to it anywhere else would fail to link.
@@ -150,10 +155,7 @@ final class VectorCpuKernels implements CpuKernels {
         }
     }
 
-    /**
-     * Through a heap copy of the rows: fifty-float rows are not vector-aligned anyway, and on
-     * the tensor's memory this ran 2.4 instead of 1.3 ms per inference lane (attention included).
-     */
+    /** Through a heap copy of the rows (see the class comment). */
     @Override
     public void softmaxRows(Tensor s, int cols, int from, int to) {
         FloatBuffer sb = CpuBackend.buf(s);
