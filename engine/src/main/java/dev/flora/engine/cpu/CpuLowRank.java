@@ -59,13 +59,19 @@ final class CpuLowRank {
         return rows >= 2 * MIN_SPLIT_ROWS ? Math.max(2, chunks) : chunks;
     }
 
-    /** Rows per call of the forward's first GEMM, x · VTᵀ: its C is pieces × r, which must stay small. */
-    private static int firstGemmPieceRows(int rows, int in, int r, boolean smallGemms) {
-        if (in < WIDE_INPUT || !smallGemms) {
+    /**
+     * Rows per call of the forward's first GEMM, x · VTᵀ: its C is pieces × r, which must stay
+     * within {@link SmallGemms#MAX_TRANSPOSED_C}. Above rank 75 even the thinnest useful piece
+     * breaks that limit, and pieces OpenBLAS does not take on its small path are each packed: at
+     * 800 rows, 512 → 128, one thread, r = 96 took 963 µs in 16-row pieces against 449 µs whole
+     * (the dense layer: 454 µs), while r = 64 took 314 µs in 18-row pieces and 319 µs whole.
+     */
+    static int firstGemmPieceRows(int rows, int in, int r, boolean smallGemms) {
+        int withinC = SmallGemms.MAX_TRANSPOSED_C / Math.max(1, r);
+        if (in < WIDE_INPUT || !smallGemms || withinC < SmallGemms.MIN_PIECE) {
             return rows;
         }
-        return Math.min(SmallGemms.piece(rows, (long) in * r, true),
-                Math.max(SmallGemms.MIN_PIECE, SmallGemms.MAX_TRANSPOSED_C / r));
+        return Math.min(SmallGemms.piece(rows, (long) in * r, true), withinC);
     }
 
     /** First row of chunk c of {@code chunks}. */

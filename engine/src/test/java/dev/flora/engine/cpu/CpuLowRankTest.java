@@ -4,6 +4,7 @@ import static dev.flora.engine.reference.Compare.assertClose;
 import static dev.flora.engine.reference.TestTensors.gaussian;
 import static dev.flora.engine.reference.TestTensors.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.tensor.Tensor;
@@ -144,5 +145,24 @@ class CpuLowRankTest {
         } else {
             cpu.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
         }
+    }
+
+    /**
+     * The forward's first GEMM goes in pieces only where each piece fits OpenBLAS's small path:
+     * above that, pieces are packed one by one and ran twice as slow as the whole product.
+     */
+    @ParameterizedTest(name = "in {0}")
+    @CsvSource({"512", "256", "128"})
+    void firstGemmPiecesFitTheSmallPathOrTheProductStaysWhole(int in) {
+        int rows = 800;
+        for (int r = 1; r <= 128; r++) {
+            int piece = CpuLowRank.firstGemmPieceRows(rows, in, r, true);
+            if (piece < rows) {
+                assertTrue((long) piece * r <= SmallGemms.MAX_TRANSPOSED_C, "r " + r + ": pieces of " + piece + " rows");
+                assertTrue(piece >= SmallGemms.MIN_PIECE, "r " + r + ": pieces of " + piece + " rows");
+            }
+            assertEquals(rows, CpuLowRank.firstGemmPieceRows(rows, in, r, false), "r " + r + " without the small path");
+        }
+        assertEquals(rows, CpuLowRank.firstGemmPieceRows(rows, 512, 96, true), "r 96, the rank that was slow in pieces");
     }
 }
