@@ -122,18 +122,10 @@ final class VectorCpuKernels implements CpuKernels {
         int bound = F.loopBound(cols);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
-            FloatVector acc = FloatVector.zero(F);
+            float mu = sum(v, o, cols) / cols;
+            FloatVector sq = FloatVector.zero(F);
             int j = 0;
             for (; j < bound; j += LANES) {
-                acc = acc.add(FloatVector.fromArray(F, v, o + j));
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < cols; j++) {
-                sum += v[o + j];
-            }
-            float mu = sum / cols;
-            FloatVector sq = FloatVector.zero(F);
-            for (j = 0; j < bound; j += LANES) {
                 FloatVector d = FloatVector.fromArray(F, v, o + j).sub(mu);
                 sq = d.fma(d, sq);
             }
@@ -153,6 +145,21 @@ final class VectorCpuKernels implements CpuKernels {
             stats[2 * r] = mu;
             stats[2 * r + 1] = rs;
         }
+    }
+
+    /** Σ v[off + j], j &lt; n: whole vectors, then the elements past the last one. */
+    private static float sum(float[] v, int off, int n) {
+        int bound = F.loopBound(n);
+        FloatVector acc = FloatVector.zero(F);
+        int j = 0;
+        for (; j < bound; j += LANES) {
+            acc = acc.add(FloatVector.fromArray(F, v, off + j));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            sum += v[off + j];
+        }
+        return sum;
     }
 
     /** Through a heap copy of the rows (see the class comment). */
@@ -193,17 +200,9 @@ final class VectorCpuKernels implements CpuKernels {
         }
         expInPlace(v, n, scratch);
         for (int o = 0; o < n; o += cols) {
-            FloatVector acc = FloatVector.zero(F);
+            float inv = 1f / sum(v, o, cols);
             int j = 0;
             for (; j < bound; j += LANES) {
-                acc = acc.add(FloatVector.fromArray(F, v, o + j));
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < cols; j++) {
-                sum += v[o + j];
-            }
-            float inv = 1f / sum;
-            for (j = 0; j < bound; j += LANES) {
                 FloatVector.fromArray(F, v, o + j).mul(inv).intoArray(v, o + j);
             }
             for (; j < cols; j++) {
