@@ -107,18 +107,19 @@ final class VectorCpuKernels implements CpuKernels {
         for (int r0 = from; r0 < to; r0 += blockRows) {
             int rows = Math.min(blockRows, to - r0);
             xb.get(xo + r0 * cols, v, 0, rows * cols);
-            layerNorm(v, rows, cols, gamma, beta, eps, stats);
+            layerNorm(v, rows, cols, gamma, beta, eps, stats, blockRows);
             yb.put(yo + r0 * cols, v, 0, rows * cols);
-            for (int r = 0; r < rows; r++) {
-                mb.put(mo + r0 + r, stats[2 * r]);
-                rb.put(ro + r0 + r, stats[2 * r + 1]);
-            }
+            mb.put(mo + r0, stats, 0, rows);
+            rb.put(ro + r0, stats, blockRows, rows);
         }
     }
 
-    /** Layernorm of {@code rows} rows of v in place; stats[2r], stats[2r + 1] = row r's mean, rstd. */
+    /**
+     * Layernorm of {@code rows} rows of v in place; row r's mean goes to stats[r] and its rstd
+     * to stats[rstdAt + r], so that each goes out in one bulk copy.
+     */
     private static void layerNorm(float[] v, int rows, int cols, float[] gamma, float[] beta, float eps,
-                                  float[] stats) {
+                                  float[] stats, int rstdAt) {
         int bound = F.loopBound(cols);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
@@ -142,8 +143,8 @@ final class VectorCpuKernels implements CpuKernels {
             for (; j < cols; j++) {
                 v[o + j] = (v[o + j] - mu) * rs * gamma[j] + beta[j];
             }
-            stats[2 * r] = mu;
-            stats[2 * r + 1] = rs;
+            stats[r] = mu;
+            stats[rstdAt + r] = rs;
         }
     }
 
