@@ -24,7 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   rather than through a heap copy, whose data is only 8-byte aligned: at 64-byte vectors a
  *   copy that straddles cache lines ran at 0.40 instead of 0.26 ns per element, one or the
  *   other from run to run (0.47 ms per inference lane of the default model, against 0.65 to
- *   0.99 ms through copies).</li>
+ *   0.99 ms through copies). That needs byte-buffer access, which the Vector API of JDK 19 and
+ *   later no longer has; there GELU goes through heap copies (0.62 ms per lane of
+ *   {@code vit-fmnist-flora} on JDK 25, against 0.49 ms in place on JDK 17).</li>
  * </ul>
  * Layernorm and softmax still go through heap copies: their rows are short, and on the tensor's
  * memory they were slower (0.52 against 0.37 ms per lane for layernorm; attention with its
@@ -55,6 +57,34 @@ final class VectorCpuKernels implements CpuKernels {
         return ((HostStorage) t.storage()).bytes();
     }
 
+    /**
+     * Whether GELU works in the tensors' memory: where this JDK's Vector API loads from and
+     * stores to byte buffers. JDK 17 and 18 do; from JDK 19 those methods are gone (memory
+     * segments replaced them), and GELU goes through heap copies there instead. The calls to
+     * them are never resolved where they are missing.
+     */
+    private final boolean inPlace;
+
+    /** GELU in place where this JDK allows it. */
+    VectorCpuKernels() {
+        this(hasBufferAccess());
+    }
+
+    /** With GELU in the tensors' memory or through heap copies (the tests run both). */
+    VectorCpuKernels(boolean inPlace) {
+        this.inPlace = inPlace;
+    }
+
+    static boolean hasBufferAccess() {
+        try {
+            FloatVector.class.getMethod("fromByteBuffer", VectorSpecies.class, ByteBuffer.class, int.class,
+                    ByteOrder.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
     private static FloatVector load(ByteBuffer b, int floatIndex) {
         return FloatVector.fromByteBuffer(F, b, floatIndex * Float.BYTES, ORDER);
     }
@@ -65,28 +95,58 @@ final class VectorCpuKernels implements CpuKernels {
 
     @Override
     public void geluForward(Tensor x, Tensor y, int from, int to) {
-        ByteBuffer xb = bytes(x);
-        ByteBuffer yb = bytes(y);
-        int xo = base(x);
-        int yo = base(y);
         int end = from + F.loopBound(to - from);
-        for (int i = from; i < end; i += LANES) {
-            FloatVector v = load(xb, xo + i);
-            FloatVector s = v.mul(Gelu.INV_SQRT2).max(-Gelu.CLAMP).min(Gelu.CLAMP);
-            FloatVector t = s.mul(s);
-            FloatVector p = step(step(step(step(step(
-                    t.broadcast(Gelu.P5), t, Gelu.P4), t, Gelu.P3), t, Gelu.P2), t, Gelu.P1), t, Gelu.P0);
-            FloatVector q = step(step(step(step(step(
-                    t.broadcast(Gelu.Q5), t, Gelu.Q4), t, Gelu.Q3), t, Gelu.Q2), t, Gelu.Q1), t, 1f);
-            store(s.mul(p).div(q).fma(0.5f, 0.5f).mul(v), yb, yo + i);
+        if (inPlace) {
+            geluInPlace(x, y, from, end);
+        } else {
+            geluThroughCopies(x, y, from, end);
         }
         if (end < to) {
             float[] tail = Scratch.floats(Scratch.BODY_A, LANES);
             int n = to - end;
-            CpuBackend.buf(x).get(xo + end, tail, 0, n);
+            CpuBackend.buf(x).get(base(x) + end, tail, 0, n);
             Gelu.forward(tail, tail, 0, n);
-            CpuBackend.buf(y).put(yo + end, tail, 0, n);
+            CpuBackend.buf(y).put(base(y) + end, tail, 0, n);
         }
+    }
+
+    /** GELU over whole vectors [from, end) in the tensors' own aligned memory. */
+    private static void geluInPlace(Tensor x, Tensor y, int from, int end) {
+        ByteBuffer xb = bytes(x);
+        ByteBuffer yb = bytes(y);
+        int xo = base(x);
+        int yo = base(y);
+        for (int i = from; i < end; i += LANES) {
+            store(gelu(load(xb, xo + i)), yb, yo + i);
+        }
+    }
+
+    /** GELU over whole vectors [from, end) through heap blocks (JDKs without buffer access). */
+    private static void geluThroughCopies(Tensor x, Tensor y, int from, int end) {
+        FloatBuffer xb = CpuBackend.buf(x);
+        FloatBuffer yb = CpuBackend.buf(y);
+        int xo = base(x);
+        int yo = base(y);
+        float[] v = Scratch.floats(Scratch.BODY_A, CpuBackend.BLOCK);
+        for (int i = from; i < end; i += CpuBackend.BLOCK) {
+            int n = Math.min(CpuBackend.BLOCK, end - i);
+            xb.get(xo + i, v, 0, n);
+            for (int j = 0; j < n; j += LANES) {
+                gelu(FloatVector.fromArray(F, v, j)).intoArray(v, j);
+            }
+            yb.put(yo + i, v, 0, n);
+        }
+    }
+
+    /** v·Φ(v) by {@link Gelu}'s rational erf, one vector. */
+    private static FloatVector gelu(FloatVector v) {
+        FloatVector s = v.mul(Gelu.INV_SQRT2).max(-Gelu.CLAMP).min(Gelu.CLAMP);
+        FloatVector t = s.mul(s);
+        FloatVector p = step(step(step(step(step(
+                t.broadcast(Gelu.P5), t, Gelu.P4), t, Gelu.P3), t, Gelu.P2), t, Gelu.P1), t, Gelu.P0);
+        FloatVector q = step(step(step(step(step(
+                t.broadcast(Gelu.Q5), t, Gelu.Q4), t, Gelu.Q3), t, Gelu.Q2), t, Gelu.Q1), t, 1f);
+        return s.mul(p).div(q).fma(0.5f, 0.5f).mul(v);
     }
 
     @Override

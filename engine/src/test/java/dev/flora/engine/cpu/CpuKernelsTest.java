@@ -26,6 +26,12 @@ class CpuKernelsTest {
     }
 
     @Test
+    void geluWorksInTheTensorsMemoryWhereTheJdkAllowsIt() {
+        // JDK 17 and 18 have FloatVector.fromByteBuffer; later JDKs do not
+        assertEquals(Runtime.version().feature() < 19, VectorCpuKernels.hasBufferAccess());
+    }
+
+    @Test
     void offOrAMissingModuleKeepsTheScalarLoops() {
         assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("off", true));
         assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("OFF", true));
