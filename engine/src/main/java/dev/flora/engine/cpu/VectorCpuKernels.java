@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   other from run to run (0.47 ms per inference lane of the default model, against 0.65 to
  *   0.99 ms through copies). That needs byte-buffer access, which the Vector API of JDK 19 and
  *   later no longer has; there GELU goes through heap copies (0.62 ms per lane of
- *   {@code vit-fmnist-flora} on JDK 25, against 0.49 ms in place on JDK 17).</li>
+ *   {@code vit-fmnist-flora} on JDK 25, against 0.49 ms in place on JDK 17, one thread).</li>
  * </ul>
  * Layernorm and softmax still go through heap copies: their rows are short, and on the tensor's
  * memory they were slower (0.52 against 0.37 ms per lane for layernorm; attention with its
