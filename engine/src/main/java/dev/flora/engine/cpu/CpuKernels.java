@@ -22,7 +22,10 @@ import dev.flora.engine.tensor.Tensor;
  * refers to it, so a JVM without it never links one and runs the scalar loops.
  */
 interface CpuKernels {
-    /** {@code -Dflora.vector=off} keeps the scalar loops even where the Vector API is there. */
+    /**
+     * {@code -Dflora.vector=off} (or {@code false}, like {@code flora.spinning-helper}) keeps the
+     * scalar loops even where the Vector API is there.
+     */
     String VECTOR_PROPERTY = "flora.vector";
 
     /** y[i] = GELU(x[i]) (the exact, erf form) for from ≤ i &lt; to. */
@@ -57,7 +60,7 @@ interface CpuKernels {
 
         /** The kernels for a {@code flora.vector} setting, where the module is there or not. */
         static CpuKernels choose(String setting, boolean vectorModule) {
-            if ("off".equalsIgnoreCase(setting) || !vectorModule) {
+            if ("off".equalsIgnoreCase(setting) || "false".equalsIgnoreCase(setting) || !vectorModule) {
                 return new ScalarCpuKernels();
             }
             try {

@@ -35,6 +35,7 @@ class CpuKernelsTest {
     void offOrAMissingModuleKeepsTheScalarLoops() {
         assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("off", true));
         assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("OFF", true));
+        assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("false", true));
         assertInstanceOf(ScalarCpuKernels.class, CpuKernels.Selection.choose("auto", false));
         assertEquals(VectorCpuKernels.worthUsing(),
                 CpuKernels.Selection.choose("auto", true) instanceof VectorCpuKernels);
