@@ -33,9 +33,9 @@ import org.bytedeco.openblas.global.openblas;
  *
  * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
  * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Layernorm, softmax
- * and GELU's forward are {@link CpuKernels}: with the Vector API where the JVM has it. Sums over rows
- * use a fixed number of row chunks whose partial sums are added in order, so results never
- * depend on the number of threads or their timing.
+ * and GELU's forward are {@link CpuKernels}, with the Vector API where the JVM has it. Sums
+ * over rows use a fixed number of row chunks whose partial sums are added in order, so results
+ * never depend on the number of threads or their timing.
  */
 public final class CpuBackend implements Backend {
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
