@@ -157,11 +157,12 @@ class CpuLowRankTest {
         int rows = 800;
         for (int r = 1; r <= 128; r++) {
             int piece = CpuLowRank.firstGemmPieceRows(rows, in, r, true);
+            String what = "r " + r + ": pieces of " + piece + " rows";
             if (piece < rows) {
-                assertTrue((long) piece * r <= SmallGemms.MAX_TRANSPOSED_C, "r " + r + ": pieces of " + piece + " rows");
-                assertTrue(piece >= SmallGemms.MIN_PIECE, "r " + r + ": pieces of " + piece + " rows");
+                assertTrue((long) piece * r <= SmallGemms.MAX_TRANSPOSED_C, what);
+                assertTrue(piece >= SmallGemms.MIN_PIECE, what);
             }
-            assertEquals(rows, CpuLowRank.firstGemmPieceRows(rows, in, r, false), "r " + r + " without the small path");
+            assertEquals(rows, CpuLowRank.firstGemmPieceRows(rows, in, r, false), "r " + r + ", no small path");
         }
         assertEquals(rows, CpuLowRank.firstGemmPieceRows(rows, 512, 96, true), "r 96, the rank that was slow in pieces");
     }
