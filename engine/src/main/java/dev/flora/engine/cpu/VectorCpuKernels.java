@@ -45,19 +45,6 @@ final class VectorCpuKernels implements CpuKernels {
     private static final int MIN_LANES = 8;
 
     /**
-     * Whether these kernels beat the scalar ones here: wide enough vectors, and a hardware FMA,
-     * without which {@link FloatVector#fma} is a software loop.
-     */
-    static boolean worthUsing() {
-        return LANES >= MIN_LANES && MulAdd.FUSED;
-    }
-
-    private static ByteBuffer bytes(Tensor t) {
-        CpuBackend.buf(t); // checks that t is on the host
-        return ((HostStorage) t.storage()).bytes();
-    }
-
-    /**
      * Whether GELU works in the tensors' memory: where this JDK's Vector API loads from and
      * stores to byte buffers. JDK 17 and 18 do; from JDK 19 those methods are gone (memory
      * segments replaced them), and GELU goes through heap copies there instead. The calls to
@@ -75,6 +62,20 @@ final class VectorCpuKernels implements CpuKernels {
         this.inPlace = inPlace;
     }
 
+    /**
+     * Whether these kernels beat the scalar ones here: wide enough vectors, and a hardware FMA,
+     * without which {@link FloatVector#fma} is a software loop.
+     */
+    static boolean worthUsing() {
+        return LANES >= MIN_LANES && MulAdd.FUSED;
+    }
+
+    private static ByteBuffer bytes(Tensor t) {
+        CpuBackend.buf(t); // checks that t is on the host
+        return ((HostStorage) t.storage()).bytes();
+    }
+
+    /** Whether {@link FloatVector} has {@code fromByteBuffer} (JDK 17 and 18). */
     static boolean hasBufferAccess() {
         try {
             FloatVector.class.getMethod("fromByteBuffer", VectorSpecies.class, ByteBuffer.class, int.class,
