@@ -70,7 +70,8 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("row_kernels", rowKernels(backend));
             System.out.println(o);
         } else {
-            System.out.printf(Locale.ROOT, "model                %s (%.1fM FLOPs)%n", model, m.macsPerImage() / 1e6);
+            System.out.printf(Locale.ROOT, "model                %s (%.1fM FLOPs, runs %.1fM)%n", model,
+                    m.macsPerImage() / 1e6, m.executedMacsPerImage() / 1e6);
             System.out.printf(Locale.ROOT, "training, batch 128  %.1f img/s%n", r.trainImgPerSecond());
             System.out.printf(Locale.ROOT, "inference, batch 1   %.3f ms (median)%n", r.inferB1Millis());
             System.out.printf(Locale.ROOT, "inference, batch 256 %.1f img/s%n", r.inferB256ImgPerSecond());

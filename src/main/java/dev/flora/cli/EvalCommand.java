@@ -61,6 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
         ImageDataset images = Datasets.load(data, which);
         Evaluator.Result r = Evaluator.evaluate(vit, images, batchSize);
         long flops = vit.macsPerImage();
+        long executed = vit.executedMacsPerImage();
         long params = vit.parameterCount();
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
@@ -68,6 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
             o.put("loss", r.loss());
             o.put("count", r.count());
             o.put("flops", flops);
+            o.put("executed_macs", executed);
             o.put("params", params);
             System.out.println(o);
         } else {
@@ -77,6 +79,7 @@ public final class EvalCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "loss    %.4f%n", r.loss());
             System.out.printf(Locale.ROOT, "images  %d%n", r.count());
             System.out.printf(Locale.ROOT, "FLOPs   %,d multiply-accumulates per image (%.1f M)%n", flops, flops / 1e6);
+            System.out.printf(Locale.ROOT, "runs    %,d of them (the last block on the class token only)%n", executed);
             System.out.printf(Locale.ROOT, "params  %,d%n", params);
         }
         return 0;

@@ -76,9 +76,10 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("flora.arch", code);
         meta.put("flora.supernet", supernet.toString());
         ModelIO.save(model, out, meta);
-        System.out.printf(Locale.ROOT, "exported %s: %.2fM FLOPs (%.1f %% of dense), %,d params -> %s%n", code,
+        System.out.printf(Locale.ROOT, "exported %s: %.2fM FLOPs (%.1f %% of dense; runs %.1f %% of dense's "
+                        + "multiply-adds), %,d params -> %s%n", code,
                 model.macsPerImage() / 1e6, 100.0 * model.macsPerImage() / CostModel.denseMacs(model.config()),
-                model.parameterCount(), out);
+                100.0 * model.executedMacsPerImage() / CostModel.denseExecutedMacs(model.config()), model.parameterCount(), out);
         return 0;
     }
 

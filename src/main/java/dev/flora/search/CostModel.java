@@ -26,6 +26,17 @@ public final class CostModel {
         return patch + c.depth() * perBlock + d * c.numClasses();
     }
 
+    /**
+     * {@link #denseMacs} less what the engine's forward pass skips: its last block runs proj,
+     * MLP and the attention products for the class token only ({@code VisionTransformer#executedMacsPerImage}).
+     */
+    public static long denseExecutedMacs(ViTConfig c) {
+        long t = c.tokens();
+        long d = c.embedDim();
+        long h = c.mlpHidden();
+        return denseMacs(c) - (t - 1) * (d * d + 2 * d * h + 2 * t * d);
+    }
+
     /** Parameters of the dense model (weights and biases, tokens, norms). */
     public static long denseParams(ViTConfig c) {
         long d = c.embedDim();

@@ -62,6 +62,9 @@ class CliTest {
         long patch = 16L * 49 * 32;
         long perBlock = 17L * 32 * 96 + 17L * 32 * 32 + 2L * 17 * 32 * 64 + 2L * 17 * 17 * 32;
         assertEquals(patch + 2 * perBlock + 32 * 10, got.get("flops").asLong());
+        // the forward runs the last block's proj, MLP and attention products for the class token only
+        long lastBlockSkips = 16L * (32 * 32 + 2 * 32 * 64 + 2 * 17 * 32);
+        assertEquals(patch + 2 * perBlock + 32 * 10 - lastBlockSkips, got.get("executed_macs").asLong());
         assertTrue(got.get("params").asLong() > 0);
     }
 

@@ -29,6 +29,7 @@ class CostModelTest {
         VisionTransformer m = new VisionTransformer(new CpuBackend(), ViTConfig.vitFmnist());
         assertEquals(m.macsPerImage(), CostModel.denseMacs(ViTConfig.vitFmnist()), "engine and cost model agree");
         assertEquals(m.parameterCount(), CostModel.denseParams(ViTConfig.vitFmnist()));
+        assertEquals(m.executedMacsPerImage(), CostModel.denseExecutedMacs(ViTConfig.vitFmnist()));
     }
 
     @Test

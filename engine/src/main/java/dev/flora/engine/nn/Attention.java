@@ -58,6 +58,11 @@ public final class Attention {
         return 2L * tokens * tokens * dim;
     }
 
+    /** {@link #attentionMacs} of {@link #forwardClassToken}: one query row per image. */
+    public long classTokenAttentionMacs(int tokens) {
+        return 2L * tokens * dim;
+    }
+
     /** x [B·T, C] to [B·T, C], plus {@code residual} (when not null) added by the output projection. */
     public Tensor forward(Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;

@@ -348,6 +348,28 @@ public final class VisionTransformer {
     }
 
     /**
+     * Multiply-accumulates this model's forward pass performs per image, which is less than
+     * {@link #macsPerImage}: the last block runs on the class token only (the head reads
+     * nothing else), so of its layers only qkv sees every token (keys and values), and its
+     * attention products have one query row. A rank cut in the last block's proj or MLP
+     * lowers {@link #macsPerImage}, the field's FLOPs, by T times what it saves here; time
+     * follows this count.
+     */
+    public long executedMacsPerImage() {
+        int t = config.tokens();
+        long macs = patchEmbed.macsPerImage() + head.macsPerRow();
+        for (int i = 0; i < blocks.size(); i++) {
+            Block b = blocks.get(i);
+            boolean last = i == blocks.size() - 1;
+            int rows = last ? 1 : t;
+            macs += (long) t * b.attn().qkv().macsPerRow();
+            macs += last ? b.attn().classTokenAttentionMacs(t) : b.attn().attentionMacs(t);
+            macs += rows * (b.attn().proj().macsPerRow() + b.mlp().fc1().macsPerRow() + b.mlp().fc2().macsPerRow());
+        }
+        return macs;
+    }
+
+    /**
      * The parts of the arena the current architecture trains: everything, except that a
      * factorized module at rank r contributes only VT[:r, :] and U[:, :r] (and a choice block
      * only its active choice). An optimizer that updates just these leaves the weights of unused
