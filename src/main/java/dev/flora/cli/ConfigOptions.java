@@ -1,7 +1,7 @@
 package dev.flora.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flora.train.Configs;
+import dev.flora.config.Configs;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Supplier;

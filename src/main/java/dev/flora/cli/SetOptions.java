@@ -2,7 +2,7 @@ package dev.flora.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flora.train.Configs;
+import dev.flora.config.Configs;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

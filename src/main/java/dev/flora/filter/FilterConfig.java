@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.data.Datasets;
 import dev.flora.models.ModelSource;
 import dev.flora.supernet.SupernetConfig;
-import dev.flora.train.LoopSettings;
+import dev.flora.config.LoopSettings;
 
 /**
  * Settings of low-rank aware candidate filtering (paper section 4.2). For each block, a local

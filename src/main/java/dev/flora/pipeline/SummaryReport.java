@@ -1,9 +1,9 @@
 package dev.flora.pipeline;
 
 import dev.flora.report.ParetoFront;
-import dev.flora.search.Candidate;
+import dev.flora.space.Candidate;
 import dev.flora.search.EvolutionarySearch;
-import dev.flora.search.SearchSpace;
+import dev.flora.space.SearchSpace;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -1,5 +1,15 @@
 package dev.flora.search;
 
+import dev.flora.supernet.Sampler;
+
+import dev.flora.space.FlopsBounds;
+
+import dev.flora.space.CostModel;
+
+import dev.flora.space.Candidate;
+
+import dev.flora.space.SearchSpace;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

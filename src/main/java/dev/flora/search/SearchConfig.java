@@ -2,7 +2,7 @@ package dev.flora.search;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.data.Datasets;
-import dev.flora.train.LoopSettings;
+import dev.flora.config.LoopSettings;
 
 /**
  * Settings of the evolutionary search; defaults are the FLORA reference's (population 50,

@@ -1,12 +1,16 @@
 package dev.flora.search;
 
+import dev.flora.space.FlopsBounds;
+
+import dev.flora.space.CostModel;
+
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.supernet.Supernet;
-import dev.flora.train.Configs;
+import dev.flora.config.Configs;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.flora.supernet;
 
-import dev.flora.search.Sampler;
+import dev.flora.supernet.Sampler;
 import java.util.Locale;
 
 /**

@@ -3,7 +3,7 @@ package dev.flora.supernet;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.data.Datasets;
 import dev.flora.models.ModelSource;
-import dev.flora.train.LoopSettings;
+import dev.flora.config.LoopSettings;
 
 /**
  * Settings of supernet training (LRAT or SPOS) from a dense checkpoint. The search space is the

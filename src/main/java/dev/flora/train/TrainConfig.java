@@ -1,5 +1,9 @@
 package dev.flora.train;
 
+import dev.flora.config.LoopSettings;
+
+import dev.flora.config.Configs;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.data.Datasets;
 import dev.flora.engine.nn.ViTConfig;

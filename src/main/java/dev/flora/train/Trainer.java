@@ -1,5 +1,9 @@
 package dev.flora.train;
 
+import dev.flora.config.LoopSettings;
+
+import dev.flora.config.Configs;
+
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;

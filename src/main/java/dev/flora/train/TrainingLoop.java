@@ -1,5 +1,7 @@
 package dev.flora.train;
 
+import dev.flora.config.LoopSettings;
+
 import dev.flora.data.BatchLoader;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;

@@ -86,7 +86,7 @@ class PipelineCliTest {
         static long half() throws Exception {
             var cfg = dev.flora.engine.io.ModelIO.inferConfig(SafeTensors.open(backbone),
                     java.util.OptionalInt.empty());
-            return dev.flora.search.CostModel.denseMacs(cfg) / 2;
+            return dev.flora.space.CostModel.denseMacs(cfg) / 2;
         }
     }
 

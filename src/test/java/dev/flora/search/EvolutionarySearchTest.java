@@ -1,5 +1,13 @@
 package dev.flora.search;
 
+import dev.flora.space.FlopsBounds;
+
+import dev.flora.space.CostModel;
+
+import dev.flora.space.Candidate;
+
+import dev.flora.space.SearchSpace;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package dev.flora.train;
 
+import dev.flora.config.Configs;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.flora.train;
+package dev.flora.config;
 
 /**
  * The optimization settings every training loop shares: epochs and batch size, AdamW with

@@ -1,4 +1,4 @@
-package dev.flora.search;
+package dev.flora.space;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.engine.io.FormatException;

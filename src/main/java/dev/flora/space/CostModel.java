@@ -1,4 +1,4 @@
-package dev.flora.search;
+package dev.flora.space;
 
 import dev.flora.engine.nn.ViTConfig;
 import java.util.Map;

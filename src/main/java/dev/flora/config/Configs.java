@@ -1,4 +1,4 @@
-package dev.flora.train;
+package dev.flora.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dev.flora.search;
+package dev.flora.space;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,6 @@
-package dev.flora.search;
+package dev.flora.supernet;
+
+import dev.flora.space.SearchSpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,8 @@
-package dev.flora.search;
+package dev.flora.supernet;
+
+import dev.flora.space.Candidate;
+
+import dev.flora.space.SearchSpace;
 
 import dev.flora.data.Seeds;
 import java.util.List;
