@@ -1,13 +1,11 @@
 package dev.flora.cli;
 
+import dev.flora.config.AblationConfig;
 import dev.flora.engine.backend.Backend;
 import dev.flora.pipeline.Ablation;
-import dev.flora.pipeline.AblationConfig;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,21 +16,10 @@ import picocli.CommandLine.Option;
         description = {"Train SPOS, SPOS + filtering, LRAT and LRAT + filtering supernets at one budget, search each "
                 + "at every FLOPs target, and compare the searched subnets (test top-1) and the uniform-rank curve.",
             "Writes ablation.csv, fronts.png, uniform_vs_searched.png and ablation.json; stages resume."})
-public final class AblationCommand implements Callable<Integer> {
+public final class AblationCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/ablation", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
-
-    @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
-    String model;
-
-    @Option(names = "--data", paramLabel = "DIR|NAME", description = "Data (default: "
-            + "/usr/share/datasets/fashion-mnist).")
-    String data;
-
-    @Option(names = "--targets", split = ",", paramLabel = "F", description = "FLOPs targets, fractions of dense "
-            + "(default: 0.4,0.5,0.6).")
-    List<Double> targets;
 
     @Mixin
     ConfigOptions settings;
@@ -41,12 +28,18 @@ public final class AblationCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Override
+    public ConfigOptions settings() {
+        return settings;
+    }
+
+    @Override
+    public ConfigFlags flags() {
+        return ConfigFlags.topLevel(AblationConfig.class, AblationConfig.defaults());
+    }
+
+    @Override
     public Integer call() {
-        Map<String, Object> flags = new LinkedHashMap<>();
-        flags.put("model", model);
-        flags.put("data", data);
-        flags.put("targets", targets);
-        AblationConfig config = settings.resolve(AblationConfig.class, AblationConfig.defaults(), flags);
+        AblationConfig config = settings.resolve(AblationConfig.class, AblationConfig.defaults());
         if (settings.printed(config)) {
             return 0;
         }

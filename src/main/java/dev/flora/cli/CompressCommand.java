@@ -1,11 +1,9 @@
 package dev.flora.cli;
 
+import dev.flora.config.CompressConfig;
 import dev.flora.engine.backend.Backend;
-import dev.flora.pipeline.CompressConfig;
 import dev.flora.pipeline.Compressor;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,35 +14,11 @@ import picocli.CommandLine.Option;
         description = {"Run supernet training, evolutionary search, export and the report from a dense checkpoint. "
                 + "Each stage resumes or is skipped when run again with the same --out.",
             "Writes supernet-*/, search-*/, flora.safetensors, uniform.safetensors, pareto.csv, pareto.png, "
-                + "results.json and summary.md."})
-public final class CompressCommand implements Callable<Integer> {
+                + "results.json and summary.md. Any key of a section: --set supernet.loop.lr=2e-4."})
+public final class CompressCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/compress", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
-
-    @Option(names = "--model", paramLabel = "PATH|NAME", description = "Dense backbone (default: vit-fmnist).")
-    String model;
-
-    @Option(names = "--data", paramLabel = "DIR|NAME", description = "Data (default: "
-            + "/usr/share/datasets/fashion-mnist).")
-    String data;
-
-    @Option(names = "--compare-spos", negatable = true, description = "Also train and search an SPOS supernet at "
-            + "the same budget, for the LRAT vs SPOS fronts.")
-    Boolean compareSpos;
-
-    @Option(names = "--filter", negatable = true, description = "Run candidate filtering first and search the "
-            + "filtered space.")
-    Boolean runFilter;
-
-    @Option(names = "--min-flops", paramLabel = "F", description = "Lower FLOPs bound of the search (default: 0.45).")
-    String minFlops;
-
-    @Option(names = "--max-flops", paramLabel = "F", description = "Upper FLOPs bound of the search (default: 0.5).")
-    String maxFlops;
-
-    @Option(names = "--supernet-epochs", description = "Supernet training epochs (default: 10).")
-    Integer supernetEpochs;
 
     @Mixin
     ConfigOptions settings;
@@ -52,36 +26,32 @@ public final class CompressCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    Map<String, Object> flagValues() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", model);
-        m.put("data", data);
-        m.put("compare_spos", compareSpos);
-        m.put("run_filter", runFilter);
-        Map<String, Object> search = new LinkedHashMap<>();
-        if (minFlops != null) {
-            search.put("min_flops", minFlops);
-        }
-        if (maxFlops != null) {
-            search.put("max_flops", maxFlops);
-        }
-        m.put("search", search.isEmpty() ? null : search);
-        m.put("supernet", supernetEpochs == null ? null : Map.of("epochs", supernetEpochs));
-        return m;
+    @Override
+    public ConfigOptions settings() {
+        return settings;
     }
 
-    static Compressor.Outcome run(CompressConfig config, Path out, DeviceOption device) {
+    @Override
+    public ConfigFlags flags() {
+        return ConfigFlags.topLevel(CompressConfig.class, CompressConfig.defaults())
+                .shortcut("--supernet-epochs", "supernet.loop.epochs")
+                .shortcut("--min-flops", "search.min_flops")
+                .shortcut("--max-flops", "search.max_flops");
+    }
+
+    /** Runs the pipeline with {@code settings} over {@code defaults} into {@code out}. */
+    static Compressor.Outcome run(ConfigOptions settings, CompressConfig defaults, Path out, DeviceOption device) {
+        CompressConfig config = settings.resolve(CompressConfig.class, defaults);
+        if (settings.printed(config)) {
+            return null;
+        }
         Backend backend = device.create(System.out);
         return new Compressor(config, out, backend, System.out).run();
     }
 
     @Override
     public Integer call() {
-        CompressConfig config = settings.resolve(CompressConfig.class, CompressConfig.defaults(), flagValues());
-        if (settings.printed(config)) {
-            return 0;
-        }
-        run(config, out, device);
+        run(settings, CompressConfig.defaults(), out, device);
         return 0;
     }
 }

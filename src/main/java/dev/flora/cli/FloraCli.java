@@ -32,6 +32,13 @@ public final class FloraCli implements Runnable {
     /** Runs the CLI and returns its exit code (tests call this). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new FloraCli());
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            if (sub.getCommand() instanceof ConfiguredCommand c) {
+                ConfigFlags flags = c.flags();
+                flags.addTo(sub.getCommandSpec());
+                c.settings().bind(flags);
+            }
+        }
         cli.setExecutionExceptionHandler(FloraCli::handle);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

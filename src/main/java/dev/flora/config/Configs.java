@@ -4,12 +4,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.flora.engine.io.FormatException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,15 +23,20 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Layered configuration for records with Jackson names: defaults, then a YAML file, then
- * flags, each layer replacing only the keys it sets. Unknown keys are errors that name the key.
+ * Layered configuration of the settings records: defaults, then a YAML file, then flags, each
+ * layer replacing only the keys it sets. YAML keys are the records' component names in snake_case,
+ * sections nest as the records do. Unknown keys are errors that name the key, except the flat keys
+ * of earlier versions (a section's key given one level up, {@code epochs} for {@code loop.epochs},
+ * or joined to its section, {@code distill_weight} for {@code distill.weight}), which move to
+ * their section with a note naming the new key.
  */
 public final class Configs {
     public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
     private Configs() {
     }
@@ -33,20 +44,35 @@ public final class Configs {
     /** Reads a YAML file as an object node; errors name the file. */
     public static ObjectNode readLayer(Path file) {
         try {
-            var node = YAML.readTree(Files.readString(file));
-            if (node == null || node.isNull()) {
+            return parseLayer(Files.readString(file), file.toString());
+        } catch (NoSuchFileException e) {
+            throw new FormatException(file + ": config file not found");
+        } catch (IOException e) {
+            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Reads a YAML resource shipped with flora-j as an object node. */
+    public static ObjectNode readLayer(URL resource) {
+        try (InputStream in = resource.openStream()) {
+            return parseLayer(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ObjectNode parseLayer(String yaml, String source) {
+        try {
+            var node = YAML.readTree(yaml);
+            if (node == null || node.isNull() || node.isMissingNode()) {
                 return YAML.createObjectNode();
             }
             if (!node.isObject()) {
-                throw new FormatException(file + ": expected a YAML mapping of config keys");
+                throw new FormatException(source + ": expected a YAML mapping of config keys");
             }
             return (ObjectNode) node;
-        } catch (NoSuchFileException e) {
-            throw new FormatException(file + ": config file not found");
         } catch (JsonProcessingException e) {
-            throw new FormatException(file + ": not valid YAML (" + e.getOriginalMessage() + ")");
-        } catch (IOException e) {
-            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
+            throw new FormatException(source + ": not valid YAML (" + e.getOriginalMessage() + ")");
         }
     }
 
@@ -70,10 +96,21 @@ public final class Configs {
         for (ObjectNode layer : layers) {
             overlay(merged, layer, source, "");
         }
+        return read(merged, type, source);
+    }
+
+    private static <T> T read(JsonNode tree, Class<T> type, String source) {
         try {
-            return YAML.treeToValue(merged, type);
+            return YAML.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
             throw new FormatException(source + ": unknown config key '" + e.getPropertyName() + "'");
+        } catch (ValueInstantiationException e) {
+            // A record's own range check: its message already names the key.
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalArgumentException bad) {
+                throw new IllegalArgumentException(source + ": " + bad.getMessage(), bad);
+            }
+            throw new FormatException(source + ": invalid config (" + e.getOriginalMessage() + ")");
         } catch (JsonProcessingException e) {
             throw new FormatException(source + ": invalid config (" + e.getOriginalMessage() + ")");
         }
@@ -84,8 +121,18 @@ public final class Configs {
             var e = it.next();
             String key = e.getKey();
             if (!target.has(key)) {
-                throw new FormatException(source + ": unknown config key '" + prefix + key + "' (known: "
-                        + String.join(", ", (Iterable<String>) target::fieldNames) + ")");
+                String moved = sectionOf(target, key);
+                if (moved == null) {
+                    throw new FormatException(source + ": unknown config key '" + prefix + key + "' (known: "
+                            + String.join(", ", (Iterable<String>) target::fieldNames) + ")");
+                }
+                String[] path = moved.split("\\.");
+                System.err.println("note: " + source + ": config key '" + prefix + key + "' is now '" + prefix + moved
+                        + "'");
+                ObjectNode relocated = YAML.createObjectNode();
+                relocated.putObject(path[0]).set(path[1], e.getValue());
+                overlay(target, relocated, source, prefix);
+                continue;
             }
             JsonNode current = target.get(key);
             if (current instanceof ObjectNode sub && e.getValue() instanceof ObjectNode subLayer) {
@@ -96,6 +143,30 @@ public final class Configs {
         }
     }
 
+    /**
+     * Where a flat key of an earlier version lives now, as "section.key": the one section that has
+     * it, or the section its prefix names ({@code distill_weight}: {@code distill.weight}); null if none.
+     */
+    private static String sectionOf(ObjectNode target, String key) {
+        String found = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = target.fields(); it.hasNext(); ) {
+            var section = it.next();
+            if (!(section.getValue() instanceof ObjectNode sub)) {
+                continue;
+            }
+            String name = section.getKey();
+            if (sub.has(key)) {
+                if (found != null) {
+                    return null;
+                }
+                found = name + "." + key;
+            } else if (key.startsWith(name + "_") && sub.has(key.substring(name.length() + 1))) {
+                return name + "." + key.substring(name.length() + 1);
+            }
+        }
+        return found;
+    }
+
     public static String toYaml(Object config) {
         try {
             return YAML.writeValueAsString(config);
@@ -104,11 +175,16 @@ public final class Configs {
         }
     }
 
-    public static <T> T fromYaml(String yaml, Class<T> type, String source) {
-        try {
-            return YAML.readValue(yaml, type);
-        } catch (JsonProcessingException e) {
-            throw new FormatException(source + ": invalid saved config (" + e.getOriginalMessage() + ")");
-        }
+    /**
+     * A config saved by a run (in its directory or a checkpoint), read over {@code defaults} so that
+     * a run saved with the flat keys of an earlier version still resumes.
+     */
+    public static <T> T fromYaml(String yaml, Class<T> type, T defaults, String source) {
+        return merge(type, defaults, source, parseLayer(yaml, source));
+    }
+
+    /** The YAML that {@code yaml} (a saved config, possibly with earlier keys) reads as today. */
+    public static <T> String normalized(String yaml, Class<T> type, T defaults, String source) {
+        return toYaml(fromYaml(yaml, type, defaults, source));
     }
 }

@@ -78,6 +78,16 @@ public final class Datasets {
         return trainFile.subset(trainFile.name() + ":val", idx);
     }
 
+    /** The first {@code limit} images of {@code data}; all of them when the limit is 0 or not below the count. */
+    public static ImageDataset first(ImageDataset data, int limit) {
+        if (limit <= 0 || limit >= data.count()) {
+            return data;
+        }
+        int[] idx = new int[limit];
+        java.util.Arrays.setAll(idx, i -> i);
+        return data.subset(data.name() + "[:" + limit + "]", idx);
+    }
+
     /** A seeded random {@code fraction} of {@code data} (in index order), e.g. the proxy set of filtering. */
     public static ImageDataset fraction(ImageDataset data, double fraction, long seed, String name) {
         if (!(fraction > 0 && fraction <= 1)) {

@@ -2,6 +2,7 @@ package dev.flora.filter;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.data.BatchLoader;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;
@@ -15,11 +16,16 @@ import dev.flora.models.ModelSource;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
 import dev.flora.space.SearchSpace;
-import dev.flora.supernet.Method;
 import dev.flora.supernet.Supernet;
 import dev.flora.supernet.SupernetTask;
 import dev.flora.supernet.SupernetTrainer;
 import dev.flora.config.Configs;
+import dev.flora.config.FilterConfig;
+import dev.flora.config.Method;
+import dev.flora.stage.RunDirectory;
+import dev.flora.stage.Stage;
+import dev.flora.train.Evaluator;
+import dev.flora.train.Progress;
 import dev.flora.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,7 +48,7 @@ import java.util.OptionalInt;
  * blocks make the filtered search space, written as {@code search_space.json}. Each block's
  * result is a file of its own, so an interrupted run resumes at the block it was on.
  */
-public final class CandidateFilter {
+public final class CandidateFilter implements Stage<CandidateFilter.Result> {
     public static final String SPACE = "search_space.json";
     public static final String CONFIG = "config.yaml";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +59,7 @@ public final class CandidateFilter {
     private final PrintStream out;
 
     public CandidateFilter(FilterConfig config, Path runDir, Backend backend, PrintStream out) {
-        this.config = config.validated();
+        this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
@@ -71,36 +77,73 @@ public final class CandidateFilter {
                               @JsonProperty("score_seconds") double scoreSeconds) {
     }
 
-    /** The filtered space and where it was written. */
+    /** The filtered space and where it was written; both null when the run stopped before the last block. */
     public record Result(SearchSpace space, Path file, List<BlockResult> blocks, double seconds) {
     }
 
+    /** Filters every block not filtered yet. */
     public Result run() {
+        return run(true, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public Path dir() {
+        return runDir;
+    }
+
+    @Override
+    public boolean isDone() {
+        return Files.exists(runDir.resolve(SPACE));
+    }
+
+    /** Finished blocks are files of their own, so a filter run always continues where it stopped. */
+    @Override
+    public boolean canResume() {
+        return Files.exists(runDir.resolve(CONFIG));
+    }
+
+    @Override
+    public Result finished() {
+        ViTConfig arch = ModelSource.load(config.model(), backend, OptionalInt.empty()).config();
+        Path file = runDir.resolve(SPACE);
+        return new Result(SearchSpace.read(file, arch), file, List.of(), 0);
+    }
+
+    /**
+     * Filters at most {@code blockBudget} blocks in this call; blocks already filtered are read
+     * back whatever {@code resume} says, since each is a finished result of its own.
+     */
+    @Override
+    public Result run(boolean resume, int blockBudget) {
         long t0 = System.nanoTime();
         VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
         ViTConfig arch = dense.config();
-        SearchSpace full = SupernetTrainer.space(config.supernetConfig(), arch);
+        SearchSpace full = SupernetTrainer.space(config.localSupernet(), arch);
         Datasets.TrainTest files = Datasets.load(config.data());
         ImageDataset proxy = Datasets.fraction(Datasets.trainPart(files.train()), config.proxyFraction(),
-                config.seed(), "proxy");
+                config.loop().seed(), "proxy");
         ImageDataset val = Datasets.valPart(files.train());
         int scoreCount = Math.max(1, (int) Math.round(config.scoreFraction() * val.count()));
-        int[] first = new int[scoreCount];
-        Arrays.setAll(first, i -> i);
-        ImageDataset scoring = val.subset(val.name() + "[:" + scoreCount + "]", first);
-        dev.flora.train.Evaluator.checkCompatible(arch, proxy);
+        ImageDataset scoring = Datasets.first(val, scoreCount);
+        Evaluator.checkCompatible(arch, proxy);
         String yaml = Configs.toYaml(config);
-        checkRunDir(yaml);
+        RunDirectory.claim(runDir, CONFIG, yaml,
+                saved -> Configs.normalized(saved, FilterConfig.class, FilterConfig.defaults(), CONFIG), out);
         out.printf(Locale.ROOT, "filtering %d tuples per block of %s: local supernets on %d proxy images, scores on "
                         + "%d validation images, lambda %.3g, keeping %d + dense%n",
                 full.allowed(0).size(), arch, proxy.count(), scoring.count(), config.lambda(), config.topK());
         List<BlockResult> results = new ArrayList<>();
+        int filtered = 0;
         for (int b = 0; b < arch.depth(); b++) {
             Path file = runDir.resolve("block-" + b + ".json");
             if (Files.exists(file)) {
                 out.println("block " + b + ": done, " + file);
                 results.add(read(file));
                 continue;
+            }
+            if (filtered++ == blockBudget) {
+                out.printf(Locale.ROOT, "stopped after %d blocks; run again to continue%n", blockBudget);
+                return new Result(null, null, results, (System.nanoTime() - t0) / 1e9);
             }
             BlockResult r = filterBlock(dense, full, b, proxy, scoring);
             writeJson(file, r);
@@ -110,12 +153,12 @@ public final class CandidateFilter {
         for (BlockResult r : results) {
             allowed.add(r.kept());
         }
-        SearchSpace filtered = new SearchSpace(arch, full.targets(), full.ratios(), allowed);
+        SearchSpace space = new SearchSpace(arch, full.targets(), full.ratios(), allowed);
         Path spaceFile = runDir.resolve(SPACE);
-        filtered.write(spaceFile);
-        out.printf(Locale.ROOT, "filtered space: %s architectures (from %s), written to %s%n", filtered.size(),
+        space.write(spaceFile);
+        out.printf(Locale.ROOT, "filtered space: %s architectures (from %s), written to %s%n", space.size(),
                 full.size(), spaceFile);
-        return new Result(filtered, spaceFile, results, (System.nanoTime() - t0) / 1e9);
+        return new Result(space, spaceFile, results, (System.nanoTime() - t0) / 1e9);
     }
 
     private BlockResult filterBlock(VisionTransformer dense, SearchSpace full, int block, ImageDataset proxy,
@@ -133,7 +176,7 @@ public final class CandidateFilter {
         TrainingLoop.prepareRunDir(dir, resume);
         long t0 = System.nanoTime();
         out.printf(Locale.ROOT, "block %d: training its local supernet%s%n", block, resume ? " (resuming)" : "");
-        SupernetTask task = new SupernetTask(supernet, dense, null, config.supernetConfig());
+        SupernetTask task = new SupernetTask(supernet, dense, null, config.localSupernet());
         new TrainingLoop(config.loop(), dir, out).run(task, proxy, resume, Integer.MAX_VALUE,
                 () -> Map.of(Supernet.SPACE_KEY, supernet.metadata().get(Supernet.SPACE_KEY), Supernet.METHOD_KEY,
                         "lrat"));
@@ -164,11 +207,11 @@ public final class CandidateFilter {
         VisionTransformer model = supernet.model();
         ViTConfig arch = model.config();
         int tokenFloats = arch.tokens() * arch.embedDim();
-        int batchSize = config.evalBatchSize();
+        int batchSize = config.loop().evalBatchSize();
         int n = images.count();
         Tensor cache = backend.allocate((int) ((long) n * tokenFloats));
         int[] labels = images.labels();
-        var loader = dev.flora.data.BatchLoader.forEvaluation(images, arch.inputMean(), arch.inputStd(), batchSize);
+        var loader = BatchLoader.forEvaluation(images, arch.inputMean(), arch.inputStd(), batchSize);
         float[] buf = new float[batchSize * arch.imageSize()];
         int[] lab = new int[batchSize];
         Tensor input = backend.allocate(batchSize * arch.imageSize());
@@ -187,7 +230,7 @@ public final class CandidateFilter {
         Tensor dLogits = backend.allocate(batchSize * arch.numClasses());
         List<int[]> tuples = local.allowed(block);
         List<Score> scores = new ArrayList<>();
-        try (var progress = dev.flora.train.Progress.create("block " + block + " scoring", tuples.size(), out)) {
+        try (var progress = Progress.create("block " + block + " scoring", tuples.size(), out)) {
             for (int[] tuple : tuples) {
                 Candidate c = supernet.largest().withTuple(block, tuple);
                 supernet.apply(c);
@@ -212,24 +255,6 @@ public final class CandidateFilter {
         int[] t = new int[space.targets().size()];
         Arrays.fill(t, space.ratios().length - 1);
         return t;
-    }
-
-    private void checkRunDir(String yaml) {
-        Path cfg = runDir.resolve(CONFIG);
-        try {
-            if (Files.exists(cfg)) {
-                if (!Files.readString(cfg).equals(yaml)) {
-                    throw new FormatException(runDir + " holds a filter run with another config (" + cfg
-                            + "); continue it with the same settings or choose another --out");
-                }
-                out.println("continuing " + runDir + " (finished blocks are skipped)");
-            } else {
-                Files.createDirectories(runDir);
-                AtomicFiles.writeString(cfg, yaml);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void writeJson(Path file, Object value) {

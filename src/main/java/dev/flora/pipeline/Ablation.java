@@ -13,10 +13,14 @@ import dev.flora.report.ParetoPlot;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
 import dev.flora.search.EvolutionarySearch;
-import dev.flora.search.SearchConfig;
+import dev.flora.config.SearchConfig;
 import dev.flora.supernet.Supernet;
 import dev.flora.supernet.SubnetExport;
+import dev.flora.config.AblationConfig;
+import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
+import dev.flora.config.Method;
+import dev.flora.stage.RunDirectory;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,20 +42,29 @@ import java.util.OptionalInt;
  */
 public final class Ablation {
     public static final String CONFIG = "config.yaml";
-    static final List<String> VARIANTS = List.of("spos", "spos-filter", "lrat", "lrat-filter");
+    /** One of the four supernets: its name in files and rows, how it trains, whether on the filtered space. */
+    record Variant(String name, Method method, boolean filtered) {
+        String title() {
+            return method.label().toUpperCase(Locale.ROOT) + (filtered ? " + filtering" : "");
+        }
+    }
+
+    static final List<Variant> VARIANTS = List.of(new Variant("spos", Method.SPOS, false),
+            new Variant("spos-filter", Method.SPOS, true), new Variant("lrat", Method.LRAT, false),
+            new Variant("lrat-filter", Method.LRAT, true));
 
     private final AblationConfig config;
     private final Path runDir;
     private final Backend backend;
     private final PrintStream out;
-    private final Stages stages;
+    private final PipelineStages stages;
 
     public Ablation(AblationConfig config, Path runDir, Backend backend, PrintStream out) {
-        this.config = config.validated();
+        this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
-        this.stages = new Stages(runDir, backend, out);
+        this.stages = new PipelineStages(runDir, backend, out);
     }
 
     /** One searched subnet: which supernet, which target, its figures. */
@@ -60,23 +73,24 @@ public final class Ablation {
 
     public List<Row> run() {
         CompressConfig c = config.asCompress();
-        stages.open(CONFIG, Configs.toYaml(config));
+        RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
+                saved -> Configs.normalized(saved, AblationConfig.class, AblationConfig.defaults(), CONFIG), out);
         String filtered = stages.filter(c.filter(), "filter").toString();
         Map<String, Path> nets = new LinkedHashMap<>();
-        for (String v : VARIANTS) {
-            String method = v.startsWith("lrat") ? "lrat" : "spos";
-            nets.put(v, stages.supernet(c.supernetFor(method, v.endsWith("filter") ? filtered : null),
-                    "supernet-" + v));
+        for (Variant v : VARIANTS) {
+            nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
+                    "supernet-" + v.name()));
         }
         ImageDataset val = Datasets.load(config.data(), Split.VAL);
         ImageDataset test = Datasets.load(config.data(), Split.TEST);
-        int ebs = c.supernet().evalBatchSize();
+        int ebs = c.supernet().loop().evalBatchSize();
         VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
         long denseMacs = CostModel.denseMacs(dense.config());
         double denseTest = 100 * Evaluator.evaluate(dense, test, ebs).top1();
 
         List<Row> rows = new ArrayList<>();
-        for (String v : VARIANTS) {
+        for (Variant variant : VARIANTS) {
+            String v = variant.name();
             Supernet net = Supernet.load(nets.get(v), backend);
             long[] range = EvolutionarySearch.flopsRange(net.space());
             for (double target : config.targets()) {
@@ -87,7 +101,7 @@ public final class Ablation {
                             100.0 * range[1] / denseMacs);
                     continue;
                 }
-                SearchConfig s = withBounds(c.searchFor(nets.get(v).toString()), target - config.window(), target);
+                SearchConfig s = c.searchFor(nets.get(v).toString()).within(target - config.window(), target);
                 String name = String.format(Locale.ROOT, "search-%s-%02d", v, Math.round(100 * target));
                 EvolutionarySearch.Evaluated best = stages.search(s, name).best();
                 rows.add(new Row(v, target, best.arch(), best.flops(), best.top1(),
@@ -115,12 +129,6 @@ public final class Ablation {
         return rows;
     }
 
-    private static SearchConfig withBounds(SearchConfig s, double lo, double hi) {
-        return new SearchConfig(s.supernet(), s.data(), s.population(), s.topK(), s.mutations(), s.mutationProb(),
-                s.crossovers(), s.generations(), String.format(Locale.ROOT, "%.4f", lo),
-                String.format(Locale.ROOT, "%.4f", hi), s.seed(), s.evalBatchSize(), s.valLimit());
-    }
-
     /** Test top-1 (percent) of the subnet of {@code net} at {@code ranks}, exported as a standalone model. */
     private static double testTop1(Supernet net, Map<String, Integer> ranks, ImageDataset test, int ebs) {
         VisionTransformer m = SubnetExport.export(net, ranks);
@@ -146,9 +154,9 @@ public final class Ablation {
         AtomicFiles.writeString(runDir.resolve("ablation.csv"), csv.toString());
 
         ParetoPlot fronts = new ParetoPlot("Searched subnets per supernet (test top-1)");
-        for (String v : VARIANTS) {
-            fronts.line(v.toUpperCase(Locale.ROOT).replace("-FILTER", " + filtering"), rows.stream()
-                    .filter(r -> r.variant().equals(v))
+        for (Variant v : VARIANTS) {
+            fronts.line(v.title(), rows.stream()
+                    .filter(r -> r.variant().equals(v.name()))
                     .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList());
         }
         fronts.points("dense", List.of(new ParetoFront.Point("dense", denseMacs, denseTest)));

@@ -19,7 +19,10 @@ import dev.flora.search.EvolutionarySearch;
 import dev.flora.space.SearchSpace;
 import dev.flora.supernet.Supernet;
 import dev.flora.supernet.SubnetExport;
+import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
+import dev.flora.config.Method;
+import dev.flora.stage.RunDirectory;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -52,14 +55,14 @@ public final class Compressor {
     private final Path runDir;
     private final Backend backend;
     private final PrintStream out;
-    private final Stages stages;
+    private final PipelineStages stages;
 
     public Compressor(CompressConfig config, Path runDir, Backend backend, PrintStream out) {
         this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
-        this.stages = new Stages(runDir, backend, out);
+        this.stages = new PipelineStages(runDir, backend, out);
     }
 
     /** One model's figures in the final comparison. */
@@ -72,17 +75,15 @@ public final class Compressor {
     }
 
     public Outcome run() {
-        config.supernetFor("lrat", null).validated();
-        config.searchFor("x").validated();
-        stages.open(CONFIG, Configs.toYaml(config));
-
+        RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
+                saved -> Configs.normalized(saved, CompressConfig.class, CompressConfig.defaults(), CONFIG), out);
         String filtered = config.runFilter() ? stages.filter(config.filter(), "filter").toString() : null;
-        Path lratNet = stages.supernet(config.supernetFor("lrat", filtered), "supernet-lrat");
+        Path lratNet = stages.supernet(config.supernetFor(Method.LRAT, filtered), "supernet-lrat");
         EvolutionarySearch.State lratSearch = stages.search(config.searchFor(lratNet.toString()), "search-lrat");
         Path sposNet = null;
         EvolutionarySearch.State sposSearch = null;
         if (config.compareSpos()) {
-            sposNet = stages.supernet(config.supernetFor("spos", filtered), "supernet-spos");
+            sposNet = stages.supernet(config.supernetFor(Method.SPOS, filtered), "supernet-spos");
             sposSearch = stages.search(config.searchFor(sposNet.toString()), "search-spos");
         }
 
@@ -101,7 +102,7 @@ public final class Compressor {
 
         ImageDataset val = Datasets.load(config.data(), Split.VAL);
         ImageDataset test = Datasets.load(config.data(), Split.TEST);
-        int ebs = config.supernet().evalBatchSize();
+        int ebs = config.supernet().loop().evalBatchSize();
         Scored dense = score("dense", ModelSource.resolve(config.model()).toString(),
                 ModelSource.load(config.model(), backend, OptionalInt.empty()), val, test, ebs);
         Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(),

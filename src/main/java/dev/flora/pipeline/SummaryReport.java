@@ -1,5 +1,6 @@
 package dev.flora.pipeline;
 
+import dev.flora.config.CompressConfig;
 import dev.flora.report.ParetoFront;
 import dev.flora.space.Candidate;
 import dev.flora.search.EvolutionarySearch;
@@ -24,7 +25,8 @@ final class SummaryReport {
                         + "[%s, %s] of the dense model; supernet %d epochs; search population %d, %d generations. "
                         + "Machine: %d cores, %s.%n%n", space.size(), space.targets(),
                 java.util.Arrays.toString(space.ratios()), config.search().minFlops(), config.search().maxFlops(),
-                config.supernet().epochs(), config.search().population(), config.search().generations(),
+                config.supernet().loop().epochs(), config.search().evolution().population(),
+                config.search().evolution().generations(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch")));
         md.append("| model | FLOPs (M MAC) | FLOPs vs dense | params | val top-1 | test top-1 | test loss |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|\n");

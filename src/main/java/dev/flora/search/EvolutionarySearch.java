@@ -13,6 +13,7 @@ import dev.flora.space.SearchSpace;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.config.EvolutionSettings;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
 import dev.flora.train.Progress;
@@ -44,29 +45,6 @@ public final class EvolutionarySearch {
     /** Draws per wanted candidate before a generation makes do with fewer. */
     private static final int TRIES_PER_CANDIDATE = 50;
 
-    /** The reference's knobs. */
-    public record Settings(int population, int topK, int mutations, double mutationProb, int crossovers,
-                           int generations, long seed) {
-        public Settings {
-            check(population > 0, "population must be positive, got " + population);
-            check(topK > 0, "top_k must be positive, got " + topK);
-            check(mutations >= 0 && crossovers >= 0 && mutations + crossovers <= population,
-                    "mutations + crossovers must be within the population (" + population + ")");
-            check(mutationProb >= 0 && mutationProb <= 1, "mutation_prob must be in [0, 1], got " + mutationProb);
-            check(generations > 0, "generations must be positive, got " + generations);
-        }
-
-        public static Settings reference(long seed) {
-            return new Settings(50, 10, 25, 0.2, 25, 20, seed);
-        }
-    }
-
-    private static void check(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
-    }
-
     /** Scores an architecture: validation top-1 in percent. */
     @FunctionalInterface
     public interface Fitness {
@@ -89,7 +67,7 @@ public final class EvolutionarySearch {
     }
 
     /** Everything needed to resume: written as JSON after every generation. */
-    public record State(@JsonProperty("settings") Settings settings, @JsonProperty("flops_lower") long flopsLower,
+    public record State(@JsonProperty("settings") EvolutionSettings settings, @JsonProperty("flops_lower") long flopsLower,
                         @JsonProperty("flops_upper") long flopsUpper,
                         @JsonProperty("generations_done") int generationsDone,
                         @JsonProperty("evaluated") List<Evaluated> evaluated,
@@ -103,13 +81,13 @@ public final class EvolutionarySearch {
 
     private final SearchSpace space;
     private final CostModel cost;
-    private final Settings settings;
+    private final EvolutionSettings settings;
     private final FlopsBounds bounds;
     private final Fitness fitness;
     private final Path stateFile;
     private final PrintStream out;
 
-    public EvolutionarySearch(SearchSpace space, Settings settings, FlopsBounds bounds, Fitness fitness,
+    public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds, Fitness fitness,
                               Path stateFile, PrintStream out) {
         this.space = space;
         this.cost = new CostModel(space);

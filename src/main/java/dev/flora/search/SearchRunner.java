@@ -9,6 +9,10 @@ import dev.flora.data.ImageDataset;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.FormatException;
+import dev.flora.config.SearchConfig;
+import dev.flora.stage.RunDirectory;
+import dev.flora.stage.Stage;
 import dev.flora.supernet.Supernet;
 import dev.flora.config.Configs;
 import dev.flora.train.Evaluator;
@@ -17,7 +21,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -26,7 +29,7 @@ import java.util.Locale;
  * {@code search_state.json} (resumable, every generation), {@code evaluated.csv} and
  * {@code best.txt} (the best architecture) into the run directory.
  */
-public final class SearchRunner {
+public final class SearchRunner implements Stage<EvolutionarySearch.State> {
     public static final String STATE = "search_state.json";
     public static final String EVALUATED = "evaluated.csv";
     public static final String BEST = "best.txt";
@@ -44,29 +47,41 @@ public final class SearchRunner {
         this.out = out;
     }
 
+    /** The config a run directory was started with. */
     public static SearchConfig savedConfig(Path runDir) {
-        Path f = runDir.resolve(CONFIG);
-        if (!Files.exists(runDir.resolve(STATE)) || !Files.exists(f)) {
-            throw new dev.flora.engine.io.FormatException(runDir + ": no " + STATE + " to resume from");
+        if (!Files.exists(runDir.resolve(STATE))) {
+            throw new FormatException(runDir + ": no " + STATE + " to resume from");
         }
-        try {
-            return Configs.fromYaml(Files.readString(f), SearchConfig.class, f.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RunDirectory.savedConfig(runDir, CONFIG, SearchConfig.class, SearchConfig.defaults());
     }
 
     /** The validation images fitness is computed on. */
     public static ImageDataset fitnessImages(String data, int limit) {
-        ImageDataset val = Datasets.load(data, Split.VAL);
-        if (limit > 0 && limit < val.count()) {
-            int[] idx = new int[limit];
-            Arrays.setAll(idx, i -> i);
-            val = val.subset(val.name() + "[:" + limit + "]", idx);
-        }
-        return val;
+        return Datasets.first(Datasets.load(data, Split.VAL), limit);
     }
 
+    @Override
+    public Path dir() {
+        return runDir;
+    }
+
+    @Override
+    public boolean isDone() {
+        return canResume() && finished().generationsDone() == config.evolution().generations();
+    }
+
+    @Override
+    public boolean canResume() {
+        return Files.exists(runDir.resolve(STATE));
+    }
+
+    @Override
+    public EvolutionarySearch.State finished() {
+        return EvolutionarySearch.readState(runDir.resolve(STATE));
+    }
+
+    /** Searches for at most {@code generationBudget} generations in this call (continue with resume). */
+    @Override
     public EvolutionarySearch.State run(boolean resume, int generationBudget) {
         Supernet supernet = Supernet.load(Path.of(config.supernet()), backend);
         ImageDataset val = fitnessImages(config.data(), config.valLimit());
@@ -75,7 +90,7 @@ public final class SearchRunner {
                 CostModel.denseMacs(supernet.space().config()));
         try {
             if (!resume && Files.exists(runDir.resolve(STATE))) {
-                throw new dev.flora.engine.io.FormatException(runDir + " already holds a search: pass --resume to "
+                throw new FormatException(runDir + " already holds a search: pass --resume to "
                         + "continue it, or choose another --out");
             }
             Files.createDirectories(runDir);
@@ -92,11 +107,11 @@ public final class SearchRunner {
             supernet.apply(c);
             return 100 * Evaluator.evaluate(supernet.model(), val, config.evalBatchSize()).top1();
         };
-        EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.settings(), bounds, fitness,
+        EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, fitness,
                 runDir.resolve(STATE), out);
         EvolutionarySearch.State state = search.run(resume, generationBudget);
         writeEvaluated(state);
-        if (state.generationsDone() == config.generations()) {
+        if (state.generationsDone() == config.evolution().generations()) {
             AtomicFiles.writeString(runDir.resolve(BEST), state.best().arch() + "\n");
         }
         return state;

@@ -4,6 +4,7 @@ import dev.flora.space.Candidate;
 
 import dev.flora.space.SearchSpace;
 
+import dev.flora.config.Method;
 import dev.flora.data.Seeds;
 import java.util.List;
 import java.util.Random;
@@ -18,12 +19,11 @@ public final class Sampler {
     public enum Kind {
         LOW_RANK_AWARE, UNIFORM;
 
-        public static Kind parse(String s) {
-            return switch (s.toLowerCase(java.util.Locale.ROOT).replace('_', '-')) {
-                case "low-rank-aware", "lrat" -> LOW_RANK_AWARE;
-                case "uniform", "spos" -> UNIFORM;
-                default -> throw new IllegalArgumentException("unknown sampling '" + s
-                        + "' (expected low-rank-aware or uniform)");
+        /** The sampling a supernet training method draws its subnets with. */
+        public static Kind of(Method method) {
+            return switch (method) {
+                case LRAT -> LOW_RANK_AWARE;
+                case SPOS -> UNIFORM;
             };
         }
     }

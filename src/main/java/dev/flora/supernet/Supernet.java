@@ -2,6 +2,7 @@ package dev.flora.supernet;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.config.Method;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;

@@ -1,12 +1,12 @@
 package dev.flora.supernet;
 
+import dev.flora.config.SupernetConfig;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
 import dev.flora.space.Candidate;
-import dev.flora.supernet.Sampler;
 import dev.flora.train.Evaluator;
 import dev.flora.train.TrainingTask;
 import java.util.LinkedHashMap;
@@ -31,13 +31,13 @@ public final class SupernetTask implements TrainingTask {
     public SupernetTask(Supernet supernet, VisionTransformer teacher, ImageDataset val, SupernetConfig c) {
         this.supernet = supernet;
         this.teacher = teacher;
-        this.sampler = new Sampler(supernet.space(), supernet.method().sampling());
+        this.sampler = new Sampler(supernet.space(), Sampler.Kind.of(supernet.method()));
         this.val = val;
-        this.distillWeight = (float) c.distillWeight();
-        this.smoothing = (float) c.labelSmoothing();
-        this.seed = c.seed();
-        this.evalBatchSize = c.evalBatchSize();
-        this.dLogits = supernet.model().backend().allocate(c.batchSize() * supernet.space().config().numClasses());
+        this.distillWeight = (float) c.distill().weight();
+        this.smoothing = (float) c.loop().labelSmoothing();
+        this.seed = c.loop().seed();
+        this.evalBatchSize = c.loop().evalBatchSize();
+        this.dLogits = supernet.model().backend().allocate(c.loop().batchSize() * supernet.space().config().numClasses());
     }
 
     @Override

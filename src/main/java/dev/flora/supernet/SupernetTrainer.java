@@ -4,18 +4,20 @@ import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
-import dev.flora.engine.io.FormatException;
+import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
 import dev.flora.space.SearchSpace;
 import dev.flora.train.Checkpoint;
 import dev.flora.config.Configs;
+import dev.flora.config.Method;
+import dev.flora.config.SupernetConfig;
+import dev.flora.stage.Stage;
 import dev.flora.train.Evaluator;
 import dev.flora.train.TrainingLoop;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +28,7 @@ import java.util.OptionalInt;
  * in-place distillation from the dense model. Writes {@code config.yaml}, {@code metrics.csv},
  * {@code checkpoint.safetensors} per epoch, and {@code supernet.safetensors} at the end.
  */
-public final class SupernetTrainer {
+public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
     public static final String SUPERNET = "supernet.safetensors";
     public static final String CONFIG = "config.yaml";
     private static final String CONFIG_KEY = "supernet.config";
@@ -37,55 +39,66 @@ public final class SupernetTrainer {
     private final PrintStream out;
 
     public SupernetTrainer(SupernetConfig config, Path runDir, Backend backend, PrintStream out) {
-        this.config = config.validated();
+        this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
     }
 
+    /** The config a run directory was started with. */
     public static SupernetConfig savedConfig(Path runDir) {
-        Path cp = runDir.resolve(TrainingLoop.CHECKPOINT);
-        if (!Files.exists(cp)) {
-            throw new FormatException(runDir + ": no " + TrainingLoop.CHECKPOINT + " to resume from");
-        }
-        String yaml = Checkpoint.readState(cp).metadata().get(CONFIG_KEY);
-        if (yaml == null) {
-            throw new FormatException(cp + ": not a supernet training checkpoint (no " + CONFIG_KEY + ")");
-        }
-        return Configs.fromYaml(yaml, SupernetConfig.class, cp.toString());
+        return Checkpoint.savedConfig(runDir, CONFIG_KEY, SupernetConfig.class, SupernetConfig.defaults(),
+                "supernet training");
     }
 
     /** The search space of a config, for a backbone of {@code config}. */
-    public static SearchSpace space(SupernetConfig c, dev.flora.engine.nn.ViTConfig arch) {
+    public static SearchSpace space(SupernetConfig c, ViTConfig arch) {
         if (c.searchSpace() != null) {
             return SearchSpace.read(ModelSource.resolveSearchSpace(c.searchSpace()), arch);
         }
-        SearchSpace d = SearchSpace.defaults(arch, c.includeProj());
-        return c.ratios() == null ? d : SearchSpace.full(arch, d.targets(), c.ratios());
+        SearchSpace d = SearchSpace.defaults(arch, c.space().includeProj());
+        return c.space().ratios() == null ? d : SearchSpace.full(arch, d.targets(), c.space().ratios());
     }
 
     /** What a run leaves: the trained supernet (null if stopped early) and its last validation. */
     public record Result(Path supernet, Map<String, Double> validation, double imgPerSecond, double seconds) {
     }
 
+    @Override
+    public Path dir() {
+        return runDir;
+    }
+
+    @Override
+    public boolean isDone() {
+        return Files.exists(runDir.resolve(SUPERNET));
+    }
+
+    @Override
+    public boolean canResume() {
+        return Files.exists(runDir.resolve(TrainingLoop.CHECKPOINT));
+    }
+
+    @Override
+    public Result finished() {
+        return new Result(runDir.resolve(SUPERNET), Map.of(), Double.NaN, 0);
+    }
+
+    /** Trains for at most {@code epochBudget} epochs in this call (continue with resume). */
+    @Override
     public Result run(boolean resume, int epochBudget) {
         VisionTransformer teacher = ModelSource.load(config.model(), backend, OptionalInt.empty());
         SearchSpace space = space(config, teacher.config());
         Datasets.TrainTest files = Datasets.load(config.data());
-        ImageDataset train = Datasets.trainPart(files.train());
+        ImageDataset train = Datasets.first(Datasets.trainPart(files.train()), config.loop().trainLimit());
         ImageDataset val = Datasets.valPart(files.train());
-        if (config.trainLimit() > 0 && config.trainLimit() < train.count()) {
-            int[] idx = new int[config.trainLimit()];
-            Arrays.setAll(idx, i -> i);
-            train = train.subset(train.name() + "[:" + config.trainLimit() + "]", idx);
-        }
         Evaluator.checkCompatible(teacher.config(), train);
         TrainingLoop.prepareRunDir(runDir, resume);
         String yaml = Configs.toYaml(config);
         if (!resume) {
             AtomicFiles.writeString(runDir.resolve(CONFIG), yaml);
         }
-        Method method = Method.parse(config.method());
+        Method method = config.method();
         Supernet supernet = Supernet.fromDense(teacher, space, method);
         out.printf(Locale.ROOT, "%s supernet over %s: %s architectures, %,d trainable parameters; %d train / %d val "
                         + "images%n", method.label().toUpperCase(Locale.ROOT), teacher.config(), space.size(),

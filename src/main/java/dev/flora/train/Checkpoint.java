@@ -1,5 +1,7 @@
 package dev.flora.train;
 
+import java.nio.file.Files;
+import dev.flora.config.Configs;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.io.SafeTensors;
@@ -74,5 +76,21 @@ public final class Checkpoint {
         }
         optimizer.restore(file.read(M), file.read(V), state.adamStep());
         return state;
+    }
+
+    /**
+     * The config a training run was started with, as saved in its checkpoint's metadata under
+     * {@code key}; {@code what} names the kind of run in the error when it is another kind.
+     */
+    public static <T> T savedConfig(Path runDir, String key, Class<T> type, T defaults, String what) {
+        Path cp = runDir.resolve(TrainingLoop.CHECKPOINT);
+        if (!Files.exists(cp)) {
+            throw new FormatException(runDir + ": no " + TrainingLoop.CHECKPOINT + " to resume from");
+        }
+        String yaml = readState(cp).metadata().get(key);
+        if (yaml == null) {
+            throw new FormatException(cp + ": not a " + what + " checkpoint (no " + key + ")");
+        }
+        return Configs.fromYaml(yaml, type, defaults, cp.toString());
     }
 }

@@ -3,6 +3,11 @@ package dev.flora.train;
 import dev.flora.config.LoopSettings;
 
 import dev.flora.config.Configs;
+import dev.flora.config.TrainConfig;
+import dev.flora.engine.nn.Linear;
+import dev.flora.models.ModelSource;
+import dev.flora.stage.Stage;
+import java.util.OptionalInt;
 
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
@@ -16,7 +21,6 @@ import dev.flora.engine.nn.VisionTransformer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 
@@ -25,7 +29,7 @@ import java.util.Map;
  * init, validation on the held-out split after each epoch. Writes {@code config.yaml} at the
  * start and {@code model.safetensors} when the last epoch is done.
  */
-public final class Trainer {
+public final class Trainer implements Stage<Trainer.Summary> {
     public static final String CONFIG = "config.yaml";
     public static final String CHECKPOINT = TrainingLoop.CHECKPOINT;
     public static final String MODEL = "model.safetensors";
@@ -38,7 +42,7 @@ public final class Trainer {
     private final PrintStream out;
 
     public Trainer(TrainConfig config, Path runDir, Backend backend, PrintStream out) {
-        this.config = config.validated();
+        this.config = config;
         this.runDir = runDir;
         this.backend = backend;
         this.out = out;
@@ -46,15 +50,7 @@ public final class Trainer {
 
     /** The config a run directory was started with. */
     public static TrainConfig savedConfig(Path runDir) {
-        Path cp = runDir.resolve(CHECKPOINT);
-        if (!Files.exists(cp)) {
-            throw new FormatException(runDir + ": no " + CHECKPOINT + " to resume from");
-        }
-        String yaml = Checkpoint.readState(cp).metadata().get(CONFIG_KEY);
-        if (yaml == null) {
-            throw new FormatException(cp + ": not a pre-training checkpoint (no " + CONFIG_KEY + ")");
-        }
-        return Configs.fromYaml(yaml, TrainConfig.class, cp.toString());
+        return Checkpoint.savedConfig(runDir, CONFIG_KEY, TrainConfig.class, TrainConfig.defaults(), "pre-training");
     }
 
     /** What a run reports; {@code model} is null when it stopped before the last epoch. */
@@ -66,22 +62,39 @@ public final class Trainer {
         return run(resume, Integer.MAX_VALUE);
     }
 
+    @Override
+    public Path dir() {
+        return runDir;
+    }
+
+    @Override
+    public boolean isDone() {
+        return Files.exists(runDir.resolve(MODEL));
+    }
+
+    @Override
+    public boolean canResume() {
+        return Files.exists(runDir.resolve(CHECKPOINT));
+    }
+
+    @Override
+    public Summary finished() {
+        return new Summary(config.loop().epochs(), Double.NaN, Double.NaN, Double.NaN, 0, runDir.resolve(MODEL));
+    }
+
     /** Trains for at most {@code epochBudget} epochs in this call (continue with resume). */
+    @Override
     public Summary run(boolean resume, int epochBudget) {
         VisionTransformer init = config.initFrom() == null ? null
-                : dev.flora.models.ModelSource.load(config.initFrom(), backend, java.util.OptionalInt.empty());
-        if (init != null && !init.linears().values().stream().allMatch(l -> l instanceof dev.flora.engine.nn.Linear)) {
+                : ModelSource.load(config.initFrom(), backend, OptionalInt.empty());
+        if (init != null && !init.linears().values().stream().allMatch(l -> l instanceof Linear)) {
             throw new FormatException(config.initFrom() + ": init_from needs a dense model");
         }
         ViTConfig arch = init != null ? init.config() : config.model();
         Datasets.TrainTest files = Datasets.load(config.data());
-        ImageDataset train = Datasets.trainPart(files.train());
+        LoopSettings loop = config.loop();
+        ImageDataset train = Datasets.first(Datasets.trainPart(files.train()), loop.trainLimit());
         ImageDataset val = Datasets.valPart(files.train());
-        if (config.trainLimit() > 0 && config.trainLimit() < train.count()) {
-            int[] idx = new int[config.trainLimit()];
-            Arrays.setAll(idx, i -> i);
-            train = train.subset(train.name() + "[:" + config.trainLimit() + "]", idx);
-        }
         Evaluator.checkCompatible(arch, train);
         TrainingLoop.prepareRunDir(runDir, resume);
         String configYaml = Configs.toYaml(config);
@@ -90,15 +103,14 @@ public final class Trainer {
         }
 
         VisionTransformer model = new VisionTransformer(backend, arch);
-        ViTInitializer.initialize(model, config.seed());
+        ViTInitializer.initialize(model, loop.seed());
         if (init != null) {
             backend.copy(init.arena().values(), model.arena().values());
         }
         out.printf(Locale.ROOT, "%s: %,d parameters, %,d multiply-accumulates per image; %d train / %d val images, "
                         + "backend %s%n", arch, model.parameterCount(), model.macsPerImage(), train.count(), val.count(),
                 backend.name());
-        LoopSettings loop = config.loop();
-        PretrainTask task = new PretrainTask(model, val, config.labelSmoothing(), loop.batchSize(),
+        PretrainTask task = new PretrainTask(model, val, loop.labelSmoothing(), loop.batchSize(),
                 loop.evalBatchSize());
         TrainingLoop.Outcome o = new TrainingLoop(loop, runDir, out).run(task, train, resume, epochBudget,
                 () -> Map.of(CONFIG_KEY, configYaml));
@@ -113,8 +125,8 @@ public final class Trainer {
             loss = r.loss();
         }
         Path modelPath = runDir.resolve(MODEL);
-        ModelIO.save(model, modelPath, Map.of("train.epochs", Integer.toString(config.epochs()),
+        ModelIO.save(model, modelPath, Map.of("train.epochs", Integer.toString(loop.epochs()),
                 "train.data", config.data(), "train.val_top1", String.format(Locale.ROOT, "%.4f", top1)));
-        return new Summary(config.epochs(), top1, loss, o.imgPerSecond(), o.seconds(), modelPath);
+        return new Summary(loop.epochs(), top1, loss, o.imgPerSecond(), o.seconds(), modelPath);
     }
 }

@@ -79,6 +79,39 @@ class CliTest {
     }
 
     @Test
+    void flatKeysOfEarlierVersionsStillLoadAndNameTheirNewKeys() throws Exception {
+        Path file = dir.resolve("old.yaml");
+        Files.writeString(file, "epochs: 3\ndistill_weight: 0.5\nratios: [0.5, 1.0]\nmethod: spos\n");
+        CliRunner.Run r = run("supernet", "--config", file.toString(), "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("loop:\n") && r.out().contains("\n  epochs: 3\n"), r.out());
+        assertTrue(r.out().contains("distill:\n  weight: 0.5\n"), r.out());
+        assertTrue(r.out().contains("method: spos\n"), r.out());
+        assertTrue(r.err().contains("'epochs' is now 'loop.epochs'"), r.err());
+        assertTrue(r.err().contains("'distill_weight' is now 'distill.weight'"), r.err());
+        assertTrue(r.err().contains("'ratios' is now 'space.ratios'"), r.err());
+        r = run("compress", "--set", "supernet.lr=2e-4", "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("'supernet.lr' is now 'supernet.loop.lr'"), r.err());
+        assertTrue(r.out().contains("    lr: 2.0E-4\n") || r.out().contains("    lr: 0.0002\n"), r.out());
+    }
+
+    @Test
+    void everyConfigKeyHasItsFlagWithTheDefaultInItsHelp() {
+        CliRunner.Run r = run("supernet", "--help");
+        assertEquals(0, r.code(), r.err());
+        for (String flag : new String[] {"--epochs", "--lr=X", "--label-smoothing", "--distill-weight", "--ratios",
+            "--[no-]include-proj", "--method", "--train-limit"}) {
+            assertTrue(r.out().contains(flag), flag + " missing from: " + r.out());
+        }
+        assertTrue(r.out().contains("Peak learning rate. (default: 1.0E-4)"), r.out());
+        r = run("pretrain", "--help");
+        assertTrue(r.out().contains("Peak learning rate. (default: 0.001)"), r.out());
+        r = run("supernet", "--method", "spos", "--lr", "3e-4", "--print-config");
+        assertTrue(r.out().contains("method: spos\n") && r.out().contains("  lr: 3.0E-4\n"), r.out());
+    }
+
+    @Test
     void configLayersApplyInOrderAndPrint() throws Exception {
         Path file = dir.resolve("c.yaml");
         Files.writeString(file, "epochs: 3\nbatch_size: 32\n");
@@ -97,7 +130,7 @@ class CliTest {
         assertTrue(r.error().contains("drop --set"), r.err());
         r = run("search", "--resume", "--out", dir.toString(), "--population", "8");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.error().contains("(population)"), r.err());
+        assertTrue(r.error().contains("(--population)"), r.err());
         r = run("pretrain", "--out", dir.toString(), "--data", "fmnist-subset", "--epochs-this-run", "0");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.error().contains("--epochs-this-run must be positive"), r.err());

@@ -1,5 +1,7 @@
 package dev.flora.filter;
 
+import dev.flora.config.FilterConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +32,8 @@ class CandidateFilterTest {
                 .toURI());
         return Configs.merge(FilterConfig.class, FilterConfig.defaults(), "test", Configs.layer(Map.of(
                 "model", backbone.toString(), "data", "fmnist-subset", "proxy_fraction", 0.05, "score_fraction", 0.25,
-                "top_k", 5, "ratios", new double[] {0.25, 0.5, 1.0}, "batch_size", 64)));
+                "top_k", 5, "space", Map.of("ratios", new double[] {0.25, 0.5, 1.0}),
+                "loop", Map.of("batch_size", 64))));
     }
 
     @Test

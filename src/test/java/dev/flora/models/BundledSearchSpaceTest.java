@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.nn.ViTConfig;
-import dev.flora.filter.FilterConfig;
+import dev.flora.config.FilterConfig;
 import dev.flora.space.SearchSpace;
 import java.math.BigInteger;
 import java.util.Arrays;

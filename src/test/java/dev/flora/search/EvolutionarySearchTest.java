@@ -1,5 +1,7 @@
 package dev.flora.search;
 
+import dev.flora.config.EvolutionSettings;
+
 import dev.flora.space.FlopsBounds;
 
 import dev.flora.space.CostModel;
@@ -38,7 +40,7 @@ class EvolutionarySearchTest {
     }
 
     private EvolutionarySearch search(Path state) {
-        return new EvolutionarySearch(space, new EvolutionarySearch.Settings(16, 4, 6, 0.3, 6, 6, 7),
+        return new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 6, 7),
                 FlopsBounds.parse("0.4", "0.5", dense), EvolutionarySearchTest::fitness, state, quiet);
     }
 
@@ -72,7 +74,7 @@ class EvolutionarySearchTest {
     @Test
     void boundsNoArchitectureMeetsAreRejectedWithTheReachableRange() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new EvolutionarySearch(space,
-                EvolutionarySearch.Settings.reference(0), FlopsBounds.parse("0.05", "0.1", dense),
+                EvolutionSettings.reference(), FlopsBounds.parse("0.05", "0.1", dense),
                 EvolutionarySearchTest::fitness, dir.resolve("x.json"), quiet));
         assertTrue(e.getMessage().contains("admit no architecture") && e.getMessage().contains("spans"),
                 e.getMessage());

@@ -1,5 +1,7 @@
 package dev.flora.supernet;
 
+import dev.flora.config.Method;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package dev.flora.train;
 
+import dev.flora.config.TrainConfig;
+
 import dev.flora.config.Configs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,9 +32,10 @@ class TrainerTest {
     /** A one-block ViT on 2048 bundled images: about a second per epoch. */
     static TrainConfig tiny(int epochs) {
         return Configs.merge(TrainConfig.class, TrainConfig.defaults(), "test", Configs.layer(map(
-                "data", "fmnist-subset", "embed_dim", 32, "depth", 1, "num_heads", 2, "patch_size", 7,
-                "mlp_ratio", 2.0, "epochs", epochs, "batch_size", 64, "train_limit", 2048, "warmup_epochs", 0.5,
-                "lr", 2e-3)));
+                "data", "fmnist-subset",
+                "shape", map("embed_dim", 32, "depth", 1, "num_heads", 2, "patch_size", 7, "mlp_ratio", 2.0),
+                "loop", map("epochs", epochs, "batch_size", 64, "train_limit", 2048, "warmup_epochs", 0.5,
+                        "lr", 2e-3))));
     }
 
     static Map<String, Object> map(Object... kv) {
@@ -95,8 +98,8 @@ class TrainerTest {
     @Test
     void initFromStartsAtTheGivenWeights() {
         Trainer.Summary base = trainer(tiny(1), dir.resolve("base")).run(false);
-        Map<String, Object> m = map("data", "fmnist-subset", "epochs", 1, "batch_size", 64, "train_limit", 128,
-                "lr", 1e-9, "min_lr", 0.0, "init_from", base.model().toString());
+        Map<String, Object> m = map("data", "fmnist-subset", "init_from", base.model().toString(),
+                "loop", map("epochs", 1, "batch_size", 64, "train_limit", 128, "lr", 1e-9, "min_lr", 0.0));
         TrainConfig c = Configs.merge(TrainConfig.class, TrainConfig.defaults(), "test", Configs.layer(m));
         Trainer.Summary cont = trainer(c, dir.resolve("cont")).run(false);
         assertEquals(base.valTop1(), cont.valTop1(), 0.002, "a vanishing learning rate keeps the initial model");
@@ -113,14 +116,20 @@ class TrainerTest {
     @Test
     void configLayersOverrideInOrderAndRejectUnknownKeys() {
         TrainConfig c = Configs.merge(TrainConfig.class, TrainConfig.defaults(), "t",
-                Configs.layer(Map.of("lr", 0.5, "epochs", 3)), Configs.layer(Map.of("lr", 0.25)));
-        assertEquals(0.25, c.lr());
-        assertEquals(3, c.epochs());
-        assertEquals(128, c.batchSize());
+                Configs.layer(Map.of("loop", Map.of("lr", 0.5, "epochs", 3))),
+                Configs.layer(Map.of("loop", Map.of("lr", 0.25))));
+        assertEquals(0.25, c.loop().lr());
+        assertEquals(3, c.loop().epochs());
+        assertEquals(128, c.loop().batchSize());
         FormatException e = assertThrows(FormatException.class, () -> Configs.merge(TrainConfig.class,
                 TrainConfig.defaults(), "cfg.yaml", Configs.layer(Map.of("learning_rate", 1))));
         assertTrue(e.getMessage().contains("learning_rate"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Configs.merge(TrainConfig.class, TrainConfig.defaults(),
-                "t", Configs.layer(Map.of("arch", "resnet"))).validated());
+        IllegalArgumentException arch = assertThrows(IllegalArgumentException.class, () -> Configs.merge(TrainConfig.class,
+                TrainConfig.defaults(), "t", Configs.layer(Map.of("arch", "resnet"))));
+        assertTrue(arch.getMessage().contains("resnet") && arch.getMessage().contains("deit-small"),
+                arch.getMessage());
+        IllegalArgumentException range = assertThrows(IllegalArgumentException.class, () -> Configs.merge(
+                TrainConfig.class, TrainConfig.defaults(), "t", Configs.layer(Map.of("loop", Map.of("epochs", 0)))));
+        assertTrue(range.getMessage().contains("epochs must be positive"), range.getMessage());
     }
 }

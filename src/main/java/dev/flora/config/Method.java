@@ -1,6 +1,7 @@
-package dev.flora.supernet;
+package dev.flora.config;
 
-import dev.flora.supernet.Sampler;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -10,29 +11,25 @@ import java.util.Locale;
  * pair of factors and subnets are drawn uniformly.
  */
 public enum Method {
-    LRAT(true, Sampler.Kind.LOW_RANK_AWARE),
-    SPOS(false, Sampler.Kind.UNIFORM);
+    LRAT(true),
+    SPOS(false);
 
     private final boolean inheritsWeights;
-    private final Sampler.Kind sampling;
 
-    Method(boolean inheritsWeights, Sampler.Kind sampling) {
+    Method(boolean inheritsWeights) {
         this.inheritsWeights = inheritsWeights;
-        this.sampling = sampling;
     }
 
     public boolean inheritsWeights() {
         return inheritsWeights;
     }
 
-    public Sampler.Kind sampling() {
-        return sampling;
-    }
-
+    @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    @JsonCreator
     public static Method parse(String s) {
         for (Method m : values()) {
             if (m.name().equalsIgnoreCase(s)) {

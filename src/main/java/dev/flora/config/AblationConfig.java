@@ -1,0 +1,45 @@
+package dev.flora.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.flora.data.Datasets;
+import dev.flora.models.ModelSource;
+import java.util.List;
+
+/**
+ * The ablation of paper figures 4 and 5 ({@code flora ablation}): four supernets at one training
+ * budget (SPOS, SPOS with filtering, LRAT, LRAT with filtering), each searched at every FLOPs
+ * target (the window [target − window, target] of the dense FLOPs), plus the uniform-rank curve.
+ * The sections take the keys of {@code flora filter}, {@code flora supernet} and
+ * {@code flora search}; {@code model} and {@code data} apply to all of them.
+ */
+public record AblationConfig(
+        @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
+        @JsonPropertyDescription("Data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("FLOPs targets, fractions of dense.") List<Double> targets,
+        @JsonPropertyDescription("Each search keeps FLOPs within [target - window, target].") double window,
+        FilterConfig filter,
+        SupernetConfig supernet,
+        SearchConfig search) {
+
+    public AblationConfig {
+        Checks.require(window > 0, "window must be positive, got " + window);
+        Checks.require(targets != null && !targets.isEmpty(),
+                "targets: give at least one FLOPs target (fractions of dense)");
+        for (double t : targets) {
+            Checks.require(t > window && t <= 1, "target " + t + " must be in (window, 1] with window " + window);
+        }
+        filter = filter == null ? null : filter.on(model, data);
+        supernet = supernet == null ? null : supernet.on(model, data);
+        search = search == null ? null : search.over(search.supernet(), data);
+    }
+
+    public static AblationConfig defaults() {
+        return new AblationConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, List.of(0.4, 0.5, 0.6), 0.05,
+                FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
+    }
+
+    /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
+    public CompressConfig asCompress() {
+        return new CompressConfig(model, data, true, true, filter, supernet, search);
+    }
+}

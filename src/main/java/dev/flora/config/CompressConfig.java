@@ -1,0 +1,51 @@
+package dev.flora.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.flora.data.Datasets;
+import dev.flora.models.ModelSource;
+
+/**
+ * The whole FLORA pipeline from a dense checkpoint ({@code flora compress}, {@code flora demo}):
+ * supernet training, evolutionary search, export and report. {@code model} and {@code data} apply
+ * to every stage (they replace the sections' own); the {@code filter}, {@code supernet} and
+ * {@code search} sections take the keys of {@code flora filter}, {@code flora supernet} and
+ * {@code flora search}.
+ */
+public record CompressConfig(
+        @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
+        @JsonPropertyDescription("Data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Also train and search an SPOS supernet at the same budget, for the LRAT vs SPOS "
+                + "fronts.") boolean compareSpos,
+        @JsonPropertyDescription("Run candidate filtering first and search the filtered space.") boolean runFilter,
+        FilterConfig filter,
+        SupernetConfig supernet,
+        SearchConfig search) {
+
+    /** The top-level model and data are the stages' model and data. */
+    public CompressConfig {
+        filter = filter == null ? null : filter.on(model, data);
+        supernet = supernet == null ? null : supernet.on(model, data);
+        search = search == null ? null : search.over(search.supernet(), data);
+    }
+
+    public static CompressConfig defaults() {
+        return new CompressConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, false, false, FilterConfig.defaults(),
+                SupernetConfig.defaults(), SearchConfig.defaults());
+    }
+
+    /** The settings of {@code flora demo}: the defaults overlaid by {@code demo.yaml} (bundled data, minutes). */
+    public static CompressConfig demo() {
+        return Configs.merge(CompressConfig.class, defaults(), "demo.yaml",
+                Configs.readLayer(CompressConfig.class.getResource("demo.yaml")));
+    }
+
+    /** The supernet stage's config for {@code method}, over {@code spaceFile} (a filtered space) if not null. */
+    public SupernetConfig supernetFor(Method method, String spaceFile) {
+        return supernet.with(method, spaceFile);
+    }
+
+    /** The search stage's config over the supernet at {@code path}. */
+    public SearchConfig searchFor(String path) {
+        return search.over(path, data);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.flora.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.flora.data.Datasets;
+import java.util.Locale;
+
+/**
+ * Settings of the evolutionary search ({@code flora search}). FLOPs bounds are fractions of the
+ * dense model (0.5, 50%) or counts (31.5M). Fitness is top-1 on the validation split (the first
+ * {@code val_limit} images of it when set), never the test set.
+ */
+public record SearchConfig(
+        @JsonPropertyDescription("A supernet.safetensors from flora supernet.") String supernet,
+        @JsonPropertyDescription("Data whose validation split scores subnets.") String data,
+        @JsonPropertyDescription("Lower FLOPs bound: a fraction of the dense model (0.45, 45%) or a count (28M).")
+        String minFlops,
+        @JsonPropertyDescription("Upper FLOPs bound, in the same forms.") String maxFlops,
+        @JsonPropertyDescription("Batch size for scoring.") int evalBatchSize,
+        @JsonPropertyDescription("Score on the first N validation images, 0 for all.") int valLimit,
+        EvolutionSettings evolution) {
+
+    public SearchConfig {
+        Checks.require(evalBatchSize > 0, "eval_batch_size must be positive, got " + evalBatchSize);
+        Checks.require(valLimit >= 0, "val_limit must be >= 0 (0 means all), got " + valLimit);
+    }
+
+    public static SearchConfig defaults() {
+        return new SearchConfig(null, Datasets.DEBIAN_FMNIST, "0.45", "0.5", 256, 0, EvolutionSettings.reference());
+    }
+
+    /** Checks what the defaults leave open: the supernet to search. */
+    public SearchConfig validated() {
+        Checks.require(supernet != null, "supernet is required (a file written by flora supernet)");
+        return this;
+    }
+
+    /** This search over the supernet at {@code path}, scored on {@code data}. */
+    public SearchConfig over(String path, String data) {
+        return new SearchConfig(path, data, minFlops, maxFlops, evalBatchSize, valLimit, evolution);
+    }
+
+    /** This search within [lo, hi] of the dense FLOPs. */
+    public SearchConfig within(double lo, double hi) {
+        return new SearchConfig(supernet, data, String.format(Locale.ROOT, "%.4f", lo),
+                String.format(Locale.ROOT, "%.4f", hi), evalBatchSize, valLimit, evolution);
+    }
+}

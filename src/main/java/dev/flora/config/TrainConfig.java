@@ -1,0 +1,30 @@
+package dev.flora.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.flora.data.Datasets;
+import dev.flora.engine.nn.ViTConfig;
+
+/**
+ * Everything that determines a pre-training run ({@code flora pretrain}). Defaults are the recipe
+ * that trains the bundled {@code vit-fmnist}. With {@code init_from} (a model file or bundled
+ * name) training starts from those weights, and the architecture is that model's.
+ */
+public record TrainConfig(
+        @JsonPropertyDescription("IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Architecture preset: vit-fmnist, deit-tiny, deit-small or deit-base.")
+        ArchPreset arch,
+        ShapeOverrides shape,
+        @JsonPropertyDescription("Start from this dense model's weights (and architecture) instead of a random "
+                + "initialization.") String initFrom,
+        LoopSettings loop) {
+
+    public static TrainConfig defaults() {
+        return new TrainConfig(Datasets.DEBIAN_FMNIST, ArchPreset.VIT_FMNIST, ShapeOverrides.none(), null,
+                LoopSettings.pretraining());
+    }
+
+    /** The architecture: the preset with the shape overrides. */
+    public ViTConfig model() {
+        return shape.applyTo(arch.config());
+    }
+}

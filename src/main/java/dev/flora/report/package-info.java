@@ -1,0 +1,5 @@
+/**
+ * Pareto fronts and their plots (XChart). Depends on nothing else of flora-j, so any stage can be
+ * reported the same way.
+ */
+package dev.flora.report;

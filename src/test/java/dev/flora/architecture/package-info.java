@@ -1,0 +1,2 @@
+/** Tests of the application's structure: the layering and package cycles, pinned with ArchUnit. */
+package dev.flora.architecture;
