@@ -24,12 +24,11 @@ import org.bytedeco.openblas.global.openblas;
  * copies), everything else in Java.
  *
  * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and
- * {@link GemmScheduler} splits each GEMM across {@link Parallel}'s workers. Two pools on two cores (OpenBLAS's
- * spinning workers and ours) slowed GEMMs inside the model six-fold. Batches of 32 images and
- * more are split instead into lanes ({@link #batchLanes}) that run as whole tasks on the pool,
- * each lane's ops on its own worker: no hand-offs between ops, and a lane's activations stay
- * in cache (vit-fmnist trains 1.36x and infers at batch 256 1.26x faster than with every op
- * split across the workers).
+ * {@link GemmScheduler} splits each GEMM across {@link Parallel}'s workers: two pools
+ * (OpenBLAS's spinning workers and ours) would compete for the same cores. Batches of 32
+ * images and more are split instead into lanes ({@link #batchLanes}) that run as whole tasks
+ * on the pool, each lane's ops on its own worker: no hand-offs between ops, and a lane's
+ * activations stay in cache, which beats splitting every op across the workers.
  *
  * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
  * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Layernorm, softmax
@@ -43,8 +42,8 @@ public final class CpuBackend implements Backend {
     /** Layernorm, softmax and GELU's loops. */
     private final CpuKernels kernels;
     /**
-     * Fewest floats worth a parallel task: waking a parked worker costs tens of microseconds,
-     * more than a few thousand floats of work, and single-image inference is made of such ops.
+     * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
+     * floats of work, and single-image inference is made of such ops.
      */
     private static final int TASK_GRAIN = 1 << 15;
     /**
@@ -221,11 +220,12 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * row[j] += v[j], j &lt; n: every "add one row to another" loop of the CPU backend. The
-     * bias-and-residual prefill used to read {@code b[colLo + j]} in its own loop; with this
-     * method instead, the layers that carry a residual took 6 % and 13 % less time per call in
-     * the op profile (the others did not change). Why is not established: a JMH test of the two
-     * loop forms on their own ({@code LoopVectorizationBenchmark}) finds both vectorized.
+     * row[j] += v[j], j &lt; n: every "add one row to another" loop of the CPU backend, so that
+     * all of them index both arrays alike. The bias-and-residual prefill used to read
+     * {@code b[colLo + j]} in its own loop; with this method instead, the layers that carry a
+     * residual took less time per call in the op profile (the others did not change). Why is not
+     * established: a JMH test of the two loop forms on their own
+     * ({@code LoopVectorizationBenchmark}) finds both vectorized.
      */
     static void addRow(float[] row, float[] v, int n) {
         for (int j = 0; j < n; j++) {
