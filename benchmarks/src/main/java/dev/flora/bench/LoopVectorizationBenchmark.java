@@ -13,11 +13,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Does C2 vectorize {@code row[j] += v[offset + j]} as it does {@code row[j] += v[j]}? A timing
- * loop in a {@code main} method said no (0.35 against 0.035 ns per element), which is why the
- * CPU backend's row loops index both arrays alike ({@code CpuBackend.addRow}); here, compiled
- * as ordinary methods, both forms run at about 0.035 ns per element, so that loop's verdict
- * does not carry over. 2000 additions per call, each way, with arrays the JIT can and cannot
- * tell apart.
+ * loop in a {@code main} method said no, which is why the CPU backend's row loops index both
+ * arrays alike ({@code CpuBackend.addRow}); here, compiled as ordinary methods, the two forms
+ * run alike, so that loop's verdict does not carry over. 2000 additions per call, each way,
+ * with arrays the JIT can and cannot tell apart.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

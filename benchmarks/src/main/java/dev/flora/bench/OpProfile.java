@@ -22,10 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Where a forward (or a training step's forward and backward) spends its time, op by op: every
  * call into the backend is timed through a proxy, GEMMs are told apart by their shapes. The
- * proxy costs about a microsecond per call, which matters at batch 1 only. When a batch runs in
- * lanes (32 images or more on the CPU backend), {@code runLanes} is the lanes' wall time and the
- * ops inside it are summed over the workers, so the op times add up to more than the total; run
- * one lane on one thread ({@code -Dflora.threads=1}, batch 16) to see where a lane's time goes.
+ * proxy adds a fixed cost per call, which matters at batch 1 only, where ops are shortest.
+ * When a batch runs in lanes (32 images or more on the CPU backend), {@code runLanes} is the
+ * lanes' wall time and the ops inside it are summed over the workers, so the op times add up
+ * to more than the total; run one lane on one thread ({@code -Dflora.threads=1}, batch 16) to
+ * see where a lane's time goes.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]

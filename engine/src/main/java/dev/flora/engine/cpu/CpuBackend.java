@@ -23,13 +23,12 @@ import org.bytedeco.openblas.global.openblas;
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
  * copies), everything else in Java.
  *
- * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and this class
- * splits each GEMM across {@link Parallel}'s workers. Two pools on two cores (OpenBLAS's
- * spinning workers and ours) slowed GEMMs inside the model six-fold. Batches of 32 images and
- * more are split instead into lanes ({@link #batchLanes}) that run as whole tasks on the pool,
- * each lane's ops on its own worker: no hand-offs between ops, and a lane's activations stay
- * in cache (vit-fmnist trains 1.36x and infers at batch 256 1.26x faster than with every op
- * split across the workers).
+ * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and
+ * {@link GemmScheduler} splits each GEMM across {@link Parallel}'s workers: two pools
+ * (OpenBLAS's spinning workers and ours) would compete for the same cores. Batches of 32
+ * images and more are split instead into lanes ({@link #batchLanes}) that run as whole tasks
+ * on the pool, each lane's ops on its own worker: no hand-offs between ops, and a lane's
+ * activations stay in cache, which beats splitting every op across the workers.
  *
  * <p>Element-wise loops copy blocks of the off-heap tensors into float arrays, compute there
  * (HotSpot vectorizes plain array loops, not buffer accesses) and copy back. Layernorm, softmax
@@ -43,17 +42,10 @@ public final class CpuBackend implements Backend {
     /** Layernorm, softmax and GELU's loops. */
     private final CpuKernels kernels;
     /**
-     * Fewest floats worth a parallel task: waking a parked worker costs tens of microseconds,
-     * more than a few thousand floats of work, and single-image inference is made of such ops.
+     * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
+     * floats of work, and single-image inference is made of such ops.
      */
     private static final int TASK_GRAIN = 1 << 15;
-    /** GEMMs below this many multiply-adds stay off the pool, for the same reason. */
-    private static final long PARALLEL_GEMM_MACS = 1L << 22;
-    /**
-     * GEMMs from here up to {@link #PARALLEL_GEMM_MACS} are split in two with the spinning
-     * helper (the single-image linear layers: 50 rows × 128–512); smaller ones run on the caller.
-     */
-    private static final long PAIR_GEMM_MACS = 1L << 18;
     /**
      * Images per lane of a split batch (see {@link #batchLanes}): 16 images of vit-fmnist are
      * 800 token rows, enough for OpenBLAS to run near its single-core peak, and their
@@ -180,7 +172,7 @@ public final class CpuBackend implements Backend {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda,
                      Tensor b, int ldb, float beta, Tensor c, int ldc) {
         OpContracts.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        gemmInBands(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, null);
+        GemmScheduler.run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, null);
     }
 
     /**
@@ -196,7 +188,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
-        gemmInBands(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
+        GemmScheduler.run(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
                 (rowLo, rowHi, colLo, colHi) -> writeBiasRows(y, b, residual, out, rowLo, rowHi, colLo, colHi));
     }
 
@@ -228,11 +220,12 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * row[j] += v[j], j &lt; n: every "add one row to another" loop of the CPU backend. The
-     * bias-and-residual prefill used to read {@code b[colLo + j]} in its own loop; with this
-     * method instead, the layers that carry a residual took 6 % and 13 % less time per call in
-     * the op profile (the others did not change). Why is not established: a JMH test of the two
-     * loop forms on their own ({@code LoopVectorizationBenchmark}) finds both vectorized.
+     * row[j] += v[j], j &lt; n: every "add one row to another" loop of the CPU backend, so that
+     * all of them index both arrays alike. The bias-and-residual prefill used to read
+     * {@code b[colLo + j]} in its own loop; with this method instead, the layers that carry a
+     * residual took less time per call in the op profile (the others did not change). Why is not
+     * established: a JMH test of the two loop forms on their own
+     * ({@code LoopVectorizationBenchmark}) finds both vectorized.
      */
     static void addRow(float[] row, float[] v, int n) {
         for (int j = 0; j < n; j++) {
@@ -240,91 +233,7 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Writes C[rowLo:rowHi, colLo:colHi] before a GEMM with beta = 1 accumulates onto it. */
-    @FunctionalInterface
-    private interface Prefill {
-        void fill(int rowLo, int rowHi, int colLo, int colHi);
-    }
-
-    /**
-     * One GEMM, split into bands over the workers when it is big enough; each band first runs
-     * {@code prefill} (when not null) on its own block of C, so the block is written by the core
-     * that then accumulates onto it.
-     */
-    private static void gemmInBands(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
-                                    int lda, Tensor b, int ldb, float beta, Tensor c, int ldc, Prefill prefill) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        long macs = (long) m * n * k;
-        int parts = Parallel.threads();
-        if (macs < PAIR_GEMM_MACS || parts == 1) {
-            gemmBand(0, 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prefill);
-            return;
-        }
-        if (macs < PARALLEL_GEMM_MACS) {
-            // too small for the pool: halves on the caller and the spinning helper
-            Parallel.pair(() -> gemmBand(0, 2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prefill),
-                    () -> gemmBand(1, 2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prefill));
-            return;
-        }
-        Parallel.forRange(parts, 1, (s, e) -> {
-            for (int p = s; p < e; p++) {
-                gemmBand(p, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prefill);
-            }
-        });
-    }
-
-    /**
-     * Band {@code p} of {@code parts} of C: a band of rows (or of columns when C is wide and
-     * short), an independent GEMM on offsets of the same operands. Column bands start on
-     * multiples of 16 so that each stays on whole vector tiles.
-     */
-    private static void gemmBand(int p, int parts, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                 Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc,
-                                 Prefill prefill) {
-        boolean byRows = m >= n || n < 16 * parts;
-        int extent = byRows ? m : n;
-        int align = byRows ? 1 : 16;
-        int lo = bandStart(extent, parts, p, align);
-        int hi = bandStart(extent, parts, p + 1, align);
-        if (hi == lo) {
-            return;
-        }
-        if (byRows) {
-            if (prefill != null) {
-                prefill.fill(lo, hi, 0, n);
-            }
-            long aOff = transA ? lo : (long) lo * lda;
-            bandGemm(transA, transB, hi - lo, n, k, alpha, a, aOff, lda, b, 0, ldb, beta, c, (long) lo * ldc, ldc);
-        } else {
-            if (prefill != null) {
-                prefill.fill(0, m, lo, hi);
-            }
-            long bOff = transB ? (long) lo * ldb : lo;
-            bandGemm(transA, transB, m, hi - lo, k, alpha, a, 0, lda, b, bOff, ldb, beta, c, lo, ldc);
-        }
-    }
-
-    /** One band's GEMM; the weight-gradient form Aᵀ·B goes over k in small-matrix pieces ({@link SmallGemms}). */
-    private static void bandGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
-                                 int lda, Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
-        if (transA && !transB) {
-            SmallGemms.transAInPieces(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
-                    SmallGemms.available());
-        } else {
-            sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        }
-    }
-
-    /** Start of band p of parts over [0, extent), rounded down to a multiple of align; band parts ends at extent. */
-    private static int bandStart(int extent, int parts, int p, int align) {
-        if (p >= parts) {
-            return extent;
-        }
-        return (int) ((long) extent * p / parts) / align * align;
-    }
-
+    /** One OpenBLAS call on host tensors at float offsets, on the calling thread, unsplit. */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
                               int lda, Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
         openblas.cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
@@ -337,34 +246,8 @@ public final class CpuBackend implements Backend {
                                    float beta, Tensor c, int ldc, long strideC, int batch) {
         OpContracts.gemmStridedBatched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
                 strideC, batch);
-        if (m == 0 || n == 0 || batch == 0) {
-            return;
-        }
-        if ((long) m * n * k >= PARALLEL_GEMM_MACS) {
-            for (int i = 0; i < batch; i++) {
-                gemm(transA, transB, m, n, k, alpha, a.from(strideA * i), lda, b.from(strideB * i), ldb, beta,
-                        c.from(strideC * i), ldc);
-            }
-            return;
-        }
-        // small problems: whole problems per worker
-        Parallel.RangeBody problems = (s, e) -> {
-            for (int i = s; i < e; i++) {
-                sgemm(transA, transB, m, n, k, alpha, a, strideA * i, lda, b, strideB * i, ldb, beta, c,
-                        strideC * i, ldc);
-            }
-        };
-        long total = (long) m * n * k * batch;
-        if (total >= PARALLEL_GEMM_MACS) {
-            Parallel.forRange(batch, 1, problems);
-        } else if (total >= PAIR_GEMM_MACS && batch >= 2) {
-            // a few small problems (attention's backward at small batches): too little for the
-            // pool, halves with the spinning helper
-            int half = batch / 2;
-            Parallel.pair(() -> problems.run(0, half), () -> problems.run(half, batch));
-        } else {
-            problems.run(0, batch);
-        }
+        GemmScheduler.runBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
+                strideC, batch);
     }
 
     @Override
@@ -671,7 +554,7 @@ public final class CpuBackend implements Backend {
         int dim = heads * headDim;
         int ld = 3 * dim;
         long macsPerPair = 2L * t * t * headDim;
-        int pairsPerTask = (int) Math.max(1, PARALLEL_GEMM_MACS / macsPerPair);
+        int pairsPerTask = GemmScheduler.itemsPerTask(macsPerPair);
         Parallel.forRange(batch * heads, pairsPerTask, (s, e) -> {
             for (int bh = s; bh < e; bh++) {
                 int b = bh / heads;

@@ -7,14 +7,12 @@ import dev.flora.engine.tensor.Tensor;
  * softmax and the GELU forward, on host tensors, each call one task's share of an op. Two
  * implementations compute the same functions: {@link ScalarCpuKernels}, plain loops that C2
  * auto-vectorizes where it can, over heap copies of the rows; and {@link VectorCpuKernels},
- * written with the incubating Vector API (the forward of a 16-image lane, one thread,
- * {@code OpProfile}: the default model 9.4 instead of 10.8 ms, the bundled searched model at
- * 45 % of its FLOPs 5.7 instead of 7.4 ms).
+ * written with the incubating Vector API for what C2 leaves scalar (see there).
  *
  * <p>The backward passes stay in {@link CpuBackend}'s scalar loops. A Vector API GELU backward
  * (about 28 vector operations per 16 floats) outgrew C2's inlining budget in JDK 17: its
- * stores were left as calls, the vectors were boxed, and a training lane's GELU backward took
- * 4.1 instead of 1.7 ms. Kernels here keep their loop bodies small for that reason.
+ * stores were left as calls and the vectors were boxed, which made it slower than the scalar
+ * loops. Kernels here keep their loop bodies small for that reason.
  *
  * <p>The Vector API is opt-in: its module is only there when the JVM runs with
  * {@code --add-modules jdk.incubator.vector} (the {@code flora} launcher, the tests and the

@@ -14,17 +14,16 @@ import dev.flora.engine.tensor.Tensor;
  * depend on the number of threads.
  *
  * <p>Where OpenBLAS has a small-matrix path ({@link SmallGemms}) the skinny GEMMs go in pieces
- * of rows small enough for it: at 800 rows and r = 32 (one lane of vit-fmnist, one thread) the
- * four GEMMs of a 128→512 backward took 391 µs whole and 268 µs in pieces.
+ * of rows small enough for it, which spares packing operands whose short rank dimension makes
+ * the packing cost as much as the arithmetic.
  *
  * <p>Arguments are checked by {@link CpuBackend} ({@code OpContracts}) before they get here.
  */
 final class CpuLowRank {
     /**
-     * Most rows per chunk: 400 rows of dy at 512 columns are 800 KB, within a 1 MB L2. Against
-     * 256-row chunks (JMH {@code LowRankLinearBenchmark}, r = 32, one thread, this machine), the
-     * forward at 800 rows took 166/167 µs instead of 179/182, forward + backward 504/497 instead
-     * of 524/525 (128x512); at 6400 rows the two were within a few per cent either way.
+     * Most rows per chunk: 400 rows of dy at 512 columns are 800 KB, within a 1 MB L2. Chunks as
+     * large as L2 holds mean fewer, larger GEMM calls; 256-row chunks were slower at a lane's
+     * 800 rows and no better at 6400 ({@code LowRankLinearBenchmark}).
      */
     private static final int CHUNK_ROWS = 400;
     /** Fewest rows per chunk when a small row range (one image's tokens) is split in two. */
@@ -62,9 +61,8 @@ final class CpuLowRank {
     /**
      * Rows per call of the forward's first GEMM, x · VTᵀ: its C is pieces × r, which must stay
      * within {@link SmallGemms#MAX_TRANSPOSED_C}. Above rank 75 even the thinnest useful piece
-     * breaks that limit, and pieces OpenBLAS does not take on its small path are each packed: at
-     * 800 rows, 512 → 128, one thread, r = 96 took 963 µs in 16-row pieces against 449 µs whole
-     * (the dense layer: 454 µs), while r = 64 took 314 µs in 18-row pieces and 319 µs whole.
+     * breaks that limit, and pieces OpenBLAS does not take on its small path are each packed,
+     * which costs more than the whole product; so there the product stays whole.
      */
     static int firstGemmPieceRows(int rows, int in, int r, boolean smallGemms) {
         int withinC = SmallGemms.MAX_TRANSPOSED_C / Math.max(1, r);

@@ -3,8 +3,9 @@ package dev.flora.engine.cpu;
 /**
  * exp(x) in float32 for softmax: 2^(x·log2 e) split into 2^k · 2^f with f in [−0.5, 0.5],
  * 2^f by a degree-6 polynomial (coefficients from {@code tools/fit_approximations.py}),
- * 2^k by building the exponent bits. Relative error below 2e-7; about three times faster
- * than {@link Math#exp} here. Inputs are clamped to the float range.
+ * 2^k by building the exponent bits. Relative error below 2e-7, all a float softmax needs:
+ * cheaper than {@link Math#exp}, which computes a double-precision result, and in loops that
+ * HotSpot vectorizes. Inputs are clamped to the float range.
  */
 final class FastExp {
     static final float LOG2E = 1.44269504088896341f;
@@ -27,7 +28,7 @@ final class FastExp {
     /**
      * x[i] = exp(x[i]) for from ≤ i &lt; to, in two loops: the polynomial part, which HotSpot vectorizes,
      * then the scaling by 2^k, whose float-to-int and bit casts it does not (in JDK 17) but which
-     * is cheap on its own. About 0.7 ns per element against 3 ns for the fused scalar loop.
+     * is cheap on its own; fused into one loop, they would keep the polynomial scalar too.
      * {@code k} is scratch of at least {@code to} floats.
      */
     static void expInPlace(float[] x, int from, int to, float[] k) {

@@ -6,14 +6,14 @@ package dev.flora.engine.cpu;
  * Coefficients from {@code tools/fit_approximations.py}; the float32 evaluation is within
  * 4.1e-7 of erf everywhere (2·10^6 points in [−12, 12]), and its derivative within 2e-6 of erf'.
  *
- * <p>The clamp is written 0.5·(|s + 4| − |s − 4|): with {@code Math.max}/{@code Math.min} the
- * forward loop took 0.34 ns per element here, with the absolute values 0.25 ns (JDK 17). It
- * costs at most an ulp of 4 in s, which leaves the largest error above unchanged.
+ * <p>The clamp is written 0.5·(|s + 4| − |s − 4|): the forward loop ran faster with the
+ * absolute values than with {@code Math.max}/{@code Math.min} (JDK 17). It costs at most an
+ * ulp of 4 in s, which leaves the largest error above unchanged.
  *
  * <p>C2 only vectorizes loops it may unroll, and it unrolls only bodies under
  * {@code -XX:LoopUnrollLimit} (60 nodes by default). The backward pass is therefore four short
- * loops over block-sized scratch arrays (about 0.6 ns per element here) rather than one long
- * loop (about 8 ns). One instance per worker; not thread-safe.
+ * loops over block-sized scratch arrays, each small enough to be vectorized, rather than one
+ * long loop that C2 would leave scalar. One instance per worker; not thread-safe.
  */
 final class Gelu {
     static final float P0 = 1.1283790461e+00f;
@@ -52,9 +52,9 @@ final class Gelu {
 
     /**
      * y[i] = x[i] · Φ(x[i]) for from ≤ i &lt; to. Plain multiply-adds here: in a block of its own the
-     * fused form ran 0.18 against 0.25 ns per element, but inside the backend's GELU (fc1's output
-     * streamed through, one training or inference lane, {@code OpProfile}) it was the slower one,
-     * 0.99/1.02 against 0.87/0.85 ms per lane, reason not found.
+     * fused form was faster, but inside the backend's GELU (fc1's output streamed through, one
+     * training or inference lane, {@code OpProfile}) it was the slower one, reason not found,
+     * and the op in the model is what counts.
      */
     static void forward(float[] x, float[] y, int from, int to) {
         for (int i = from; i < to; i++) {

@@ -11,9 +11,10 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *
  * <p>OpenBLAS picks its kernels when the library loads, from the CPU id, unless the environment
  * variable {@code OPENBLAS_CORETYPE} names a kernel set; it reads the variable only at that
- * moment. The choice matters: our development machine (2-core AMD EPYC with AVX-512) starts
- * processes with {@code OPENBLAS_CORETYPE=Haswell}, AVX2 kernels, under which sgemm at 1024³
- * takes 9.07 ms; OpenBLAS's own pick there (Cooperlake, AVX-512) takes 4.92 ms. A JVM cannot
+ * moment. The choice matters: an environment may name an older kernel set than the CPU has
+ * (our development machine, a 2-core AMD EPYC with AVX-512, starts processes with
+ * {@code OPENBLAS_CORETYPE=Haswell}, AVX2 kernels), and half-width vectors leave GEMM far
+ * below what OpenBLAS's own pick (Cooperlake, AVX-512) reaches on that CPU. A JVM cannot
  * change its environment, so this class edits the process environment through libc before
  * the library loads:
  * <ul>

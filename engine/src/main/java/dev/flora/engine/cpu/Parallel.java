@@ -91,8 +91,8 @@ public final class Parallel {
         }
         if (THREADS == 2 && HELPER != null) {
             // two cores: the caller and the spinning helper take a half each. Through the pool
-            // the caller would wait while two parked workers wake, which cost a layer of 800
-            // rows (about 90 µs a half) most of what the second core gave.
+            // the caller would wait while two parked workers wake, and on a lane's layers (800
+            // rows) that wait cost most of what the second core gave.
             int mid = chunkStart(n, chunks, chunks / 2);
             HELPER.runPair(() -> body.run(0, mid), () -> body.run(mid, n));
             return;

@@ -3,8 +3,8 @@ package dev.flora.engine.cpu;
 /**
  * Sums, maxima and dot products over a short row (a softmax row of 50, a layernorm row of 128).
  * A plain {@code sum += v[j]} loop is one dependent chain of float adds that C2 may not reorder,
- * so it runs at the add latency (about 1 ns per element here); eight independent accumulators
- * run at the add throughput instead, about eight times faster. The summation order therefore
+ * so it runs at the add latency; eight independent accumulators keep eight adds in flight and
+ * run at the add throughput instead. The summation order therefore
  * differs from a left-to-right sum by rounding only.
  */
 final class RowReductions {
@@ -45,8 +45,8 @@ final class RowReductions {
      * max over v[off + j], j &lt; n; −∞ for n = 0, NaN if any element is NaN (as PyTorch's
      * softmax). {@link Math#max} is branch-free here; an {@code a > m ? a : m} compare compiles
      * to a branch, and on attention scores, whose order is random, that branch is mispredicted
-     * so often that one lane's attention core took 595 µs instead of 386 µs
-     * ({@code AttentionBenchmark}, Gaussian scores, one thread).
+     * so often that it slows the whole attention core ({@code AttentionBenchmark}, Gaussian
+     * scores, one thread).
      */
     static float max(float[] v, int off, int n) {
         float m0 = Float.NEGATIVE_INFINITY;

@@ -7,10 +7,9 @@ import dev.flora.engine.tensor.Tensor;
  * ({@link OpenBlasKernels#hasSmallMatrixKernels}) multiply a product of at most 100³
  * multiply-adds without packing the operands; for a product with one short dimension (a
  * factorized layer's rank, or the rows of a weight gradient's pieces) packing costs as much
- * as the arithmetic, and pieces under that size were up to twice as fast (2-core AMD EPYC,
- * Cooperlake kernels, one thread, operands in cache): a 512x32 rank gradient over 800 rows
- * 190 → 107 µs, a dense 128x128 weight gradient 146 → 104 µs. With the AVX2 (Haswell) kernels, which have no such
- * path, pieces were slower, so there everything stays whole.
+ * as the arithmetic, so pieces under that size, which skip the packing, are faster. The AVX2
+ * (Haswell) kernels have no such path: there pieces only add calls, and were slower, so
+ * everything stays whole.
  */
 final class SmallGemms {
     /** OpenBLAS's limit: m·n·k at most 100³ ({@code sgemm_small_kernel_permit_skylakex.c}). */
@@ -18,9 +17,10 @@ final class SmallGemms {
     /** Its limit on C for the transposed-A form of row-major calls (col-major TN): 1200 elements. */
     static final int MAX_TRANSPOSED_C = 1200;
     /**
-     * Thinner pieces lost: within a training lane (op profile, one thread) vit-fmnist's 512x128
-     * fc1 weight gradient took 575 µs whole and 634 µs in pieces of 15 rows, while its 128x128
-     * proj gradient (pieces of 61) went from about 175 to 135 µs (two runs each).
+     * Thinner pieces lose: every piece reads and writes all of C for a thin slice of the work,
+     * and below this that costs more than the packing saves. Within a training lane (op
+     * profile, one thread) vit-fmnist's 512x128 fc1 weight gradient was slower in pieces of 15
+     * rows than whole, while its 128x128 proj gradient gained from pieces of 61.
      */
     static final int MIN_PIECE = 16;
 

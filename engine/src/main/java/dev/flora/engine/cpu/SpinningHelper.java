@@ -5,8 +5,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A second thread for work too small for the fork-join pool: single-image inference is a chain
- * of ops of 2–30 µs each, and waking a parked pool worker costs about as much as one op. This
- * helper spins between jobs, so handing it half of an op costs well under a microsecond; after
+ * of short ops, and waking a parked pool worker costs about as much as one op. This helper
+ * spins between jobs, so handing it half of an op costs a few memory writes, no wake-up; after
  * {@link #SPIN_NANOS} without work it parks, so an idle process does not burn a core.
  *
  * <p>One job at a time: a caller that finds the helper busy (another thread's job, or a job

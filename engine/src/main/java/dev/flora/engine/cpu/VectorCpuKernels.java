@@ -14,23 +14,20 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link CpuKernels} with the Vector API at the CPU's widest float vector. What the scalar loops
- * cannot have (JDK 17, this machine, 16-float vectors, one thread):
+ * cannot have:
  * <ul>
  *   <li>reductions into one float, which C2 leaves scalar because it may not reorder float
- *   adds: a layernorm of 800 rows of 128 in 23 instead of 83 µs;</li>
- *   <li>the exponent of 2^k built in integer lanes, which C2 does not vectorize: a softmax of
- *   50 rows of 50 in 1.5 instead of 3.0 µs;</li>
+ *   adds (layernorm's mean and variance);</li>
+ *   <li>the exponent of 2^k built in integer lanes, which C2 does not vectorize (softmax's
+ *   exponential);</li>
  *   <li>GELU in place in the tensor's memory, which is 64-byte aligned ({@link HostStorage}),
  *   rather than through a heap copy, whose data is only 8-byte aligned: at 64-byte vectors a
- *   copy that straddles cache lines ran at 0.40 instead of 0.26 ns per element, one or the
- *   other from run to run (0.47 ms per inference lane of the default model, against 0.65 to
- *   0.99 ms through copies). That needs byte-buffer access, which the Vector API of JDK 19 and
- *   later no longer has; there GELU goes through heap copies (0.62 ms per lane of
- *   {@code vit-fmnist-flora} on JDK 25, against 0.49 ms in place on JDK 17, one thread).</li>
+ *   copy that straddles cache lines is slower, and whether it does changes from run to run.
+ *   That needs byte-buffer access, which the Vector API of JDK 19 and later no longer has;
+ *   there GELU goes through heap copies.</li>
  * </ul>
  * Layernorm and softmax still go through heap copies: their rows are short, and on the tensor's
- * memory they were slower (0.52 against 0.37 ms per lane for layernorm; attention with its
- * softmax 2.4 against 1.3 ms). Elements past the last whole vector go through scalar code: the
+ * memory they were slower. Elements past the last whole vector go through scalar code: the
  * exponential and GELU tails through {@link FastExp} and {@link Gelu}, whose coefficients these
  * loops share.
  *
@@ -276,8 +273,8 @@ final class VectorCpuKernels implements CpuKernels {
     /**
      * x[i] = exp(x[i]) for i &lt; n by {@link FastExp}'s method. Its scaling by 2^k is done in
      * integer lanes: t + 1.5·2^23 holds round(t) in its low mantissa bits, and the shift by 23
-     * drops the rest. A float-to-int conversion instead made the softmax twice as slow as the
-     * scalar one (JDK 17). {@code scratch} holds at least n floats, for the scalar tail.
+     * drops the rest. A float-to-int conversion instead made the softmax slower than the scalar
+     * one (JDK 17). {@code scratch} holds at least n floats, for the scalar tail.
      */
     private static void expInPlace(float[] x, int n, float[] scratch) {
         int bound = F.loopBound(n);

@@ -26,6 +26,33 @@ public final class Ref {
         return y;
     }
 
+    /**
+     * C = alpha·op(A)·op(B) + beta·C on row-major matrices at offsets with leading dimensions,
+     * as BLAS defines it: returns a copy of {@code c} with its [m, n] block at {@code cOff}
+     * replaced, everything else (the padding past n of each row) as it was.
+     */
+    public static double[] gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, float[] a,
+                                int aOff, int lda, float[] b, int bOff, int ldb, double beta, float[] c, int cOff,
+                                int ldc) {
+        double[] out = new double[c.length];
+        for (int i = 0; i < c.length; i++) {
+            out[i] = c[i];
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int l = 0; l < k; l++) {
+                    double x = transA ? a[aOff + l * lda + i] : a[aOff + i * lda + l];
+                    double y = transB ? b[bOff + j * ldb + l] : b[bOff + l * ldb + j];
+                    s += x * y;
+                }
+                int at = cOff + i * ldc + j;
+                out[at] = alpha * s + beta * c[at];
+            }
+        }
+        return out;
+    }
+
     /** Low-rank linear at rank r: (x · VT[:r]ᵀ) · U[:, :r]ᵀ + b with VT [R, in], U [out, R]. */
     public static double[] lowRankLinear(double[] x, double[] vt, double[] u, double[] b, int rows, int in, int out,
                                          int maxRank, int r) {

@@ -1,0 +1,14 @@
+/**
+ * The CPU backend: {@link dev.flora.engine.cpu.CpuBackend}'s ops, GEMM and SVD from OpenBLAS
+ * and LAPACK on off-heap memory, everything else in Java loops, and what they run on: the
+ * GEMM scheduling policy ({@link dev.flora.engine.cpu.GemmScheduler}), the thread pool and
+ * spinning helper ({@link dev.flora.engine.cpu.Parallel}), the factorized layer's chunked
+ * GEMMs ({@link dev.flora.engine.cpu.CpuLowRank}) and the row kernels
+ * ({@link dev.flora.engine.cpu.CpuKernels}). All parallel work has fixed boundaries, so
+ * results never depend on the thread count or timing.
+ *
+ * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
+ * OpenBLAS through JavaCPP, JNA (to set OpenBLAS's kernel choice before it loads) and the
+ * incubating Vector API where the JVM has it; never on the model, I/O or CUDA packages.
+ */
+package dev.flora.engine.cpu;
