@@ -6,9 +6,7 @@ import dev.flora.pipeline.Ablation;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora ablation}: what filtering and LRAT are each worth (paper figures 4 and 5). */
@@ -16,24 +14,13 @@ import picocli.CommandLine.Option;
         description = {"Train SPOS, SPOS + filtering, LRAT and LRAT + filtering supernets at one budget, search each "
                 + "at every FLOPs target, and compare the searched subnets (test top-1) and the uniform-rank curve.",
             "Writes ablation.csv, fronts.png, uniform_vs_searched.png and ablation.json; stages resume."})
-public final class AblationCommand implements Callable<Integer>, ConfiguredCommand {
+public final class AblationCommand extends ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/ablation", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Mixin
-    ConfigOptions settings;
-
-    @Mixin
-    DeviceOption device;
-
     @Override
-    public ConfigOptions settings() {
-        return settings;
-    }
-
-    @Override
-    public ConfigFlags flags() {
+    ConfigFlags flags() {
         return ConfigFlags.topLevel(AblationConfig.class, AblationConfig.defaults());
     }
 

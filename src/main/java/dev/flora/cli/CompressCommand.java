@@ -4,9 +4,7 @@ import dev.flora.config.CompressConfig;
 import dev.flora.engine.backend.Backend;
 import dev.flora.pipeline.Compressor;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora compress}: the whole pipeline from a dense checkpoint into one run directory. */
@@ -15,24 +13,13 @@ import picocli.CommandLine.Option;
                 + "Each stage resumes or is skipped when run again with the same --out.",
             "Writes supernet-*/, search-*/, flora.safetensors, uniform.safetensors, pareto.csv, pareto.png, "
                 + "results.json and summary.md. Any key of a section: --set supernet.loop.lr=2e-4."})
-public final class CompressCommand implements Callable<Integer>, ConfiguredCommand {
+public final class CompressCommand extends ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/compress", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Mixin
-    ConfigOptions settings;
-
-    @Mixin
-    DeviceOption device;
-
     @Override
-    public ConfigOptions settings() {
-        return settings;
-    }
-
-    @Override
-    public ConfigFlags flags() {
+    ConfigFlags flags() {
         return ConfigFlags.topLevel(CompressConfig.class, CompressConfig.defaults())
                 .shortcut("--supernet-epochs", "supernet.loop.epochs")
                 .shortcut("--min-flops", "search.min_flops")

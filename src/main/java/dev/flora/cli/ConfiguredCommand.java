@@ -1,10 +1,20 @@
 package dev.flora.cli;
 
-/** A command whose settings are a config record: {@link FloraCli} adds its flags before parsing. */
-interface ConfiguredCommand {
-    /** The command's config options ({@code --config}, {@code --set}, {@code --print-config}). */
-    ConfigOptions settings();
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+
+/**
+ * A command whose settings are a config record: {@link FloraCli} adds the flags of its keys
+ * ({@link #flags()}) before parsing; {@code --config}, {@code --set}, {@code --print-config} and
+ * {@code --device} come with it.
+ */
+abstract class ConfiguredCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions settings;
+
+    @Mixin
+    DeviceOption device;
 
     /** The flags of the command's config keys, with the command's defaults in their help. */
-    ConfigFlags flags();
+    abstract ConfigFlags flags();
 }

@@ -4,9 +4,7 @@ import dev.flora.config.CompressConfig;
 import dev.flora.pipeline.Compressor;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora demo}: the pipeline on the bundled backbone and data, in minutes on two cores. */
@@ -14,24 +12,13 @@ import picocli.CommandLine.Option;
         description = "FLORA end to end on the bundled vit-fmnist and the bundled Fashion-MNIST subset: LRAT and "
                 + "SPOS supernets, evolutionary search at <= 50 %% FLOPs, export, Pareto plot and summary "
                 + "(flora compress with the settings of demo.yaml; see --print-config).")
-public final class DemoCommand implements Callable<Integer>, ConfiguredCommand {
+public final class DemoCommand extends ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Mixin
-    ConfigOptions settings;
-
-    @Mixin
-    DeviceOption device;
-
     @Override
-    public ConfigOptions settings() {
-        return settings;
-    }
-
-    @Override
-    public ConfigFlags flags() {
+    ConfigFlags flags() {
         return ConfigFlags.none(CompressConfig.class, CompressConfig.demo());
     }
 

@@ -26,7 +26,8 @@ public final class FilterCommand extends StageCommand<FilterConfig, CandidateFil
     Integer blocksThisRun;
 
     public FilterCommand() {
-        super(FilterConfig.class);
+        super(FilterConfig.class, FilterConfig::defaults, dir -> RunDirectory.savedConfig(dir, CandidateFilter.CONFIG,
+                FilterConfig.class, FilterConfig.defaults()), "--blocks-this-run");
     }
 
     @Override
@@ -35,23 +36,8 @@ public final class FilterCommand extends StageCommand<FilterConfig, CandidateFil
     }
 
     @Override
-    FilterConfig defaults() {
-        return FilterConfig.defaults();
-    }
-
-    @Override
-    FilterConfig saved(Path dir) {
-        return RunDirectory.savedConfig(dir, CandidateFilter.CONFIG, FilterConfig.class, FilterConfig.defaults());
-    }
-
-    @Override
     Integer budget() {
         return blocksThisRun;
-    }
-
-    @Override
-    String budgetFlag() {
-        return "--blocks-this-run";
     }
 
     @Override

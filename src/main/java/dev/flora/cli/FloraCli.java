@@ -36,7 +36,7 @@ public final class FloraCli implements Runnable {
             if (sub.getCommand() instanceof ConfiguredCommand c) {
                 ConfigFlags flags = c.flags();
                 flags.addTo(sub.getCommandSpec());
-                c.settings().bind(flags);
+                c.settings.bind(flags);
             }
         }
         cli.setExecutionExceptionHandler(FloraCli::handle);

@@ -25,7 +25,7 @@ public final class PretrainCommand extends StageCommand<TrainConfig, Trainer.Sum
     Integer epochsThisRun;
 
     public PretrainCommand() {
-        super(TrainConfig.class);
+        super(TrainConfig.class, TrainConfig::defaults, Trainer::savedConfig, "--epochs-this-run");
     }
 
     @Override
@@ -34,23 +34,8 @@ public final class PretrainCommand extends StageCommand<TrainConfig, Trainer.Sum
     }
 
     @Override
-    TrainConfig defaults() {
-        return TrainConfig.defaults();
-    }
-
-    @Override
-    TrainConfig saved(Path dir) {
-        return Trainer.savedConfig(dir);
-    }
-
-    @Override
     Integer budget() {
         return epochsThisRun;
-    }
-
-    @Override
-    String budgetFlag() {
-        return "--epochs-this-run";
     }
 
     @Override

@@ -25,7 +25,7 @@ public final class SearchCommand extends StageCommand<SearchConfig, Evolutionary
     Integer generationsThisRun;
 
     public SearchCommand() {
-        super(SearchConfig.class);
+        super(SearchConfig.class, SearchConfig::defaults, SearchRunner::savedConfig, "--generations-this-run");
     }
 
     @Override
@@ -34,23 +34,8 @@ public final class SearchCommand extends StageCommand<SearchConfig, Evolutionary
     }
 
     @Override
-    SearchConfig defaults() {
-        return SearchConfig.defaults();
-    }
-
-    @Override
-    SearchConfig saved(Path dir) {
-        return SearchRunner.savedConfig(dir);
-    }
-
-    @Override
     Integer budget() {
         return generationsThisRun;
-    }
-
-    @Override
-    String budgetFlag() {
-        return "--generations-this-run";
     }
 
     @Override

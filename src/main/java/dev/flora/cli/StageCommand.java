@@ -3,8 +3,8 @@ package dev.flora.cli;
 import dev.flora.engine.backend.Backend;
 import dev.flora.stage.Stage;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Mixin;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /**
@@ -15,36 +15,32 @@ import picocli.CommandLine.Option;
  * @param <C> the stage's config record
  * @param <R> what the stage produces
  */
-abstract class StageCommand<C, R> implements Callable<Integer>, ConfiguredCommand {
+abstract class StageCommand<C, R> extends ConfiguredCommand {
     @Option(names = "--resume", description = "Continue the run in --out where it stopped, with its saved config.")
     boolean resume;
 
-    @Mixin
-    ConfigOptions settings;
-
-    @Mixin
-    DeviceOption device;
-
     private final Class<C> type;
+    private final Supplier<C> defaults;
+    private final Function<Path, C> saved;
+    private final String budgetFlag;
 
-    StageCommand(Class<C> type) {
+    /**
+     * @param defaults   the stage's defaults, which the help of its flags shows
+     * @param saved      the config the run in a directory was started with
+     * @param budgetFlag the {@code --...-this-run} flag that limits this invocation's work
+     */
+    StageCommand(Class<C> type, Supplier<C> defaults, Function<Path, C> saved, String budgetFlag) {
         this.type = type;
+        this.defaults = defaults;
+        this.saved = saved;
+        this.budgetFlag = budgetFlag;
     }
 
     /** The run directory. */
     abstract Path out();
 
-    /** The stage's defaults, which the help of its flags shows. */
-    abstract C defaults();
-
-    /** The config the run in {@code dir} was started with. */
-    abstract C saved(Path dir);
-
-    /** The units of work this invocation may do (the {@code --...-this-run} flag), null for no limit. */
+    /** The value of the budget flag, null for no limit. */
     abstract Integer budget();
-
-    /** The name of that flag, for its error. */
-    abstract String budgetFlag();
 
     abstract Stage<R> stage(C config, Path dir, Backend backend);
 
@@ -52,22 +48,17 @@ abstract class StageCommand<C, R> implements Callable<Integer>, ConfiguredComman
     abstract void report(R result);
 
     @Override
-    public ConfigOptions settings() {
-        return settings;
-    }
-
-    @Override
-    public ConfigFlags flags() {
-        return ConfigFlags.everyKey(type, defaults());
+    ConfigFlags flags() {
+        return ConfigFlags.everyKey(type, defaults.get());
     }
 
     @Override
     public Integer call() {
-        C config = settings.resolveOrResume(resume, () -> saved(out()), type, defaults());
+        C config = settings.resolveOrResume(resume, () -> saved.apply(out()), type, defaults.get());
         if (settings.printed(config)) {
             return 0;
         }
-        int limit = ConfigOptions.thisRun(budget(), budgetFlag());
+        int limit = ConfigOptions.thisRun(budget(), budgetFlag);
         Backend backend = device.create(System.out);
         report(stage(config, out(), backend).run(resume, limit));
         return 0;

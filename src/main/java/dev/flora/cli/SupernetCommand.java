@@ -24,7 +24,7 @@ public final class SupernetCommand extends StageCommand<SupernetConfig, Supernet
     Integer epochsThisRun;
 
     public SupernetCommand() {
-        super(SupernetConfig.class);
+        super(SupernetConfig.class, SupernetConfig::defaults, SupernetTrainer::savedConfig, "--epochs-this-run");
     }
 
     @Override
@@ -33,23 +33,8 @@ public final class SupernetCommand extends StageCommand<SupernetConfig, Supernet
     }
 
     @Override
-    SupernetConfig defaults() {
-        return SupernetConfig.defaults();
-    }
-
-    @Override
-    SupernetConfig saved(Path dir) {
-        return SupernetTrainer.savedConfig(dir);
-    }
-
-    @Override
     Integer budget() {
         return epochsThisRun;
-    }
-
-    @Override
-    String budgetFlag() {
-        return "--epochs-this-run";
     }
 
     @Override

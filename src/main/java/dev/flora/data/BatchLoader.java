@@ -64,21 +64,7 @@ public final class BatchLoader {
 
     /** The order in which epoch {@code epoch} visits the images. */
     private int[] order(int epoch) {
-        int n = data.count();
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        if (shuffle) {
-            Random rng = new Random(Seeds.mix(seed, epoch, -1));
-            for (int i = n - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int t = p[i];
-                p[i] = p[j];
-                p[j] = t;
-            }
-        }
-        return p;
+        return Seeds.permutation(data.count(), shuffle ? new Random(Seeds.mix(seed, epoch, -1)) : null);
     }
 
     /** Per-epoch view that fills batches into caller buffers. */

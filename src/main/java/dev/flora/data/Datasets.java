@@ -94,35 +94,13 @@ public final class Datasets {
             throw new IllegalArgumentException("fraction " + fraction + " is outside (0, 1]");
         }
         int n = Math.max(1, (int) Math.round(fraction * data.count()));
-        int[] p = new int[data.count()];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = i;
-        }
-        Random rng = new Random(seed);
-        for (int i = p.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        int[] idx = java.util.Arrays.copyOf(p, n);
+        int[] idx = java.util.Arrays.copyOf(Seeds.permutation(data.count(), new Random(seed)), n);
         java.util.Arrays.sort(idx);
         return data.subset(data.name() + ":" + name, idx);
     }
 
     private static int[] splitPermutation(int n) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        Random rng = new Random(SPLIT_SEED);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        return Seeds.permutation(n, new Random(SPLIT_SEED));
     }
 
     private static ImageDataset fromDirectory(Path dir, String prefix) {
