@@ -20,7 +20,7 @@ py=/usr/bin/python3
 threads=$(nproc)
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%d)" >&2
-# This VM sometimes runs two threads little faster than one, for minutes at a time (README).
+# This VM sometimes runs two threads little faster than one, for minutes at a time (docs/perf/2026-11-24-pytorch-onnx-cpu.md).
 # The probe times a single image's 50x512x128 GEMM split over both threads and on one thread:
 # about 1.5x apart when the two cores work, about 1x when they do not.
 probe() {

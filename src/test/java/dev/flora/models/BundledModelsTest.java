@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The models that ship in the jar still evaluate to the figures the README gives for them, on
+ * The models that ship in the jar still evaluate to the figures docs/results.md gives for them, on
  * the bundled test subset (2000 images of the Fashion-MNIST test set): a change to the engine
  * that shifts their accuracy, or a model file that no longer matches its name, fails here.
  */
