@@ -15,6 +15,7 @@ public record LoopSettings(
         @JsonPropertyDescription("Final learning rate of the cosine.") double minLr,
         @JsonPropertyDescription("Linear warm-up length in epochs.") double warmupEpochs,
         @JsonPropertyDescription("AdamW weight decay on weight matrices.") double weightDecay,
+        @JsonPropertyDescription("AdamW decay of the second-moment average (beta2), in (0, 1).") double adamBeta2,
         @JsonPropertyDescription("Max global gradient norm, 0 to disable.") double clipGrad,
         @JsonPropertyDescription("Label smoothing of the label loss, in [0, 1).") double labelSmoothing,
         @JsonPropertyDescription("Random-crop padding in pixels, 0 to disable.") int cropPadding,
@@ -32,6 +33,7 @@ public record LoopSettings(
         Checks.require(warmupEpochs >= 0 && warmupEpochs <= epochs, "warmup_epochs must be in [0, epochs], got "
                 + warmupEpochs);
         Checks.require(weightDecay >= 0, "weight_decay must be >= 0, got " + weightDecay);
+        Checks.require(adamBeta2 > 0 && adamBeta2 < 1, "adam_beta2 must be in (0, 1), got " + adamBeta2);
         Checks.require(clipGrad >= 0, "clip_grad must be >= 0 (0 disables clipping), got " + clipGrad);
         Checks.require(labelSmoothing >= 0 && labelSmoothing < 1, "label_smoothing must be in [0, 1), got "
                 + labelSmoothing);
@@ -41,16 +43,16 @@ public record LoopSettings(
 
     /** Pre-training from scratch: the recipe that trains the bundled {@code vit-fmnist}. */
     public static LoopSettings pretraining() {
-        return new LoopSettings(40, 128, 1e-3, 1e-5, 1, 0.05, 1.0, 0.1, 2, true, 0, 256, 0);
+        return new LoopSettings(40, 128, 1e-3, 1e-5, 1, 0.05, 0.999, 1.0, 0.1, 2, true, 0, 256, 0);
     }
 
     /** Supernet training from an SVD-initialized dense model: a tenth of the learning rate, less decay. */
     public static LoopSettings supernetTraining() {
-        return new LoopSettings(10, 128, 1e-4, 1e-6, 1, 0.01, 1.0, 0.1, 2, true, 0, 256, 0);
+        return new LoopSettings(10, 128, 1e-4, 1e-6, 1, 0.01, 0.999, 1.0, 0.1, 2, true, 0, 256, 0);
     }
 
     /** The local supernets of candidate filtering: one short epoch on the proxy set. */
     public static LoopSettings localSupernets() {
-        return new LoopSettings(1, 128, 1e-4, 1e-6, 0.1, 0.01, 1.0, 0.1, 2, true, 0, 256, 0);
+        return new LoopSettings(1, 128, 1e-4, 1e-6, 0.1, 0.01, 0.999, 1.0, 0.1, 2, true, 0, 256, 0);
     }
 }

@@ -81,7 +81,8 @@ public final class TrainingLoop {
         VisionTransformer model = task.model();
         ViTConfig arch = model.config();
         Backend backend = model.backend();
-        AdamW optimizer = new AdamW(model.arena(), (float) settings.weightDecay());
+        AdamW optimizer = new AdamW(model.arena(), 0.9f, (float) settings.adamBeta2(), 1e-8f,
+                (float) settings.weightDecay());
         BatchLoader loader = new BatchLoader(train, arch.inputMean(), arch.inputStd(), settings.batchSize(), true, true,
                 settings.cropPadding(), settings.hflip(), settings.seed());
         int steps = loader.batchesPerEpoch();

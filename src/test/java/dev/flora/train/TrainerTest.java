@@ -106,6 +106,20 @@ class TrainerTest {
     }
 
     @Test
+    void adamBeta2FromAConfigFileReachesTheOptimizer() throws Exception {
+        Path file = dir.resolve("beta2.yaml");
+        Files.writeString(file, "loop:\n  adam_beta2: 0.5\n");
+        TrainConfig c = Configs.merge(TrainConfig.class, tiny(1), "beta2.yaml", Configs.readLayer(file));
+        assertEquals(0.5, c.loop().adamBeta2());
+        assertEquals(0.999, TrainConfig.defaults().loop().adamBeta2(), "AdamW's usual beta2 by default");
+        Trainer.Summary usual = trainer(tiny(1), dir.resolve("usual")).run(false);
+        Trainer.Summary fast = trainer(c, dir.resolve("fast")).run(false);
+        assertFalse(Arrays.equals(Files.readAllBytes(usual.model()), Files.readAllBytes(fast.model())),
+                "a different beta2 trains different weights");
+        assertEquals(c, Trainer.savedConfig(dir.resolve("fast")), "the run saves the setting with its config");
+    }
+
+    @Test
     void refusesToOverwriteARunWithoutResume() {
         Path run = dir.resolve("run");
         trainer(tiny(2), run).run(false, 1);
