@@ -3,8 +3,8 @@ package dev.flora.cli;
 import dev.flora.engine.io.FormatException;
 import dev.flora.train.TrainingDivergedException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code flora} command. Exit codes: 0 success, 1 internal error, 2 bad input (flag, file,

@@ -2,8 +2,8 @@ package dev.flora.pipeline;
 
 import dev.flora.config.CompressConfig;
 import dev.flora.report.ParetoFront;
-import dev.flora.space.Candidate;
 import dev.flora.search.EvolutionarySearch;
+import dev.flora.space.Candidate;
 import dev.flora.space.SearchSpace;
 import java.util.List;
 import java.util.Locale;

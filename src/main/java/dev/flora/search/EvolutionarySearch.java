@@ -1,21 +1,16 @@
 package dev.flora.search;
 
-import dev.flora.supernet.Sampler;
-
-import dev.flora.space.FlopsBounds;
-
-import dev.flora.space.CostModel;
-
-import dev.flora.space.Candidate;
-
-import dev.flora.space.SearchSpace;
-
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.EvolutionSettings;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
+import dev.flora.space.Candidate;
+import dev.flora.space.CostModel;
+import dev.flora.space.FlopsBounds;
+import dev.flora.space.SearchSpace;
+import dev.flora.supernet.Sampler;
 import dev.flora.train.Progress;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,20 +1,18 @@
 package dev.flora.search;
 
-import dev.flora.space.FlopsBounds;
-
-import dev.flora.space.CostModel;
-
+import dev.flora.config.Configs;
+import dev.flora.config.SearchConfig;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
-import dev.flora.config.SearchConfig;
+import dev.flora.space.CostModel;
+import dev.flora.space.FlopsBounds;
 import dev.flora.stage.RunDirectory;
 import dev.flora.stage.Stage;
 import dev.flora.supernet.Supernet;
-import dev.flora.config.Configs;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;

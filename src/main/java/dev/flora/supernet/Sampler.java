@@ -1,11 +1,9 @@
 package dev.flora.supernet;
 
-import dev.flora.space.Candidate;
-
-import dev.flora.space.SearchSpace;
-
 import dev.flora.config.Method;
 import dev.flora.data.Seeds;
+import dev.flora.space.Candidate;
+import dev.flora.space.SearchSpace;
 import java.util.List;
 import java.util.Random;
 

@@ -1,5 +1,8 @@
 package dev.flora.supernet;
 
+import dev.flora.config.Configs;
+import dev.flora.config.Method;
+import dev.flora.config.SupernetConfig;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;
@@ -8,11 +11,8 @@ import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
 import dev.flora.space.SearchSpace;
-import dev.flora.train.Checkpoint;
-import dev.flora.config.Configs;
-import dev.flora.config.Method;
-import dev.flora.config.SupernetConfig;
 import dev.flora.stage.Stage;
+import dev.flora.train.Checkpoint;
 import dev.flora.train.Evaluator;
 import dev.flora.train.TrainingLoop;
 import java.io.PrintStream;

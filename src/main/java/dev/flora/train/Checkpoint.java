@@ -1,6 +1,5 @@
 package dev.flora.train;
 
-import java.nio.file.Files;
 import dev.flora.config.Configs;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
@@ -8,6 +7,7 @@ import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.optim.AdamW;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

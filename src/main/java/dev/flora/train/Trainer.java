@@ -1,28 +1,26 @@
 package dev.flora.train;
 
-import dev.flora.config.LoopSettings;
-
 import dev.flora.config.Configs;
+import dev.flora.config.LoopSettings;
 import dev.flora.config.TrainConfig;
-import dev.flora.engine.nn.Linear;
-import dev.flora.models.ModelSource;
-import dev.flora.stage.Stage;
-import java.util.OptionalInt;
-
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.nn.Linear;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.ViTInitializer;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.models.ModelSource;
+import dev.flora.stage.Stage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Pre-trains a dense ViT from scratch with the {@link TrainingLoop}: label smoothing, timm

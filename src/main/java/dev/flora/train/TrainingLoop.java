@@ -1,7 +1,6 @@
 package dev.flora.train;
 
 import dev.flora.config.LoopSettings;
-
 import dev.flora.data.BatchLoader;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.backend.Backend;

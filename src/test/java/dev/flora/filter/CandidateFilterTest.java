@@ -1,18 +1,17 @@
 package dev.flora.filter;
 
-import dev.flora.config.FilterConfig;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.config.Configs;
+import dev.flora.config.FilterConfig;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.space.SearchSpace;
 import dev.flora.supernet.Supernet;
-import dev.flora.config.Configs;
 import dev.flora.train.Evaluator;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.config.FilterConfig;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.nn.ViTConfig;
-import dev.flora.config.FilterConfig;
 import dev.flora.space.SearchSpace;
 import java.math.BigInteger;
 import java.util.Arrays;

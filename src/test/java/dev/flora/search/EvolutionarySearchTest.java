@@ -1,21 +1,16 @@
 package dev.flora.search;
 
-import dev.flora.config.EvolutionSettings;
-
-import dev.flora.space.FlopsBounds;
-
-import dev.flora.space.CostModel;
-
-import dev.flora.space.Candidate;
-
-import dev.flora.space.SearchSpace;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.config.EvolutionSettings;
 import dev.flora.engine.nn.ViTConfig;
+import dev.flora.space.Candidate;
+import dev.flora.space.CostModel;
+import dev.flora.space.FlopsBounds;
+import dev.flora.space.SearchSpace;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

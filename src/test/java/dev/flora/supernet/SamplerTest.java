@@ -1,11 +1,10 @@
 package dev.flora.supernet;
 
-import dev.flora.space.SearchSpace;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.nn.ViTConfig;
+import dev.flora.space.SearchSpace;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,10 @@
 package dev.flora.supernet;
 
-import dev.flora.config.Method;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.config.Method;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.io.ModelIO;
@@ -13,8 +12,8 @@ import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
-import dev.flora.supernet.Sampler;
 import dev.flora.space.SearchSpace;
+import dev.flora.supernet.Sampler;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.Random;

@@ -1,9 +1,5 @@
 package dev.flora.train;
 
-import dev.flora.config.TrainConfig;
-
-import dev.flora.config.Configs;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.config.Configs;
+import dev.flora.config.TrainConfig;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.SafeTensors;
