@@ -3,6 +3,7 @@ package dev.flora.models;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.nn.VisionTransformer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -32,7 +34,22 @@ public final class ModelSource {
     }
 
     public static VisionTransformer load(String spec, Backend backend, OptionalInt numHeads) {
-        return ModelIO.load(resolve(spec), backend, numHeads);
+        return open(spec, backend, numHeads).model();
+    }
+
+    /** A model with the {@code __metadata__} of its file (class names, preprocessing) and its display name. */
+    public record LoadedModel(VisionTransformer model, Map<String, String> metadata, String name) {
+        public LoadedModel {
+            metadata = Map.copyOf(metadata);
+        }
+    }
+
+    /** Loads a model spec and keeps its file's metadata. */
+    public static LoadedModel open(String spec, Backend backend, OptionalInt numHeads) {
+        Path file = resolve(spec);
+        SafeTensors st = SafeTensors.open(file);
+        VisionTransformer model = ModelIO.load(file, backend, numHeads);
+        return new LoadedModel(model, st.metadata(), spec);
     }
 
     /** The file behind a model spec. */
