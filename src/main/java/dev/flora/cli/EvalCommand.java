@@ -3,7 +3,9 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.VisionTransformer;
@@ -56,10 +58,12 @@ public final class EvalCommand implements Callable<Integer> {
         Split which = Split.parse(split);
         PrintStream log = json ? System.err : System.out;
         Backend backend = device.create(log);
-        VisionTransformer vit = ModelSource.load(model, backend,
+        ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
                 numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads));
-        ImageDataset images = Datasets.load(data, which);
-        Evaluator.Result r = Evaluator.evaluate(vit, images, batchSize);
+        VisionTransformer vit = loaded.model();
+        ModelInput input = ModelInput.of(loaded, ModelPreprocessing.Overrides.none(), System.err::println);
+        ImageSource images = Datasets.load(data, which);
+        Evaluator.Result r = Evaluator.evaluate(vit, input, images, batchSize);
         long flops = vit.macsPerImage();
         long executed = vit.executedMacsPerImage();
         long params = vit.parameterCount();

@@ -75,6 +75,7 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("flora.kind", code.equals("uniform") ? "uniform" : "flora");
         meta.put("flora.arch", code);
         meta.put("flora.supernet", supernet.toString());
+        meta.putAll(net.input().metadata());
         ModelIO.save(model, out, meta);
         System.out.printf(Locale.ROOT, "exported %s: %.2fM FLOPs (%.1f %% of dense; runs %.1f %% of dense's "
                         + "multiply-adds), %,d params -> %s%n", code,

@@ -5,14 +5,22 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 /**
- * Finds and loads image datasets. A data spec is either a directory holding the four IDX files
- * of MNIST / Fashion-MNIST ({@code train-images-idx3-ubyte[.gz]}, {@code train-labels-idx1-ubyte[.gz]},
+ * Finds and loads image datasets. A data spec ({@code --data}) is one of:
+ * <ul>
+ * <li>a directory holding the four IDX files of MNIST / Fashion-MNIST
+ * ({@code train-images-idx3-ubyte[.gz]}, {@code train-labels-idx1-ubyte[.gz]},
  * {@code t10k-images-idx3-ubyte[.gz]}, {@code t10k-labels-idx1-ubyte[.gz]}), such as
- * {@code /usr/share/datasets/fashion-mnist} from the Debian package {@code dataset-fashion-mnist},
- * or the name of the subset bundled with flora-j, {@value #BUNDLED_FMNIST}.
+ * {@code /usr/share/datasets/fashion-mnist} from the Debian package {@code dataset-fashion-mnist};
+ * <li>a CIFAR-10 or CIFAR-100 binary directory ({@link CifarReader});
+ * <li>an image folder with {@code train/} and {@code val/} (ImageNet's layout; {@code val/} is the
+ * test split), or a folder of class folders alone (an evaluation set: test split only)
+ * ({@link ImageFolders});
+ * <li>the name of the subset bundled with flora-j, {@value #BUNDLED_FMNIST}.
+ * </ul>
  */
 public final class Datasets {
     /** Bundled Fashion-MNIST subset: 6000 training and 2000 test images. */
@@ -25,13 +33,25 @@ public final class Datasets {
     /** Validation images carved from the training file: this many, or a tenth if fewer. */
     public static final int MAX_VAL = 5000;
 
+    /** Fashion-MNIST's class names by label. */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress",
+            "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
     private static final String RESOURCE_DIR = "/dev/flora/data/" + BUNDLED_FMNIST + "/";
 
     private Datasets() {
     }
 
-    /** The training and test files of a data spec. */
-    public record TrainTest(ImageDataset train, ImageDataset test) {
+    /** The training and test files of a data spec; {@code train} is null for an evaluation set. */
+    public record TrainTest(ImageSource train, ImageSource test) {
+        /** The training file, or a one-line error for an evaluation-only data spec. */
+        public ImageSource trainFile() {
+            if (train == null) {
+                throw new FormatException(test.name() + ": an evaluation set (class folders without train/ and val/) "
+                        + "has no training images; use a folder with train/ and val/");
+            }
+            return train;
+        }
     }
 
     public static TrainTest load(String spec) {
@@ -40,16 +60,32 @@ public final class Datasets {
         }
         Path dir = Path.of(spec);
         if (!Files.isDirectory(dir)) {
-            throw new FormatException("data path " + spec + " is not a directory (expected a folder with "
-                    + "train-images-idx3-ubyte[.gz] and friends, e.g. " + DEBIAN_FMNIST + ", or the bundled name "
-                    + BUNDLED_FMNIST + ")");
+            throw new FormatException("data path " + spec + " is not a directory (expected IDX files such as "
+                    + DEBIAN_FMNIST + ", a CIFAR binary directory, an image folder with train/ and val/, a folder of "
+                    + "class folders, or the bundled name " + BUNDLED_FMNIST + ")");
         }
-        return new TrainTest(fromDirectory(dir, "train"), fromDirectory(dir, "t10k"));
+        if (Files.exists(dir.resolve("train-images-idx3-ubyte.gz")) || Files.exists(dir.resolve("train-images-idx3-ubyte"))) {
+            return new TrainTest(fromDirectory(dir, "train"), fromDirectory(dir, "t10k"));
+        }
+        if (CifarReader.isCifar(dir)) {
+            return CifarReader.load(dir);
+        }
+        if (ImageFolders.isTrainValRoot(dir)) {
+            return ImageFolders.trainVal(dir);
+        }
+        if (ImageFolders.isClassFolder(dir)) {
+            return new TrainTest(null, ImageFolders.evaluationSet(dir));
+        }
+        throw new FormatException(dir + ": no dataset found (expected train-images-idx3-ubyte[.gz] and friends, "
+                + "CIFAR's data_batch_1.bin or train.bin, train/ and val/ image folders, or class folders)");
     }
 
     /** One split of a data spec (see {@link Split}). */
-    public static ImageDataset load(String spec, Split split) {
+    public static ImageSource load(String spec, Split split) {
         TrainTest tt = load(spec);
+        if (split != Split.TEST) {
+            tt.trainFile();
+        }
         return switch (split) {
             case TEST -> tt.test();
             case TRAIN -> trainPart(tt.train());
@@ -62,7 +98,7 @@ public final class Datasets {
     }
 
     /** The training file minus the validation images. */
-    public static ImageDataset trainPart(ImageDataset trainFile) {
+    public static ImageSource trainPart(ImageSource trainFile) {
         int[] perm = splitPermutation(trainFile.count());
         int val = valCount(trainFile.count());
         int[] idx = java.util.Arrays.copyOfRange(perm, val, perm.length);
@@ -71,7 +107,7 @@ public final class Datasets {
     }
 
     /** The validation images carved from the training file. */
-    public static ImageDataset valPart(ImageDataset trainFile) {
+    public static ImageSource valPart(ImageSource trainFile) {
         int[] perm = splitPermutation(trainFile.count());
         int[] idx = java.util.Arrays.copyOf(perm, valCount(trainFile.count()));
         java.util.Arrays.sort(idx);
@@ -79,7 +115,7 @@ public final class Datasets {
     }
 
     /** The first {@code limit} images of {@code data}; all of them when the limit is 0 or not below the count. */
-    public static ImageDataset first(ImageDataset data, int limit) {
+    public static ImageSource first(ImageSource data, int limit) {
         if (limit <= 0 || limit >= data.count()) {
             return data;
         }
@@ -89,7 +125,7 @@ public final class Datasets {
     }
 
     /** A seeded random {@code fraction} of {@code data} (in index order), e.g. the proxy set of filtering. */
-    public static ImageDataset fraction(ImageDataset data, double fraction, long seed, String name) {
+    public static ImageSource fraction(ImageSource data, double fraction, long seed, String name) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("fraction " + fraction + " is outside (0, 1]");
         }
@@ -132,7 +168,9 @@ public final class Datasets {
             if (a == null || b == null) {
                 throw new IllegalStateException("bundled dataset resource " + im + " is missing from the classpath");
             }
-            return fromIdx(BUNDLED_FMNIST + "/" + prefix, IdxReader.read(a, im), IdxReader.read(b, lb), im, lb);
+            ImageDataset d = fromIdx(BUNDLED_FMNIST + "/" + prefix, IdxReader.read(a, im), IdxReader.read(b, lb), im, lb);
+            return new ImageDataset(d.name(), d.pixels(), d.labels(), d.channels(), d.height(), d.width(), d.classes(),
+                    FASHION_MNIST_CLASSES);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read bundled dataset " + im, e);
         }

@@ -7,7 +7,9 @@ import dev.flora.config.FilterConfig;
 import dev.flora.config.Method;
 import dev.flora.data.BatchLoader;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.io.AtomicFiles;
@@ -116,16 +118,18 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
     @Override
     public Result run(boolean resume, int blockBudget) {
         long t0 = System.nanoTime();
-        VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
+        VisionTransformer dense = denseFile.model();
+        ModelInput input = ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(), out::println);
         ViTConfig arch = dense.config();
         SearchSpace full = SupernetTrainer.space(config.localSupernet(), arch);
         Datasets.TrainTest files = Datasets.load(config.data());
-        ImageDataset proxy = Datasets.fraction(Datasets.trainPart(files.train()), config.proxyFraction(),
+        ImageSource proxy = Datasets.fraction(Datasets.trainPart(files.trainFile()), config.proxyFraction(),
                 config.loop().seed(), "proxy");
-        ImageDataset val = Datasets.valPart(files.train());
+        ImageSource val = Datasets.valPart(files.trainFile());
         int scoreCount = Math.max(1, (int) Math.round(config.scoreFraction() * val.count()));
-        ImageDataset scoring = Datasets.first(val, scoreCount);
-        Evaluator.checkCompatible(arch, proxy);
+        ImageSource scoring = Datasets.first(val, scoreCount);
+        Evaluator.checkCompatible(arch, input, proxy);
         String yaml = Configs.toYaml(config);
         RunDirectory.claim(runDir, CONFIG, yaml,
                 saved -> Configs.normalized(saved, FilterConfig.class, FilterConfig.defaults(), CONFIG), out);
@@ -145,7 +149,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
                 out.printf(Locale.ROOT, "stopped after %d blocks; run again to continue%n", blockBudget);
                 return new Result(null, null, results, (System.nanoTime() - t0) / 1e9);
             }
-            BlockResult r = filterBlock(dense, full, b, proxy, scoring);
+            BlockResult r = filterBlock(dense, input, full, b, proxy, scoring);
             writeJson(file, r);
             results.add(r);
         }
@@ -161,8 +165,8 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         return new Result(space, spaceFile, results, (System.nanoTime() - t0) / 1e9);
     }
 
-    private BlockResult filterBlock(VisionTransformer dense, SearchSpace full, int block, ImageDataset proxy,
-                                    ImageDataset scoring) {
+    private BlockResult filterBlock(VisionTransformer dense, ModelInput input, SearchSpace full, int block,
+                                    ImageSource proxy, ImageSource scoring) {
         ViTConfig arch = dense.config();
         List<int[]> denseOnly = List.of(denseTuple(full));
         List<List<int[]>> allowed = new ArrayList<>();
@@ -170,7 +174,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
             allowed.add(b == block ? full.allowed(b) : denseOnly);
         }
         SearchSpace local = new SearchSpace(arch, full.targets(), full.ratios(), allowed);
-        Supernet supernet = Supernet.fromDense(dense, local, Method.LRAT);
+        Supernet supernet = Supernet.fromDense(dense, input, local, Method.LRAT);
         Path dir = runDir.resolve("block-" + block);
         boolean resume = Files.exists(dir.resolve(TrainingLoop.CHECKPOINT));
         TrainingLoop.prepareRunDir(dir, resume);
@@ -203,7 +207,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
     }
 
     /** Scores every tuple of {@code block}, computing the tokens entering the block once per image. */
-    private List<Score> score(Supernet supernet, SearchSpace local, int block, ImageDataset images) {
+    private List<Score> score(Supernet supernet, SearchSpace local, int block, ImageSource images) {
         VisionTransformer model = supernet.model();
         ViTConfig arch = model.config();
         int tokenFloats = arch.tokens() * arch.embedDim();
@@ -211,7 +215,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         int n = images.count();
         Tensor cache = backend.allocate((int) ((long) n * tokenFloats));
         int[] labels = images.labels();
-        var loader = BatchLoader.forEvaluation(images, arch.inputMean(), arch.inputStd(), batchSize);
+        var loader = BatchLoader.forEvaluation(images, supernet.input().preprocessing(), batchSize);
         float[] buf = new float[batchSize * arch.imageSize()];
         int[] lab = new int[batchSize];
         Tensor input = backend.allocate(batchSize * arch.imageSize());

@@ -7,7 +7,9 @@ import dev.flora.config.Configs;
 import dev.flora.config.Method;
 import dev.flora.config.SearchConfig;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
@@ -81,12 +83,13 @@ public final class Ablation {
             nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
                     "supernet-" + v.name()));
         }
-        ImageDataset val = Datasets.load(config.data(), Split.VAL);
-        ImageDataset test = Datasets.load(config.data(), Split.TEST);
+        ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = c.supernet().loop().evalBatchSize();
-        VisionTransformer dense = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
+        VisionTransformer dense = denseFile.model();
         long denseMacs = CostModel.denseMacs(dense.config());
-        double denseTest = 100 * Evaluator.evaluate(dense, test, ebs).top1();
+        double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
+                out::println), test, ebs).top1();
 
         List<Row> rows = new ArrayList<>();
         for (Variant variant : VARIANTS) {
@@ -130,9 +133,9 @@ public final class Ablation {
     }
 
     /** Test top-1 (percent) of the subnet of {@code net} at {@code ranks}, exported as a standalone model. */
-    private static double testTop1(Supernet net, Map<String, Integer> ranks, ImageDataset test, int ebs) {
+    private static double testTop1(Supernet net, Map<String, Integer> ranks, ImageSource test, int ebs) {
         VisionTransformer m = SubnetExport.export(net, ranks);
-        return 100 * Evaluator.evaluate(m, test, ebs).top1();
+        return 100 * Evaluator.evaluate(m, net.input(), test, ebs).top1();
     }
 
     private void write(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,

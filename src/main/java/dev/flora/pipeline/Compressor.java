@@ -7,7 +7,8 @@ import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
 import dev.flora.config.Method;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
+import dev.flora.models.ModelInput;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
@@ -100,15 +101,17 @@ public final class Compressor {
         export(lrat, floraRanks, floraPath, "flora", best.encode());
         export(lrat, uniformRanks, uniformPath, "uniform", "uniform ratio " + uniformRatio(space, uniformRanks));
 
-        ImageDataset val = Datasets.load(config.data(), Split.VAL);
-        ImageDataset test = Datasets.load(config.data(), Split.TEST);
+        ImageSource val = Datasets.load(config.data(), Split.VAL);
+        ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = config.supernet().loop().evalBatchSize();
+        // the subnets and the dense model share the backbone's input, which the supernet recorded
+        ModelInput input = lrat.input();
         Scored dense = score("dense", ModelSource.resolve(config.model()).toString(),
-                ModelSource.load(config.model(), backend, OptionalInt.empty()), val, test, ebs);
+                ModelSource.load(config.model(), backend, OptionalInt.empty()), input, val, test, ebs);
         Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(),
-                ModelIO.load(floraPath, backend, OptionalInt.empty()), val, test, ebs);
+                ModelIO.load(floraPath, backend, OptionalInt.empty()), input, val, test, ebs);
         Scored uniform = score("uniform rank at matched FLOPs", uniformPath.toString(),
-                ModelIO.load(uniformPath, backend, OptionalInt.empty()), val, test, ebs);
+                ModelIO.load(uniformPath, backend, OptionalInt.empty()), input, val, test, ebs);
 
         Map<String, List<ParetoFront.Point>> grids = new LinkedHashMap<>();
         grids.put("lrat", uniformGrid(lrat, val, ebs));
@@ -139,6 +142,7 @@ public final class Compressor {
         meta.put("flora.kind", kind);
         meta.put("flora.arch", arch);
         meta.put("flora.source_model", config.model());
+        meta.putAll(net.input().metadata());
         ModelIO.save(model, path, meta);
     }
 
@@ -149,15 +153,15 @@ public final class Compressor {
                 space.outFeatures(t)));
     }
 
-    static Scored score(String name, String file, VisionTransformer m, ImageDataset val, ImageDataset test,
-                                int ebs) {
-        Evaluator.Result v = Evaluator.evaluate(m, val, ebs);
-        Evaluator.Result t = Evaluator.evaluate(m, test, ebs);
+    static Scored score(String name, String file, VisionTransformer m, ModelInput input, ImageSource val,
+                        ImageSource test, int ebs) {
+        Evaluator.Result v = Evaluator.evaluate(m, input, val, ebs);
+        Evaluator.Result t = Evaluator.evaluate(m, input, test, ebs);
         return new Scored(name, file, m.macsPerImage(), m.parameterCount(), 100 * v.top1(), 100 * t.top1(), t.loss());
     }
 
     /** Validation top-1 of the supernet's uniform subnets on its ratio grid. */
-    static List<ParetoFront.Point> uniformGrid(Supernet net, ImageDataset val, int ebs) {
+    static List<ParetoFront.Point> uniformGrid(Supernet net, ImageSource val, int ebs) {
         List<ParetoFront.Point> pts = new ArrayList<>();
         CostModel cost = new CostModel(net.space());
         double[] ratios = net.space().ratios();
@@ -168,7 +172,7 @@ public final class Compressor {
             }
             net.apply(c);
             pts.add(new ParetoFront.Point("uniform " + ratios[i], cost.macs(c),
-                    100 * Evaluator.evaluate(net.model(), val, ebs).top1()));
+                    100 * Evaluator.evaluate(net.model(), net.input(), val, ebs).top1()));
         }
         return pts;
     }

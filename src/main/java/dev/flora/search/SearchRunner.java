@@ -3,7 +3,7 @@ package dev.flora.search;
 import dev.flora.config.Configs;
 import dev.flora.config.SearchConfig;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
@@ -54,7 +54,7 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
     }
 
     /** The validation images fitness is computed on. */
-    public static ImageDataset fitnessImages(String data, int limit) {
+    public static ImageSource fitnessImages(String data, int limit) {
         return Datasets.first(Datasets.load(data, Split.VAL), limit);
     }
 
@@ -82,8 +82,8 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
     @Override
     public EvolutionarySearch.State run(boolean resume, int generationBudget) {
         Supernet supernet = Supernet.load(Path.of(config.supernet()), backend);
-        ImageDataset val = fitnessImages(config.data(), config.valLimit());
-        Evaluator.checkCompatible(supernet.space().config(), val);
+        ImageSource val = fitnessImages(config.data(), config.valLimit());
+        Evaluator.checkCompatible(supernet.space().config(), supernet.input(), val);
         FlopsBounds bounds = FlopsBounds.parse(config.minFlops(), config.maxFlops(),
                 CostModel.denseMacs(supernet.space().config()));
         try {
@@ -103,7 +103,7 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
                 supernet.method().label(), bounds.lower() / 1e6, bounds.upper() / 1e6, val.count());
         EvolutionarySearch.Fitness fitness = c -> {
             supernet.apply(c);
-            return 100 * Evaluator.evaluate(supernet.model(), val, config.evalBatchSize()).top1();
+            return 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, config.evalBatchSize()).top1();
         };
         EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, fitness,
                 runDir.resolve(STATE), out);

@@ -6,6 +6,9 @@ import dev.flora.config.Method;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.ModelIO;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
+import dev.flora.models.ModelSource;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.linalg.LowRankFactors;
 import dev.flora.engine.nn.ChoiceLinear;
@@ -36,11 +39,18 @@ public final class Supernet {
     private final VisionTransformer model;
     private final SearchSpace space;
     private final Method method;
+    private final ModelInput input;
 
-    private Supernet(VisionTransformer model, SearchSpace space, Method method) {
+    private Supernet(VisionTransformer model, SearchSpace space, Method method, ModelInput input) {
         this.model = model;
         this.space = space;
         this.method = method;
+        this.input = input;
+    }
+
+    /** The backbone's input (preprocessing, class names), recorded in the supernet file and its exports. */
+    public ModelInput input() {
+        return input;
     }
 
     public VisionTransformer model() {
@@ -86,7 +96,7 @@ public final class Supernet {
     }
 
     /** SVD-initializes a supernet from a dense ViT (which must match the space's config). */
-    public static Supernet fromDense(VisionTransformer dense, SearchSpace space, Method method) {
+    public static Supernet fromDense(VisionTransformer dense, ModelInput input, SearchSpace space, Method method) {
         if (!dense.config().equals(space.config())) {
             throw new IllegalArgumentException("search space was made for " + space.config() + ", the model is "
                     + dense.config());
@@ -119,7 +129,7 @@ public final class Supernet {
                 }
             }
         }
-        Supernet s = new Supernet(net, space, method);
+        Supernet s = new Supernet(net, space, method, input);
         s.apply(s.largest());
         return s;
     }
@@ -202,6 +212,7 @@ public final class Supernet {
             throw new IllegalStateException(e);
         }
         m.put(METHOD_KEY, method.label());
+        m.putAll(input.metadata());
         return m;
     }
 
@@ -232,7 +243,9 @@ public final class Supernet {
         if (!sameLayout(expected, found)) {
             throw new FormatException(path + ": the factorized modules do not match its search space");
         }
-        Supernet s = new Supernet(model, space, m);
+        ModelInput input = ModelInput.of(new ModelSource.LoadedModel(model, file.metadata(), path.toString()),
+                ModelPreprocessing.Overrides.none(), System.err::println);
+        Supernet s = new Supernet(model, space, m, input);
         s.apply(s.largest());
         return s;
     }

@@ -1,12 +1,13 @@
 package dev.flora.supernet;
 
 import dev.flora.config.SupernetConfig;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
 import dev.flora.space.Candidate;
+import dev.flora.models.ModelInput;
 import dev.flora.train.Evaluator;
 import dev.flora.train.TrainingTask;
 import java.util.LinkedHashMap;
@@ -20,7 +21,7 @@ public final class SupernetTask implements TrainingTask {
     private final Supernet supernet;
     private final VisionTransformer teacher;
     private final Sampler sampler;
-    private final ImageDataset val;
+    private final ImageSource val;
     private final float distillWeight;
     private final float smoothing;
     private final long seed;
@@ -28,7 +29,7 @@ public final class SupernetTask implements TrainingTask {
     private final Tensor dLogits;
 
     /** {@code val} may be null to skip per-epoch validation. */
-    public SupernetTask(Supernet supernet, VisionTransformer teacher, ImageDataset val, SupernetConfig c) {
+    public SupernetTask(Supernet supernet, VisionTransformer teacher, ImageSource val, SupernetConfig c) {
         this.supernet = supernet;
         this.teacher = teacher;
         this.sampler = new Sampler(supernet.space(), Sampler.Kind.of(supernet.method()));
@@ -43,6 +44,11 @@ public final class SupernetTask implements TrainingTask {
     @Override
     public VisionTransformer model() {
         return supernet.model();
+    }
+
+    @Override
+    public ModelInput input() {
+        return supernet.input();
     }
 
     @Override
@@ -69,9 +75,9 @@ public final class SupernetTask implements TrainingTask {
             return m;
         }
         supernet.apply(supernet.largest());
-        m.put("val_top1_largest", 100 * Evaluator.evaluate(supernet.model(), val, evalBatchSize).top1());
+        m.put("val_top1_largest", 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, evalBatchSize).top1());
         supernet.apply(supernet.smallest());
-        m.put("val_top1_smallest", 100 * Evaluator.evaluate(supernet.model(), val, evalBatchSize).top1());
+        m.put("val_top1_smallest", 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, evalBatchSize).top1());
         supernet.apply(supernet.largest());
         return m;
     }

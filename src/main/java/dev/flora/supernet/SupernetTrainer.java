@@ -4,7 +4,9 @@ import dev.flora.config.Configs;
 import dev.flora.config.Method;
 import dev.flora.config.SupernetConfig;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.nn.ViTConfig;
@@ -87,19 +89,21 @@ public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
     /** Trains for at most {@code epochBudget} epochs in this call (continue with resume). */
     @Override
     public Result run(boolean resume, int epochBudget) {
-        VisionTransformer teacher = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        ModelSource.LoadedModel teacherFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
+        VisionTransformer teacher = teacherFile.model();
+        ModelInput input = ModelInput.of(teacherFile, ModelPreprocessing.Overrides.none(), out::println);
         SearchSpace space = space(config, teacher.config());
         Datasets.TrainTest files = Datasets.load(config.data());
-        ImageDataset train = Datasets.first(Datasets.trainPart(files.train()), config.loop().trainLimit());
-        ImageDataset val = Datasets.valPart(files.train());
-        Evaluator.checkCompatible(teacher.config(), train);
+        ImageSource train = Datasets.first(Datasets.trainPart(files.trainFile()), config.loop().trainLimit());
+        ImageSource val = Datasets.valPart(files.trainFile());
+        Evaluator.checkCompatible(teacher.config(), input, train);
         TrainingLoop.prepareRunDir(runDir, resume);
         String yaml = Configs.toYaml(config);
         if (!resume) {
             AtomicFiles.writeString(runDir.resolve(CONFIG), yaml);
         }
         Method method = config.method();
-        Supernet supernet = Supernet.fromDense(teacher, space, method);
+        Supernet supernet = Supernet.fromDense(teacher, input, space, method);
         out.printf(Locale.ROOT, "%s supernet over %s: %s architectures, %,d trainable parameters; %d train / %d val "
                         + "images%n", method.label().toUpperCase(Locale.ROOT), teacher.config(), space.size(),
                 supernet.model().parameterCount(), train.count(), val.count());

@@ -1,12 +1,14 @@
 package dev.flora.train;
 
 import dev.flora.data.BatchLoader;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.models.ModelInput;
+import java.util.List;
 
 /** Top-1 accuracy and mean cross-entropy (no smoothing) of a model over a dataset. */
 public final class Evaluator {
@@ -17,14 +19,14 @@ public final class Evaluator {
     public record Result(double top1, double loss, int count) {
     }
 
-    public static Result evaluate(VisionTransformer model, ImageDataset data, int batchSize) {
+    public static Result evaluate(VisionTransformer model, ModelInput input, ImageSource data, int batchSize) {
         ViTConfig c = model.config();
-        checkCompatible(c, data);
+        checkCompatible(c, input, data);
         Backend backend = model.backend();
-        BatchLoader loader = BatchLoader.forEvaluation(data, c.inputMean(), c.inputStd(), batchSize);
+        BatchLoader loader = BatchLoader.forEvaluation(data, input.preprocessing(), batchSize);
         float[] images = new float[batchSize * loader.imageFloats()];
         int[] labels = new int[batchSize];
-        Tensor input = backend.allocate(batchSize * c.imageSize());
+        Tensor device = backend.allocate(batchSize * c.imageSize());
         Tensor dLogits = backend.allocate(batchSize * c.numClasses());
         BatchLoader.Epoch epoch = loader.epoch(0);
         double lossSum = 0;
@@ -32,7 +34,7 @@ public final class Evaluator {
         int count = 0;
         for (int b = 0; b < loader.batchesPerEpoch(); b++) {
             int n = epoch.fill(b, images, labels);
-            Tensor in = input.head((long) n * c.imageSize());
+            Tensor in = device.head((long) n * c.imageSize());
             backend.upload(images, 0, in);
             Tensor logits = model.infer(in, n);
             LossResult r = backend.crossEntropy(logits, labels, dLogits, n, c.numClasses(), 0f, 0f, false);
@@ -43,16 +45,29 @@ public final class Evaluator {
         return new Result(count == 0 ? 0 : correct / (double) count, count == 0 ? 0 : lossSum / count, count);
     }
 
-    /** Fails with a message naming both sides when images and model disagree. */
-    public static void checkCompatible(ViTConfig c, ImageDataset data) {
-        if (data.channels() != c.inChans() || data.height() != c.imgSize() || data.width() != c.imgSize()) {
-            throw new dev.flora.engine.io.FormatException(data.name() + ": images are " + data.channels() + "x"
-                    + data.height() + "x" + data.width() + ", the model expects " + c.inChans() + "x" + c.imgSize()
-                    + "x" + c.imgSize());
+    /**
+     * Fails with a message naming both sides when images and model disagree: more classes in the
+     * data than the model has, or class names recorded on both sides that differ. Image sizes and
+     * channels need not match: the model's preprocessing resizes and converts.
+     */
+    public static void checkCompatible(ViTConfig c, ModelInput input, ImageSource data) {
+        if (data.count() == 0) {
+            throw new dev.flora.engine.io.FormatException(data.name() + ": no images");
         }
         if (data.classes() > c.numClasses()) {
-            throw new dev.flora.engine.io.FormatException(data.name() + ": labels go up to " + (data.classes() - 1)
-                    + " but the model has " + c.numClasses() + " classes");
+            throw new dev.flora.engine.io.FormatException(data.name() + ": " + data.classes() + " classes but the model "
+                    + "has " + c.numClasses());
+        }
+        List<String> model = input.classNames();
+        List<String> names = data.classNames();
+        if (!model.isEmpty() && !names.isEmpty()) {
+            for (int i = 0; i < names.size(); i++) {
+                if (!names.get(i).equals(model.get(i))) {
+                    throw new dev.flora.engine.io.FormatException(data.name() + ": class " + i + " is '" + names.get(i)
+                            + "' but the model calls it '" + model.get(i) + "' (class folders must be the ones the "
+                            + "model was trained on)");
+                }
+            }
         }
     }
 }

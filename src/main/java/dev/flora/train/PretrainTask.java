@@ -1,21 +1,25 @@
 package dev.flora.train;
 
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.models.ModelInput;
 import java.util.LinkedHashMap;
 
 /** Dense training with label-smoothed cross-entropy; validation is top-1 and loss on the val split. */
 final class PretrainTask implements TrainingTask {
     private final VisionTransformer model;
-    private final ImageDataset val;
+    private final ModelInput input;
+    private final ImageSource val;
     private final float smoothing;
     private final int evalBatchSize;
     private final Tensor dLogits;
 
-    PretrainTask(VisionTransformer model, ImageDataset val, double smoothing, int batchSize, int evalBatchSize) {
+    PretrainTask(VisionTransformer model, ModelInput input, ImageSource val, double smoothing, int batchSize,
+                 int evalBatchSize) {
         this.model = model;
+        this.input = input;
         this.val = val;
         this.smoothing = (float) smoothing;
         this.evalBatchSize = evalBatchSize;
@@ -25,6 +29,11 @@ final class PretrainTask implements TrainingTask {
     @Override
     public VisionTransformer model() {
         return model;
+    }
+
+    @Override
+    public ModelInput input() {
+        return input;
     }
 
     @Override
@@ -38,7 +47,7 @@ final class PretrainTask implements TrainingTask {
 
     @Override
     public LinkedHashMap<String, Double> validate() {
-        Evaluator.Result r = Evaluator.evaluate(model, val, evalBatchSize);
+        Evaluator.Result r = Evaluator.evaluate(model, input, val, evalBatchSize);
         LinkedHashMap<String, Double> m = new LinkedHashMap<>();
         m.put("val_loss", r.loss());
         m.put("val_top1", 100 * r.top1());

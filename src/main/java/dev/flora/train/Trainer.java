@@ -5,6 +5,7 @@ import dev.flora.config.LoopSettings;
 import dev.flora.config.TrainConfig;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
@@ -13,11 +14,15 @@ import dev.flora.engine.nn.Linear;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.ViTInitializer;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.image.Preprocessing;
+import dev.flora.models.ModelInput;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.models.ModelSource;
 import dev.flora.stage.Stage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -83,17 +88,22 @@ public final class Trainer implements Stage<Trainer.Summary> {
     /** Trains for at most {@code epochBudget} epochs in this call (continue with resume). */
     @Override
     public Summary run(boolean resume, int epochBudget) {
-        VisionTransformer init = config.initFrom() == null ? null
-                : ModelSource.load(config.initFrom(), backend, OptionalInt.empty());
+        ModelSource.LoadedModel initFile = config.initFrom() == null ? null
+                : ModelSource.open(config.initFrom(), backend, OptionalInt.empty());
+        VisionTransformer init = initFile == null ? null : initFile.model();
         if (init != null && !init.linears().values().stream().allMatch(l -> l instanceof Linear)) {
             throw new FormatException(config.initFrom() + ": init_from needs a dense model");
         }
-        ViTConfig arch = init != null ? init.config() : config.model();
         Datasets.TrainTest files = Datasets.load(config.data());
+        ImageSource trainFile = files.trainFile();
+        ViTConfig arch = init != null ? init.config() : withClasses(config.model(), trainFile.classes());
         LoopSettings loop = config.loop();
-        ImageDataset train = Datasets.first(Datasets.trainPart(files.train()), loop.trainLimit());
-        ImageDataset val = Datasets.valPart(files.train());
-        Evaluator.checkCompatible(arch, train);
+        ImageSource train = Datasets.first(Datasets.trainPart(trainFile), loop.trainLimit());
+        ImageSource val = Datasets.valPart(trainFile);
+        ModelInput input = new ModelInput(initFile != null
+                ? ModelPreprocessing.resolve(initFile, ModelPreprocessing.Overrides.none(), out::println)
+                : preprocessingFor(arch, trainFile), trainFile.classNames());
+        Evaluator.checkCompatible(arch, input, train);
         TrainingLoop.prepareRunDir(runDir, resume);
         String configYaml = Configs.toYaml(config);
         if (!resume) {
@@ -108,7 +118,7 @@ public final class Trainer implements Stage<Trainer.Summary> {
         out.printf(Locale.ROOT, "%s: %,d parameters, %,d multiply-accumulates per image; %d train / %d val images, "
                         + "backend %s%n", arch, model.parameterCount(), model.macsPerImage(), train.count(), val.count(),
                 backend.name());
-        PretrainTask task = new PretrainTask(model, val, loop.labelSmoothing(), loop.batchSize(),
+        PretrainTask task = new PretrainTask(model, input, val, loop.labelSmoothing(), loop.batchSize(),
                 loop.evalBatchSize());
         TrainingLoop.Outcome o = new TrainingLoop(loop, runDir, out).run(task, train, resume, epochBudget,
                 () -> Map.of(CONFIG_KEY, configYaml));
@@ -118,13 +128,33 @@ public final class Trainer implements Stage<Trainer.Summary> {
             return new Summary(o.epochsDone(), top1, loss, o.imgPerSecond(), o.seconds(), null);
         }
         if (o.validation().isEmpty()) {
-            Evaluator.Result r = Evaluator.evaluate(model, val, loop.evalBatchSize());
+            Evaluator.Result r = Evaluator.evaluate(model, input, val, loop.evalBatchSize());
             top1 = r.top1();
             loss = r.loss();
         }
         Path modelPath = runDir.resolve(MODEL);
-        ModelIO.save(model, modelPath, Map.of("train.epochs", Integer.toString(loop.epochs()),
-                "train.data", config.data(), "train.val_top1", String.format(Locale.ROOT, "%.4f", top1)));
+        Map<String, String> meta = new LinkedHashMap<>(input.metadata());
+        meta.put("train.epochs", Integer.toString(loop.epochs()));
+        meta.put("train.data", config.data());
+        meta.put("train.val_top1", String.format(Locale.ROOT, "%.4f", top1));
+        ModelIO.save(model, modelPath, meta);
         return new Summary(loop.epochs(), top1, loss, o.imgPerSecond(), o.seconds(), modelPath);
+    }
+
+    /** The preset with one output per class of the data (a preset's class count is its home dataset's). */
+    private static ViTConfig withClasses(ViTConfig c, int classes) {
+        return new ViTConfig(c.imgSize(), c.patchSize(), c.inChans(), c.embedDim(), c.depth(), c.numHeads(),
+                c.mlpRatio(), classes, c.inputMean(), c.inputStd());
+    }
+
+    /**
+     * How a new model sees its data: images already at its size (IDX, CIFAR) go in whole
+     * (crop_pct 1, trained with pad-and-crop), anything else through timm's DeiT recipe
+     * (RandomResizedCrop in training, resize to img/0.875 and center crop in evaluation).
+     */
+    static Preprocessing preprocessingFor(ViTConfig arch, ImageSource data) {
+        boolean atSize = data instanceof ImageDataset d && d.height() == arch.imgSize() && d.width() == arch.imgSize();
+        return new Preprocessing(arch.imgSize(), atSize ? 1.0 : Preprocessing.DEFAULT_CROP_PCT,
+                Preprocessing.DEFAULT_INTERPOLATION, arch.inputMean(), arch.inputStd());
     }
 }

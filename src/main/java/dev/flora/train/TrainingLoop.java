@@ -2,7 +2,7 @@ package dev.flora.train;
 
 import dev.flora.config.LoopSettings;
 import dev.flora.data.BatchLoader;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.io.FormatException;
@@ -75,14 +75,14 @@ public final class TrainingLoop {
      * ran in this call. {@code metadata} supplies what each checkpoint records besides weights
      * and counters (the config, the search space, ...).
      */
-    public Outcome run(TrainingTask task, ImageDataset train, boolean resume, int epochBudget,
+    public Outcome run(TrainingTask task, ImageSource train, boolean resume, int epochBudget,
                        Supplier<Map<String, String>> metadata) {
         VisionTransformer model = task.model();
         ViTConfig arch = model.config();
         Backend backend = model.backend();
         AdamW optimizer = new AdamW(model.arena(), 0.9f, (float) settings.adamBeta2(), 1e-8f,
                 (float) settings.weightDecay());
-        BatchLoader loader = new BatchLoader(train, arch.inputMean(), arch.inputStd(), settings.batchSize(), true, true,
+        BatchLoader loader = new BatchLoader(train, task.input().preprocessing(), settings.batchSize(), true, true,
                 settings.cropPadding(), settings.hflip(), settings.seed());
         int steps = loader.batchesPerEpoch();
         if (steps == 0) {

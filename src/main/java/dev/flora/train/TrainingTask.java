@@ -3,6 +3,7 @@ package dev.flora.train;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.models.ModelInput;
 import java.util.LinkedHashMap;
 
 /**
@@ -12,6 +13,9 @@ import java.util.LinkedHashMap;
  */
 public interface TrainingTask {
     VisionTransformer model();
+
+    /** The model's input: the preprocessing that training batches go through, and its class names. */
+    ModelInput input();
 
     /**
      * Forward and backward of one batch already on the device; accumulates parameter

@@ -59,7 +59,7 @@ class VitPredictorTest {
 
     @Test
     void batchesAndSingleImagesAgreeAndAccuracyMatchesPyTorch() throws Exception {
-        ImageDataset test = Datasets.load("fmnist-subset", Split.TEST);
+        ImageDataset test = (ImageDataset) Datasets.load("fmnist-subset", Split.TEST);
         try (VitPredictor p = VitPredictor.load(model(), 2, 100)) {
             int n = test.count();
             float[] logits = p.predictPixels(test.pixels(), n); // more than one batch of 100
@@ -82,7 +82,7 @@ class VitPredictorTest {
 
     @Test
     void manyThreadsGetTheSameAnswersAsOne() throws Exception {
-        ImageDataset test = Datasets.load("fmnist-subset", Split.TEST);
+        ImageDataset test = (ImageDataset) Datasets.load("fmnist-subset", Split.TEST);
         try (VitPredictor p = VitPredictor.load(model(), 3, 16)) {
             int n = 64;
             List<float[]> expected = new ArrayList<>();

@@ -4,10 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.flora.image.Interpolation;
+import dev.flora.image.Preprocessing;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class BatchLoaderTest {
+    /** Images at their own size, one channel normalized by (mean, std). */
+    private static Preprocessing pre(int size, double mean, double std) {
+        return new Preprocessing(size, 1.0, Interpolation.BICUBIC, new double[] {mean}, new double[] {std});
+    }
+
     /** Four 3x3 single-channel images whose pixels encode (image, row, col). */
     private static ImageDataset grid() {
         byte[] px = new byte[4 * 9];
@@ -21,7 +28,7 @@ class BatchLoaderTest {
 
     @Test
     void normalizesInOrderWithoutAugmentation() {
-        BatchLoader l = BatchLoader.forEvaluation(grid(), new double[] {0.5}, new double[] {0.25}, 3);
+        BatchLoader l = BatchLoader.forEvaluation(grid(), pre(3, 0.5, 0.25), 3);
         assertEquals(2, l.batchesPerEpoch());
         float[] img = new float[3 * 9];
         int[] lab = new int[3];
@@ -35,8 +42,8 @@ class BatchLoaderTest {
 
     @Test
     void augmentationIsSeededPerEpochAndBatch() {
-        BatchLoader a = new BatchLoader(grid(), new double[] {0}, new double[] {1}, 2, true, true, 1, true, 7);
-        BatchLoader b = new BatchLoader(grid(), new double[] {0}, new double[] {1}, 2, true, true, 1, true, 7);
+        BatchLoader a = new BatchLoader(grid(), pre(3, 0, 1), 2, true, true, 1, true, 7);
+        BatchLoader b = new BatchLoader(grid(), pre(3, 0, 1), 2, true, true, 1, true, 7);
         assertEquals(2, a.batchesPerEpoch());
         float[] x = new float[18];
         float[] y = new float[18];
@@ -61,7 +68,7 @@ class BatchLoaderTest {
         boolean sawFlip = false;
         boolean sawShift = false;
         for (long seed = 0; seed < 200 && !(sawFlip && sawShift); seed++) {
-            BatchLoader l = new BatchLoader(one, new double[] {0}, new double[] {1 / 255.0}, 1, false, false, 1, true,
+            BatchLoader l = new BatchLoader(one, pre(3, 0, 1 / 255.0), 1, false, false, 1, true,
                     seed);
             float[] out = new float[9];
             l.epoch(0).fill(0, out, new int[1]);

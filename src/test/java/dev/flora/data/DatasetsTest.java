@@ -22,7 +22,7 @@ class DatasetsTest {
         Datasets.TrainTest tt = Datasets.load(Datasets.BUNDLED_FMNIST);
         assertEquals(6000, tt.train().count());
         assertEquals(2000, tt.test().count());
-        assertEquals(28, tt.train().height());
+        assertEquals(28, ((ImageDataset) tt.train()).height());
         int[] perClass = new int[10];
         for (int l : tt.test().labels()) {
             perClass[l]++;
@@ -34,9 +34,9 @@ class DatasetsTest {
 
     @Test
     void validationIsAFixedDisjointPartOfTheTrainingFile() {
-        ImageDataset file = Datasets.load(Datasets.BUNDLED_FMNIST).train();
-        ImageDataset train = Datasets.trainPart(file);
-        ImageDataset val = Datasets.valPart(file);
+        ImageDataset file = (ImageDataset) Datasets.load(Datasets.BUNDLED_FMNIST).train();
+        ImageDataset train = (ImageDataset) Datasets.trainPart(file);
+        ImageDataset val = (ImageDataset) Datasets.valPart(file);
         assertEquals(600, val.count());
         assertEquals(5400, train.count());
         Set<String> seen = new HashSet<>();

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.Configs;
 import dev.flora.config.FilterConfig;
 import dev.flora.data.Datasets;
-import dev.flora.data.ImageDataset;
+import dev.flora.data.ImageSource;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.space.SearchSpace;
@@ -56,14 +56,14 @@ class CandidateFilterTest {
 
         // block 1's scores, recomputed with a full forward of the local supernet
         Supernet local = Supernet.load(dir.resolve("block-1").resolve("checkpoint.safetensors"), new CpuBackend());
-        ImageDataset val = Datasets.valPart(Datasets.load("fmnist-subset").train());
+        ImageSource val = Datasets.valPart(Datasets.load("fmnist-subset").train());
         int n = (int) Math.round(0.25 * val.count());
         int[] idx = new int[n];
         Arrays.setAll(idx, i -> i);
-        ImageDataset scoring = val.subset("s", idx);
+        ImageSource scoring = val.subset("s", idx);
         for (CandidateFilter.Score s : r.blocks().get(1).scores().subList(0, 5)) {
             local.apply(local.largest().withTuple(1, s.tuple()));
-            double top1 = 100 * Evaluator.evaluate(local.model(), scoring, 64).top1();
+            double top1 = 100 * Evaluator.evaluate(local.model(), local.input(), scoring, 64).top1();
             assertEquals(top1, s.top1(), 1e-9, "tuple " + Arrays.toString(s.tuple()));
         }
     }

@@ -8,6 +8,7 @@ import dev.flora.config.Method;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.io.ModelIO;
+import dev.flora.models.ModelInput;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
 import dev.flora.space.Candidate;
@@ -62,7 +63,7 @@ class SupernetTest {
         Tensor x = images(8, dense.config().imageSize(), 1);
         float[] expected = backend.download(dense.forward(x, 8)).clone();
         for (Method m : Method.values()) {
-            Supernet s = Supernet.fromDense(dense, SearchSpace.defaults(dense.config(), true), m);
+            Supernet s = Supernet.fromDense(dense, ModelInput.atModelSize(dense.config()), SearchSpace.defaults(dense.config(), true), m);
             s.apply(Candidate.uniform(dense.config().depth(), 4, 6));
             float[] got = backend.download(s.model().forward(x, 8));
             assertTrue(maxRelDiff(got, expected) < 1e-4, m + ": full rank differs from dense by "
@@ -78,7 +79,7 @@ class SupernetTest {
         Tensor x = images(4, dense.config().imageSize(), 2);
         Random rng = new Random(9);
         for (Method m : Method.values()) {
-            Supernet s = Supernet.fromDense(dense, space, m);
+            Supernet s = Supernet.fromDense(dense, ModelInput.atModelSize(dense.config()), space, m);
             for (int trial = 0; trial < 3; trial++) {
                 Candidate c = new Sampler(space, Sampler.Kind.UNIFORM).sample(rng);
                 s.apply(c);
@@ -98,7 +99,7 @@ class SupernetTest {
     void saveAndLoadKeepSpaceMethodAndWeights() throws Exception {
         VisionTransformer dense = backbone();
         SearchSpace space = SearchSpace.full(dense.config(), SearchSpace.DEFAULT_TARGETS, new double[] {0.25, 0.5, 1.0});
-        Supernet s = Supernet.fromDense(dense, space, Method.SPOS);
+        Supernet s = Supernet.fromDense(dense, ModelInput.atModelSize(dense.config()), space, Method.SPOS);
         Path file = dir.resolve("s.safetensors");
         s.save(file);
         Supernet back = Supernet.load(file, backend);
