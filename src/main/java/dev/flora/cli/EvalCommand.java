@@ -29,8 +29,7 @@ public final class EvalCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--data", required = true, paramLabel = "DIR|NAME",
-            description = "A directory with the IDX files (e.g. " + Datasets.DEBIAN_FMNIST + ") or the bundled "
-                    + Datasets.BUNDLED_FMNIST + ".")
+            description = "The images: " + Datasets.SPEC_HELP + ".")
     String data;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "train|val|test",

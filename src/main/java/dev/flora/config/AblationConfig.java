@@ -14,7 +14,7 @@ import java.util.List;
  */
 public record AblationConfig(
         @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
-        @JsonPropertyDescription("Data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("FLOPs targets, fractions of dense.") List<Double> targets,
         @JsonPropertyDescription("Each search keeps FLOPs within [target - window, target].") double window,
         FilterConfig filter,

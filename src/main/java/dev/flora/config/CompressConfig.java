@@ -13,7 +13,7 @@ import dev.flora.models.ModelSource;
  */
 public record CompressConfig(
         @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
-        @JsonPropertyDescription("Data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("Also train and search an SPOS supernet at the same budget, for the LRAT vs SPOS "
                 + "fronts.") boolean compareSpos,
         @JsonPropertyDescription("Run candidate filtering first and search the filtered space.") boolean runFilter,

@@ -14,7 +14,7 @@ import dev.flora.models.ModelSource;
  */
 public record FilterConfig(
         @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
-        @JsonPropertyDescription("Data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("Part of the training split the local supernets train on.") double proxyFraction,
         @JsonPropertyDescription("Part of the validation split tuples are scored on.") double scoreFraction,
         @JsonPropertyDescription("Weight of accuracy against FLOPs in M = lambda * P - F.") double lambda,

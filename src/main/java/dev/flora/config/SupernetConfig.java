@@ -11,7 +11,7 @@ import dev.flora.models.ModelSource;
  */
 public record SupernetConfig(
         @JsonPropertyDescription("Dense backbone: a model file or a bundled name.") String model,
-        @JsonPropertyDescription("Training data: IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Training data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("lrat or spos.") Method method,
         @JsonPropertyDescription("Search space JSON (e.g. from flora filter) or a bundled one "
                 + "(vit-fmnist-filtered); empty for every tuple of the space section.") String searchSpace,

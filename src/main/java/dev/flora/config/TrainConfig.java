@@ -10,7 +10,7 @@ import dev.flora.engine.nn.ViTConfig;
  * name) training starts from those weights, and the architecture is that model's.
  */
 public record TrainConfig(
-        @JsonPropertyDescription("IDX directory or fmnist-subset.") String data,
+        @JsonPropertyDescription("Training data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("Architecture preset: vit-fmnist, deit-tiny, deit-small or deit-base.")
         ArchPreset arch,
         ShapeOverrides shape,

@@ -23,6 +23,10 @@ import java.util.Random;
  * </ul>
  */
 public final class Datasets {
+    /** What a data spec may be, for flag and config help. */
+    public static final String SPEC_HELP = "an IDX, CIFAR binary or image-folder directory (train/ + val/, or class "
+            + "folders), or fmnist-subset";
+
     /** Bundled Fashion-MNIST subset: 6000 training and 2000 test images. */
     public static final String BUNDLED_FMNIST = "fmnist-subset";
     /** Where the Debian package puts the full Fashion-MNIST. */

@@ -1,6 +1,7 @@
 /**
- * Image data: IDX files and the bundled Fashion-MNIST subset ({@link dev.flora.data.Datasets}), the
- * train / validation / test splits, and batches with augmentation ({@link dev.flora.data.BatchLoader}).
- * Depends on the engine only.
+ * Image data: IDX files, CIFAR binaries, image folders and the bundled Fashion-MNIST subset
+ * ({@link dev.flora.data.Datasets}) as {@link dev.flora.data.ImageSource}s, the train /
+ * validation / test splits, and batches ({@link dev.flora.data.BatchLoader}) through the model's
+ * preprocessing, decoded on worker threads. Depends on the engine and {@code dev.flora.image}.
  */
 package dev.flora.data;
