@@ -20,7 +20,7 @@ public final class ImageFolders {
     public static final String TRAIN = "train";
     public static final String VAL = "val";
     /** Decoded pixels kept in memory per folder (MiB), so a small set decodes once; {@code -Dflora.decodedCacheMb}. */
-    public static final long CACHE_MB = Long.getLong("flora.decodedCacheMb", 1024);
+    public static final long CACHE_MB = Long.getLong("flora.decodedCacheMb", 512);
 
     private ImageFolders() {
     }
