@@ -176,40 +176,40 @@ class VitPredictorImageTest {
     @Test
     void closeFinishesTheCallInFlightAndReleasesTheOneWaiting() throws Exception {
         int batch = 1500;
-        try (VitPredictor p = VitPredictor.load(MODEL, 1, 64)) {
-            float[] images = new float[batch * p.imageSize()];
-            float[] first = p.preprocess(ImageFiles.fromBufferedImage(grey(5, 28, 28)));
-            System.arraycopy(first, 0, images, 0, first.length);
-            float[] expected = p.predict(first);
-            ExecutorService threads = Executors.newFixedThreadPool(2);
-            try {
-                Future<float[]> inFlight = threads.submit(() -> p.predict(images, batch));
-                Thread.sleep(50); // let the batch take the replica
-                Thread[] waiter = new Thread[1];
-                Future<float[]> waiting = threads.submit(() -> {
-                    waiter[0] = Thread.currentThread();
-                    return p.predict(first);
-                });
-                long deadline = System.nanoTime() + 5_000_000_000L;
-                while ((waiter[0] == null || waiter[0].getState() != Thread.State.WAITING)
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(1);
-                }
-                boolean sawWaiting = !inFlight.isDone() && waiter[0] != null
-                        && waiter[0].getState() == Thread.State.WAITING;
-                p.close(); // returns once the batch has given its replica back (ReplicaPoolTest pins that)
-                float[] got = inFlight.get(30, TimeUnit.SECONDS);
-                for (int j = 0; j < expected.length; j++) {
-                    assertEquals(expected[j], got[j], 1e-4f * Math.max(1, Math.abs(expected[j])));
-                }
-                if (sawWaiting) {
-                    Exception e = assertThrows(Exception.class, () -> waiting.get(30, TimeUnit.SECONDS));
-                    assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
-                    assertEquals("VitPredictor is closed", e.getCause().getMessage());
-                }
-            } finally {
-                threads.shutdownNow();
+        VitPredictor p = VitPredictor.load(MODEL, 1, 64);
+        float[] first = p.preprocess(ImageFiles.fromBufferedImage(grey(5, 28, 28)));
+        float[] images = new float[batch * p.imageSize()];
+        System.arraycopy(first, 0, images, 0, first.length);
+        float[] expected = p.predict(first);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<float[]> inFlight = threads.submit(() -> p.predict(images, batch));
+            Thread.sleep(50); // let the batch take the replica
+            Thread[] waiter = new Thread[1];
+            Future<float[]> waiting = threads.submit(() -> {
+                waiter[0] = Thread.currentThread();
+                return p.predict(first);
+            });
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while ((waiter[0] == null || waiter[0].getState() != Thread.State.WAITING)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(1);
             }
+            boolean sawWaiting = !inFlight.isDone() && waiter[0] != null
+                    && waiter[0].getState() == Thread.State.WAITING;
+            p.close(); // returns once the batch has given its replica back (ReplicaPoolTest pins that)
+            float[] got = inFlight.get(30, TimeUnit.SECONDS);
+            for (int j = 0; j < expected.length; j++) {
+                assertEquals(expected[j], got[j], 1e-4f * Math.max(1, Math.abs(expected[j])));
+            }
+            if (sawWaiting) {
+                Exception e = assertThrows(Exception.class, () -> waiting.get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+                assertEquals("VitPredictor is closed", e.getCause().getMessage());
+            }
+        } finally {
+            threads.shutdownNow();
+            p.close();
         }
     }
 
