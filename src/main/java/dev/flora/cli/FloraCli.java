@@ -14,7 +14,7 @@ import picocli.CommandLine;
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
             SearchCommand.class, AblationCommand.class,
-            ExportCommand.class, CompressCommand.class, EvalCommand.class, BenchCommand.class,
+            ExportCommand.class, CompressCommand.class, EvalCommand.class, PredictCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;

@@ -2,13 +2,24 @@ package dev.flora.api;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.image.ImageFiles;
+import dev.flora.image.Picture;
+import dev.flora.image.Preprocessing;
+import dev.flora.models.ModelLabels;
+import dev.flora.models.ModelPreprocessing;
 import dev.flora.models.ModelSource;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.OptionalInt;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
 
 /**
  * Inference for JVM services: load a dense or an exported low-rank ViT (a safetensors path or
@@ -18,8 +29,20 @@ import java.util.concurrent.BlockingQueue;
  * steady-state call allocates its result and a few small objects per op (tensor views and
  * JavaCPP pointers: about 50 KB per image for vit-fmnist), no activations or scratch.
  *
+ * <p>Image files and {@link BufferedImage}s go through the model's own eval transform (resize,
+ * center crop, normalize: {@link #preprocessing()}), resolved once at load from the model file's
+ * metadata, with timm's defaults for what it lacks; which defaults were taken is in
+ * {@link #notes()} and logged at INFO on this class's {@link System.Logger} (nothing is printed).
+ *
+ * <p>{@link #close()} lets calls in flight finish and returns when they have; calls made after it,
+ * and calls still waiting for a replica when it happens, throw {@code IllegalStateException}.
+ * The predictor starts no threads (the CPU backend's shared pool is the process's, and daemon).
+ *
  * <pre>{@code
- * try (VitPredictor p = VitPredictor.load("vit-fmnist")) {
+ * try (VitPredictor p = VitPredictor.load("vit-fmnist-flora")) {
+ *     for (Prediction top : p.topK(Path.of("shoe.png"), 3)) {
+ *         System.out.printf("%s %.1f%%%n", top.label(), 100 * top.prob());
+ *     }
  *     int label = p.classifyPixels(pixels);          // 784 bytes, 0..255
  *     float[] logits = p.predict(normalized, 64);     // 64 images
  * }
@@ -29,27 +52,43 @@ public final class VitPredictor implements AutoCloseable {
     public static final int DEFAULT_WORKERS = 2;
     public static final int DEFAULT_MAX_BATCH = 256;
 
+    private static final System.Logger LOG = System.getLogger(VitPredictor.class.getName());
+
     private final ViTConfig config;
     private final int maxBatch;
-    private final BlockingQueue<Worker> idle;
+    private final ReplicaPool<Worker> pool;
     private final float[][] pixelTable;
+    private final Preprocessing preprocessing;
+    private final List<String> labels;
+    private final List<String> notes;
+    /** Closed with the predictor when {@link #load} made it; a caller's backend stays the caller's. */
+    private final Backend ownedBackend;
 
     /** One replica with its device input buffer. */
     private record Worker(VisionTransformer model, Tensor input) {
     }
 
-    private VitPredictor(VisionTransformer model, int workers, int maxBatch) {
+    private VitPredictor(ModelSource.LoadedModel loaded, ModelPreprocessing.Overrides flags, int workers,
+                         int maxBatch, Consumer<String> noteSink, Backend ownedBackend) {
         if (workers < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("workers and max batch must be positive, got " + workers + ", " + maxBatch);
         }
+        VisionTransformer model = loaded.model();
         this.config = model.config();
         this.maxBatch = maxBatch;
-        this.idle = new ArrayBlockingQueue<>(workers);
+        List<String> told = new ArrayList<>();
+        this.preprocessing = ModelPreprocessing.resolve(loaded, flags, told::add);
+        this.notes = List.copyOf(told);
+        notes.forEach(noteSink);
+        this.labels = ModelLabels.of(loaded);
+        this.ownedBackend = ownedBackend;
         Backend backend = model.backend();
+        List<Worker> replicas = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
             VisionTransformer m = i == 0 ? model : model.replica();
-            idle.add(new Worker(m, backend.allocate(maxBatch * config.imageSize())));
+            replicas.add(new Worker(m, backend.allocate(maxBatch * config.imageSize())));
         }
+        this.pool = new ReplicaPool<>(replicas, "VitPredictor");
         double[] mean = config.inputMean();
         double[] std = config.inputStd();
         this.pixelTable = new float[config.inChans()][256];
@@ -66,12 +105,32 @@ public final class VitPredictor implements AutoCloseable {
     }
 
     public static VitPredictor load(String pathOrBundledName, int workers, int maxBatch) {
-        return of(ModelSource.load(pathOrBundledName, new CpuBackend(), OptionalInt.empty()), workers, maxBatch);
+        Backend backend = new CpuBackend();
+        ModelSource.LoadedModel loaded = ModelSource.open(pathOrBundledName, backend, OptionalInt.empty());
+        return new VitPredictor(loaded, ModelPreprocessing.Overrides.none(), workers, maxBatch,
+                note -> LOG.log(System.Logger.Level.INFO, note), backend);
     }
 
-    /** Wraps a model already in memory (its weights are shared, not copied). */
+    /**
+     * Wraps a model opened by the caller (on the caller's backend, which stays open after
+     * {@link #close()}), with preprocessing {@code flags} over its metadata; {@code notes} hears
+     * which values are timm's defaults (also kept in {@link #notes()}).
+     */
+    public static VitPredictor of(ModelSource.LoadedModel model, ModelPreprocessing.Overrides flags, int workers,
+                                  int maxBatch, Consumer<String> notes) {
+        return new VitPredictor(model, flags, workers, maxBatch, notes, null);
+    }
+
+    /**
+     * Wraps a model already in memory (its weights are shared, not copied). With no file behind
+     * it, its normalization is its config's and the crop and interpolation timm's defaults.
+     */
     public static VitPredictor of(VisionTransformer model, int workers, int maxBatch) {
-        return new VitPredictor(model, workers, maxBatch);
+        ModelSource.LoadedModel loaded = new ModelSource.LoadedModel(model, ModelIO.configMetadata(model.config()),
+                "in-memory model");
+        // expected for a model without a file, so not worth an INFO line in every benchmark
+        return new VitPredictor(loaded, ModelPreprocessing.Overrides.none(), workers, maxBatch,
+                note -> LOG.log(System.Logger.Level.DEBUG, note), null);
     }
 
     public ViTConfig config() {
@@ -85,6 +144,21 @@ public final class VitPredictor implements AutoCloseable {
 
     public int numClasses() {
         return config.numClasses();
+    }
+
+    /** One name per class ({@link ModelLabels#of}). */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** The eval transform image files and {@link BufferedImage}s go through. */
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
+    /** Lines saying which preprocessing values are timm's defaults (none when the model records them all). */
+    public List<String> notes() {
+        return notes;
     }
 
     /** Logits [classes] of one normalized image [C·H·W] ((pixel/255 − mean)/std per channel). */
@@ -103,7 +177,7 @@ public final class VitPredictor implements AutoCloseable {
                     + config.imgSize() + "x" + config.imgSize() + " = " + expected + " floats, got " + images.length);
         }
         float[] logits = new float[count * config.numClasses()];
-        Worker w = borrow();
+        Worker w = pool.borrow();
         try {
             Backend backend = w.model().backend();
             for (int start = 0; start < count; start += maxBatch) {
@@ -113,7 +187,7 @@ public final class VitPredictor implements AutoCloseable {
                 backend.download(w.model().infer(in, n), logits, start * config.numClasses());
             }
         } finally {
-            idle.add(w);
+            pool.release(w);
         }
         return logits;
     }
@@ -143,6 +217,86 @@ public final class VitPredictor implements AutoCloseable {
         return argmax(predict(image), 0, config.numClasses());
     }
 
+    /** The arg-max class of a decoded image, after {@link #preprocessing()}. */
+    public int classify(BufferedImage image) {
+        return classify(input(image));
+    }
+
+    /** The arg-max class of a PNG or JPEG file, after {@link #preprocessing()}. */
+    public int classify(Path imageFile) {
+        return classify(input(imageFile));
+    }
+
+    /** The {@code k} most probable classes of a decoded image, after {@link #preprocessing()}. */
+    public List<Prediction> topK(BufferedImage image, int k) {
+        return topK(input(image), k);
+    }
+
+    /** The {@code k} most probable classes of a PNG or JPEG file, after {@link #preprocessing()}. */
+    public List<Prediction> topK(Path imageFile, int k) {
+        return topK(input(imageFile), k);
+    }
+
+    /**
+     * The {@code k} most probable classes of one normalized image [C·H·W], by softmax
+     * probability, highest first, ties by index.
+     */
+    public List<Prediction> topK(float[] image, int k) {
+        if (k < 1 || k > config.numClasses()) {
+            throw new IllegalArgumentException("k must be between 1 and " + config.numClasses()
+                    + " (the model's classes), got " + k);
+        }
+        float[] logits = predict(image);
+        double[] prob = softmax(logits);
+        Integer[] order = new Integer[prob.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -prob[i]).thenComparingInt(i -> i));
+        List<Prediction> top = new ArrayList<>(k);
+        for (int r = 0; r < k; r++) {
+            int i = order[r];
+            top.add(new Prediction(i, labels.get(i), prob[i]));
+        }
+        return List.copyOf(top);
+    }
+
+    /** The model's input for one picture: {@link #preprocessing()}'s eval transform, [C·H·W]. */
+    public float[] preprocess(Picture picture) {
+        float[] x = new float[preprocessing.imageFloats()];
+        preprocessing.evalInto(picture, x, 0);
+        return x;
+    }
+
+    /** Checked first, so that a closed predictor says so rather than decode the file for nothing. */
+    private float[] input(Path imageFile) {
+        pool.checkOpen();
+        return preprocess(ImageFiles.read(imageFile));
+    }
+
+    private float[] input(BufferedImage image) {
+        pool.checkOpen();
+        return preprocess(ImageFiles.fromBufferedImage(image));
+    }
+
+    /** exp(l − max) / Σ exp(l − max), in double: the shift keeps exp finite for any logits. */
+    static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            p[i] = Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
     static int argmax(float[] v, int off, int n) {
         int best = 0;
         for (int j = 1; j < n; j++) {
@@ -153,17 +307,14 @@ public final class VitPredictor implements AutoCloseable {
         return best;
     }
 
-    private Worker borrow() {
-        try {
-            return idle.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a free model replica", e);
-        }
-    }
-
+    /**
+     * Lets calls in flight finish, then frees the model's backend if {@link #load} opened it.
+     * Later calls, and calls waiting for a replica now, throw {@code IllegalStateException}.
+     */
     @Override
     public void close() {
-        idle.clear();
+        if (pool.close() && ownedBackend != null) {
+            ownedBackend.close();
+        }
     }
 }
