@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageSource;
 import dev.flora.models.ModelInput;
-import dev.flora.models.ModelPreprocessing;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.VisionTransformer;
@@ -47,6 +46,9 @@ public final class EvalCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
+    PreprocessingOptions preprocessing;
+
+    @Mixin
     DeviceOption device;
 
     @Override
@@ -60,7 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
         ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
                 numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads));
         VisionTransformer vit = loaded.model();
-        ModelInput input = ModelInput.of(loaded, ModelPreprocessing.Overrides.none(), System.err::println);
+        ModelInput input = ModelInput.of(loaded, preprocessing.overrides(), System.err::println);
         ImageSource images = Datasets.load(data, which);
         Evaluator.Result r = Evaluator.evaluate(vit, input, images, batchSize);
         long flops = vit.macsPerImage();

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 
 /**
@@ -36,10 +35,6 @@ public final class Datasets {
     private static final long SPLIT_SEED = 2311_03912L;
     /** Validation images carved from the training file: this many, or a tenth if fewer. */
     public static final int MAX_VAL = 5000;
-
-    /** Fashion-MNIST's class names by label. */
-    public static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress",
-            "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
     private static final String RESOURCE_DIR = "/dev/flora/data/" + BUNDLED_FMNIST + "/";
 
@@ -172,9 +167,7 @@ public final class Datasets {
             if (a == null || b == null) {
                 throw new IllegalStateException("bundled dataset resource " + im + " is missing from the classpath");
             }
-            ImageDataset d = fromIdx(BUNDLED_FMNIST + "/" + prefix, IdxReader.read(a, im), IdxReader.read(b, lb), im, lb);
-            return new ImageDataset(d.name(), d.pixels(), d.labels(), d.channels(), d.height(), d.width(), d.classes(),
-                    FASHION_MNIST_CLASSES);
+            return fromIdx(BUNDLED_FMNIST + "/" + prefix, IdxReader.read(a, im), IdxReader.read(b, lb), im, lb);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read bundled dataset " + im, e);
         }

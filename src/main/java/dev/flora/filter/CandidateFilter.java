@@ -182,8 +182,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         out.printf(Locale.ROOT, "block %d: training its local supernet%s%n", block, resume ? " (resuming)" : "");
         SupernetTask task = new SupernetTask(supernet, dense, null, config.localSupernet());
         new TrainingLoop(config.loop(), dir, out).run(task, proxy, resume, Integer.MAX_VALUE,
-                () -> Map.of(Supernet.SPACE_KEY, supernet.metadata().get(Supernet.SPACE_KEY), Supernet.METHOD_KEY,
-                        "lrat"));
+                supernet::metadata);
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         long t1 = System.nanoTime();
         List<Score> scores = score(supernet, local, block, scoring);

@@ -121,7 +121,7 @@ public final class Trainer implements Stage<Trainer.Summary> {
         PretrainTask task = new PretrainTask(model, input, val, loop.labelSmoothing(), loop.batchSize(),
                 loop.evalBatchSize());
         TrainingLoop.Outcome o = new TrainingLoop(loop, runDir, out).run(task, train, resume, epochBudget,
-                () -> Map.of(CONFIG_KEY, configYaml));
+                () -> checkpointMetadata(input, configYaml));
         double top1 = o.validation().getOrDefault("val_top1", Double.NaN) / 100;
         double loss = o.validation().getOrDefault("val_loss", Double.NaN);
         if (!o.finished()) {
@@ -156,5 +156,11 @@ public final class Trainer implements Stage<Trainer.Summary> {
         boolean atSize = data instanceof ImageDataset d && d.height() == arch.imgSize() && d.width() == arch.imgSize();
         return new Preprocessing(arch.imgSize(), atSize ? 1.0 : Preprocessing.DEFAULT_CROP_PCT,
                 Preprocessing.DEFAULT_INTERPOLATION, arch.inputMean(), arch.inputStd());
+    }
+
+    private static Map<String, String> checkpointMetadata(ModelInput input, String configYaml) {
+        Map<String, String> m = new LinkedHashMap<>(input.metadata());
+        m.put(CONFIG_KEY, configYaml);
+        return m;
     }
 }

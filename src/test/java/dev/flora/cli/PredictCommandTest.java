@@ -15,6 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.models.ModelSource;
+import dev.flora.engine.cpu.CpuBackend;
+import java.util.OptionalInt;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +36,7 @@ class PredictCommandTest {
 
     @BeforeAll
     static void writeImages() throws Exception {
-        test = Datasets.load(Datasets.BUNDLED_FMNIST, Split.TEST);
+        test = (ImageDataset) Datasets.load(Datasets.BUNDLED_FMNIST, Split.TEST);
         Path images = Files.createDirectories(dir.resolve("images/nested"));
         for (int i = 0; i < IMAGES; i++) {
             BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
@@ -99,12 +104,17 @@ class PredictCommandTest {
     }
 
     @Test
-    void withoutCropPctTheBundledModelGetsTimmsDefaultsAndSaysSoOnStderr() {
-        CliRunner.Run r = CliRunner.run("predict", "--model", "vit-fmnist", "--json",
+    void aModelWithoutCropPctGetsTimmsDefaultsAndSaysSoOnStderr() {
+        Path bare = dir.resolve("bare.safetensors");
+        ModelIO.save(ModelSource.load("vit-fmnist", new CpuBackend(), OptionalInt.empty()), bare, Map.of());
+        CliRunner.Run r = CliRunner.run("predict", "--model", bare.toString(), "--json",
                 dir.resolve("images/img0.png").toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("does not record crop_pct"), r.err());
+        assertTrue(r.err().contains("does not record crop_pct, interpolation"), r.err());
         assertEquals(1, r.out().strip().split("\n").length, r.out());
+        CliRunner.Run bundled = CliRunner.run("predict", "--model", "vit-fmnist", "--json",
+                dir.resolve("images/img0.png").toString());
+        assertTrue(!bundled.err().contains("note:"), "the bundled models record their preprocessing: " + bundled.err());
     }
 
     @Test

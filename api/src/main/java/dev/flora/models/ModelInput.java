@@ -2,7 +2,6 @@ package dev.flora.models;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flora.engine.io.FormatException;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.image.Preprocessing;
 import java.util.Arrays;
@@ -17,8 +16,6 @@ import java.util.function.Consumer;
  * supernet, checkpoint, exported subnet), as timm's {@code pretrained_cfg} travels with a timm model.
  */
 public record ModelInput(Preprocessing preprocessing, List<String> classNames) {
-    /** Metadata key of the class names: a JSON array of strings, index = class. */
-    public static final String CLASS_NAMES = "class_names";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public ModelInput {
@@ -38,31 +35,7 @@ public record ModelInput(Preprocessing preprocessing, List<String> classNames) {
     public static ModelInput of(ModelSource.LoadedModel model, ModelPreprocessing.Overrides flags,
                                 Consumer<String> notes) {
         Preprocessing p = ModelPreprocessing.resolve(model, flags, notes);
-        List<String> names = classNames(model.name(), model.metadata());
-        int classes = model.model().config().numClasses();
-        if (!names.isEmpty() && names.size() != classes) {
-            throw new FormatException(model.name() + ": __metadata__ " + CLASS_NAMES + " has " + names.size()
-                    + " names for " + classes + " classes");
-        }
-        return new ModelInput(p, names);
-    }
-
-    /** The class names recorded in {@code metadata}; empty when there are none. */
-    public static List<String> classNames(String source, Map<String, String> metadata) {
-        String v = metadata.get(CLASS_NAMES);
-        if (v == null) {
-            return List.of();
-        }
-        try {
-            String[] names = JSON.readValue(v, String[].class);
-            if (Arrays.stream(names).anyMatch(n -> n == null)) {
-                throw new FormatException(source + ": __metadata__ " + CLASS_NAMES + " holds a null name");
-            }
-            return List.of(names);
-        } catch (JsonProcessingException e) {
-            throw new FormatException(source + ": __metadata__ " + CLASS_NAMES + " is not a JSON array of strings ("
-                    + e.getOriginalMessage() + ")");
-        }
+        return new ModelInput(p, ModelLabels.recorded(model));
     }
 
     /** The metadata that records this input in a saved model. */
@@ -70,7 +43,7 @@ public record ModelInput(Preprocessing preprocessing, List<String> classNames) {
         Map<String, String> m = new LinkedHashMap<>(ModelPreprocessing.metadata(preprocessing));
         if (!classNames.isEmpty()) {
             try {
-                m.put(CLASS_NAMES, JSON.writeValueAsString(classNames));
+                m.put(ModelLabels.CLASS_NAMES, JSON.writeValueAsString(classNames));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

@@ -15,7 +15,7 @@ public final class ModelLabels {
     /** The metadata key, written as a JSON array: {@code ["cat","dog"]}. */
     public static final String CLASS_NAMES = "class_names";
 
-    /** Fashion-MNIST's classes in label order; the bundled vit-fmnist models predate {@link #CLASS_NAMES}. */
+    /** Fashion-MNIST's classes in label order: the names the bundled models and the bundled subset carry. */
     public static final List<String> FASHION_MNIST = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
@@ -25,20 +25,22 @@ public final class ModelLabels {
     }
 
     /**
-     * One name per class: the file's {@code class_names}, else Fashion-MNIST's for a bundled
-     * model, else the indices ("0", "1", ...).
+     * One name per class: the file's {@code class_names}, else the indices ("0", "1", ...).
      *
      * @throws FormatException if {@code class_names} is not a JSON array of as many strings as the model has classes
      */
     public static List<String> of(ModelSource.LoadedModel model) {
-        int classes = model.model().config().numClasses();
+        List<String> names = recorded(model);
+        return names.isEmpty() ? indices(model.model().config().numClasses()) : names;
+    }
+
+    /** The file's {@code class_names}, or an empty list when it has none. */
+    public static List<String> recorded(ModelSource.LoadedModel model) {
         String raw = model.metadata().get(CLASS_NAMES);
-        if (raw != null) {
-            return parse(model.name(), raw, classes);
-        }
-        if (ModelSource.BUNDLED.contains(model.name()) && classes == FASHION_MNIST.size()) {
-            return FASHION_MNIST;
-        }
+        return raw == null ? List.of() : parse(model.name(), raw, model.model().config().numClasses());
+    }
+
+    private static List<String> indices(int classes) {
         List<String> indices = new ArrayList<>(classes);
         for (int i = 0; i < classes; i++) {
             indices.add(Integer.toString(i));
