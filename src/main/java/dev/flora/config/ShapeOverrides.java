@@ -19,6 +19,6 @@ public record ShapeOverrides(
         return new ViTConfig(p.imgSize(), patchSize != null ? patchSize : p.patchSize(), p.inChans(),
                 embedDim != null ? embedDim : p.embedDim(), depth != null ? depth : p.depth(),
                 numHeads != null ? numHeads : p.numHeads(), mlpRatio != null ? mlpRatio : p.mlpRatio(),
-                p.numClasses(), p.inputMean(), p.inputStd());
+                p.numClasses(), p.inputMean(), p.inputStd(), p.distilled());
     }
 }
