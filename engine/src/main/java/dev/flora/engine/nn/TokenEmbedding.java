@@ -13,11 +13,12 @@ final class TokenEmbedding {
     private final Backend backend;
     private final int dim;
     private final int numPatches;
+    private final int tokens;
     private final Param clsToken;
     /** Null unless distilled. */
     private final Param distToken;
     private final Param posEmbed;
-    private final GrowableBuffer tokens;
+    private final GrowableBuffer out;
     private final GrowableBuffer dPatches;
     private final GrowableBuffer dPrefixRows;
     private int batch;
@@ -27,30 +28,26 @@ final class TokenEmbedding {
         this.backend = backend;
         this.dim = config.embedDim();
         this.numPatches = config.numPatches();
+        this.tokens = config.tokens();
         this.clsToken = params.noDecay("cls_token", 1, 1, dim);
         this.posEmbed = params.noDecay("pos_embed", 1, config.tokens(), dim);
         this.distToken = config.distilled() ? params.noDecay("dist_token", 1, 1, dim) : null;
-        this.tokens = new GrowableBuffer(backend);
+        this.out = new GrowableBuffer(backend);
         this.dPatches = new GrowableBuffer(backend);
         this.dPrefixRows = new GrowableBuffer(backend);
-    }
-
-    private int tokenCount() {
-        return numPatches + (distToken == null ? 1 : 2);
     }
 
     /** patches [B·N, C] to tokens [B, T, C]; the result belongs to this layer. */
     Tensor forward(Tensor patches, int batch) {
         this.batch = batch;
-        int t = tokenCount();
-        Tensor x = tokens.get((long) batch * t * dim);
+        Tensor x = out.get((long) batch * tokens * dim);
         if (distToken == null) {
             backend.assembleTokens(patches, clsToken.value(), posEmbed.value(), x, batch, numPatches, dim);
             return x;
         }
         // rare enough (DeiT distilled checkpoints) to compose from generic ops: a source stride of 0
         // repeats a token into every image, then pos_embed is one bias row over [B, T·C]
-        int row = t * dim;
+        int row = tokens * dim;
         backend.copy2d(clsToken.value(), 0, x, row, batch, dim);
         backend.copy2d(distToken.value(), 0, x.from(dim), row, batch, dim);
         backend.copy2d(patches, numPatches * dim, x.from(2L * dim), row, batch, numPatches * dim);
@@ -65,7 +62,7 @@ final class TokenEmbedding {
             backend.assembleTokensBackward(dTokens, dp, clsToken.grad(), posEmbed.grad(), batch, numPatches, dim);
             return dp;
         }
-        int row = tokenCount() * dim;
+        int row = tokens * dim;
         backend.copy2d(dTokens.from(2L * dim), row, dp, numPatches * dim, batch, numPatches * dim);
         backend.accumulateBiasGrad(dTokens, posEmbed.grad(), batch, row);
         Tensor prefix = dPrefixRows.get((long) batch * dim);
