@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
                 + "256 of a model, on this machine.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = ModelSource.DEFAULT, paramLabel = "PATH|NAME",
-            description = "A safetensors file or a bundled model name (default: ${DEFAULT-VALUE}).")
+            description = "A safetensors file, or the name of a bundled model or of a preset (randomly initialised; an "
+                    + "unknown name lists them) (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--train-steps", defaultValue = "40", description = "Timed training steps (default: "

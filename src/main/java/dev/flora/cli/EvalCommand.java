@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
                 + "and parameter count.")
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = ModelSource.DEFAULT, paramLabel = "PATH|NAME",
-            description = "A safetensors file or a bundled model name (default: ${DEFAULT-VALUE}).")
+            description = "A safetensors file, or the name of a bundled model or of a preset (randomly initialised; an "
+                    + "unknown name lists them) (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--data", required = true, paramLabel = "DIR|NAME",

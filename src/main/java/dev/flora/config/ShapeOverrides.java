@@ -30,6 +30,7 @@ public record ShapeOverrides(
         return new ViTConfig(imgSize != null ? imgSize : p.imgSize(), patchSize != null ? patchSize : p.patchSize(),
                 chans, embedDim != null ? embedDim : p.embedDim(), depth != null ? depth : p.depth(),
                 numHeads != null ? numHeads : p.numHeads(), mlpRatio != null ? mlpRatio : p.mlpRatio(),
-                p.numClasses(), sameChans ? p.inputMean() : defaults.mean(), sameChans ? p.inputStd() : defaults.std());
+                p.numClasses(), sameChans ? p.inputMean() : defaults.mean(), sameChans ? p.inputStd() : defaults.std(),
+                p.distilled());
     }
 }

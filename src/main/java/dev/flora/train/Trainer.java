@@ -144,7 +144,7 @@ public final class Trainer implements Stage<Trainer.Summary> {
     /** The preset with one output per class of the data (a preset's class count is its home dataset's). */
     private static ViTConfig withClasses(ViTConfig c, int classes) {
         return new ViTConfig(c.imgSize(), c.patchSize(), c.inChans(), c.embedDim(), c.depth(), c.numHeads(),
-                c.mlpRatio(), classes, c.inputMean(), c.inputStd());
+                c.mlpRatio(), classes, c.inputMean(), c.inputStd(), c.distilled());
     }
 
     /**

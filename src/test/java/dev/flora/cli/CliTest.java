@@ -10,6 +10,7 @@ import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
+import dev.flora.engine.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -164,19 +165,51 @@ class CliTest {
         assertTrue(r.error().startsWith("error: " + cut), r.err());
     }
 
-    @Test
-    void tensorOfTheWrongShapeIsNamed() throws Exception {
+    /** The golden timm model with one tensor replaced or added, written to {@code file}. */
+    private Path goldenWith(String file, String tensor, int... shape) throws Exception {
         SafeTensors f = SafeTensors.open(golden("timm_vit_tiny_fmnist.safetensors"));
         Map<String, TensorData> t = new LinkedHashMap<>();
         for (var e : f.entries().values()) {
             t.put(e.name(), new TensorData(e.shape(), f.read(e.name())));
         }
-        t.put("blocks.1.mlp.fc2.weight", new TensorData(new int[] {32, 63}, new float[32 * 63]));
-        Path bad = dir.resolve("bad.safetensors");
-        SafeTensors.write(bad, t, f.metadata());
+        t.put(tensor, new TensorData(shape, new float[Math.toIntExact(Tensor.product(shape))]));
+        Path out = dir.resolve(file);
+        SafeTensors.write(out, t, f.metadata());
+        return out;
+    }
+
+    @Test
+    void tensorOfTheWrongShapeIsNamed() throws Exception {
+        Path bad = goldenWith("bad.safetensors", "blocks.1.mlp.fc2.weight", 32, 63);
         CliRunner.Run r = run("eval", "--model", bad.toString(), "--data", "fmnist-subset");
         assertEquals(2, r.code());
         assertTrue(r.error().contains("blocks.1.mlp.fc2.weight") && r.error().contains("[32, 64]"), r.err());
+    }
+
+    @Test
+    void anUnsupportedTimmVariantIsABadInputNamingItsTensor() throws Exception {
+        Path layerScale = goldenWith("ls.safetensors", "blocks.0.ls1.gamma", 32);
+        CliRunner.Run r = run("eval", "--model", layerScale.toString(), "--data", "fmnist-subset");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("blocks.0.ls1.gamma") && r.error().contains("LayerScale"), r.err());
+    }
+
+    @Test
+    void aHeadsFlagThatContradictsTheFileIsABadInput() throws Exception {
+        CliRunner.Run r = run("eval", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--data",
+                "fmnist-subset", "--num-heads", "4");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("--num-heads 4") && r.error().contains("num_heads 2"), r.err());
+    }
+
+    @Test
+    void aDeitPresetNeedsImagesOfItsSize() {
+        CliRunner.Run r = run("eval", "--model", "deit-tiny", "--data", "fmnist-subset");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("3x224x224"), r.err());
+        r = run("eval", "--model", "deit-huge", "--data", "fmnist-subset");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("presets: deit-tiny, deit-small, deit-base"), r.err());
     }
 
     @Test

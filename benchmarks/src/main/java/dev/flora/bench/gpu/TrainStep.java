@@ -37,7 +37,7 @@ final class TrainStep implements Callable<Integer> {
         Backend backend = options.open();
         ViTConfig c = ModelShapes.of(model).config();
         ViTConfig config = depth == null ? c : new ViTConfig(c.imgSize(), c.patchSize(), c.inChans(), c.embedDim(),
-                depth, c.numHeads(), c.mlpRatio(), c.numClasses(), c.inputMean(), c.inputStd());
+                depth, c.numHeads(), c.mlpRatio(), c.numClasses(), c.inputMean(), c.inputStd(), c.distilled());
         VisionTransformer vit = new VisionTransformer(backend, config);
         ViTInitializer.initialize(vit, 1);
         AdamW optimizer = new AdamW(vit.arena(), 0.05f);

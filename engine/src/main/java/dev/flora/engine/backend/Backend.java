@@ -38,6 +38,7 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Strided 2-D copy: dst[r*dstStride + c] = src[r*srcStride + c] for r &lt; rows, c &lt; cols.
+     * {@code srcStride} 0 repeats src's first {@code cols} elements in every row.
      */
     void copy2d(Tensor src, int srcStride, Tensor dst, int dstStride, int rows, int cols);
 

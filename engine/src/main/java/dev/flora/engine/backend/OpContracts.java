@@ -21,7 +21,8 @@ public final class OpContracts {
     }
 
     public static void copy2d(Tensor src, int srcStride, Tensor dst, int dstStride, int rows, int cols) {
-        fits(src, extent(rows, cols, srcStride), "copy2d source");
+        // a source stride of 0 repeats one row (a token broadcast into every image)
+        fits(src, srcStride == 0 && rows > 0 ? cols : extent(rows, cols, srcStride), "copy2d source");
         fits(dst, extent(rows, cols, dstStride), "copy2d destination");
     }
 

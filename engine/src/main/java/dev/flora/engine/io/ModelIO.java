@@ -15,9 +15,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Loads and saves ViTs as safetensors with timm's tensor names. Hyper-parameters come from
- * {@code __metadata__} when present, else from the tensor shapes (num_heads from a flag or a
- * DeiT preset). Factorized modules are recognised by their tensor names (see
+ * Loads and saves ViTs as safetensors with timm's tensor names, distilled DeiT included
+ * ({@code dist_token}, {@code head_dist}). Hyper-parameters come from {@code __metadata__} when
+ * present, else from the tensor shapes (num_heads from a flag or a standard DeiT width), so a
+ * checkpoint as timm publishes it, with metadata {@code {"format": "pt"}} only, loads as is.
+ * timm variants flora-j lacks fail naming the tensor that marks them
+ * ({@link UnsupportedVariants}). Factorized modules are recognised by their tensor names (see
  * {@link #linearSpecs}). Loading is strict: every parameter must be present with its exact shape, and every
  * tensor in the file must belong to the model (optimizer state under {@code optimizer.} aside).
  */
@@ -134,6 +137,7 @@ public final class ModelIO {
         m.put("num_heads", Integer.toString(c.numHeads()));
         m.put("mlp_ratio", Double.toString(c.mlpRatio()));
         m.put("num_classes", Integer.toString(c.numClasses()));
+        m.put("distilled", Boolean.toString(c.distilled()));
         m.put("input_mean", join(c.inputMean()));
         m.put("input_std", join(c.inputStd()));
         return m;
@@ -147,22 +151,28 @@ public final class ModelIO {
         return sb.toString();
     }
 
-    /** Hyper-parameters from metadata where given, else from the tensor shapes. */
+    /**
+     * Hyper-parameters from metadata where given, else from the tensor shapes; num_heads from
+     * metadata, else {@code numHeadsFlag}, else the standard DeiT widths (192, 384, 768 wide:
+     * 3, 6, 12 heads). A flag that contradicts the metadata is an error, not an override.
+     */
     public static ViTConfig inferConfig(SafeTensors file, OptionalInt numHeadsFlag) {
         Path path = file.path();
         Map<String, String> meta = file.metadata();
         int[] proj = shapeOf(file, "patch_embed.proj.weight", 4, "[embed_dim, in_chans, patch, patch]");
+        UnsupportedVariants.check(file);
         int[] pos = shapeOf(file, "pos_embed", 3, "[1, tokens, embed_dim]");
         int[] head = shapeOf(file, "head.weight", 2, "[num_classes, embed_dim]");
         int embed = proj[0];
         int inChans = proj[1];
         int patch = proj[2];
-        int gridArea = pos[1] - 1;
-        int grid = (int) Math.round(Math.sqrt(Math.max(0, gridArea)));
-        if (grid * grid != gridArea) {
-            throw new FormatException(path + ": pos_embed has " + pos[1] + " tokens; expected 1 + a square number of "
-                    + "patches");
+        boolean distilled = file.contains("dist_token");
+        if (distilled && !file.contains("head_dist.weight")) {
+            throw new FormatException(path + ": tensor dist_token without head_dist.weight; a distilled DeiT needs "
+                    + "both");
         }
+        int prefix = distilled ? 2 : 1;
+        int grid = gridOf(path, pos[1], prefix);
         int depth = 0;
         for (String name : file.entries().keySet()) {
             Matcher m = BLOCK.matcher(name);
@@ -183,37 +193,66 @@ public final class ModelIO {
         int dep = intMeta(meta, path, "depth", depth);
         int classes = intMeta(meta, path, "num_classes", head[0]);
         double ratio = meta.containsKey("mlp_ratio") ? doubleMeta(meta, path, "mlp_ratio") : mlpRatio;
-        int heads;
-        if (numHeadsFlag.isPresent()) {
-            heads = numHeadsFlag.getAsInt();
-        } else if (meta.containsKey("num_heads")) {
-            heads = intMeta(meta, path, "num_heads", 0);
-        } else {
-            heads = switch (embed) {
-                case 192 -> 3;
-                case 384 -> 6;
-                case 768 -> 12;
-                default -> throw new FormatException(path + ": cannot tell num_heads (embed_dim " + embed
-                        + ", no num_heads in __metadata__); pass --num-heads");
-            };
-        }
+        boolean distilledMeta = meta.containsKey("distilled") ? booleanMeta(meta, path, "distilled") : distilled;
+        int heads = numHeads(path, meta, embed, numHeadsFlag);
         double[] mean = meta.containsKey("input_mean") ? doublesMeta(meta, path, "input_mean", chans)
                 : defaultMean(chans);
         double[] std = meta.containsKey("input_std") ? doublesMeta(meta, path, "input_std", chans)
                 : defaultStd(chans);
         if (imgSize != grid * patch || patchSize != patch || chans != inChans || dim != embed || dep != depth
-                || classes != head[0]) {
+                || classes != head[0] || distilledMeta != distilled) {
             throw new FormatException(path + ": __metadata__ (img_size " + imgSize + ", patch_size " + patchSize
                     + ", in_chans " + chans + ", embed_dim " + dim + ", depth " + dep + ", num_classes " + classes
-                    + ") disagrees with the tensor shapes (img_size " + grid * patch + ", patch_size " + patch
-                    + ", in_chans " + inChans + ", embed_dim " + embed + ", depth " + depth + ", num_classes "
-                    + head[0] + ")");
+                    + ", distilled " + distilledMeta + ") disagrees with the tensor shapes (img_size " + grid * patch
+                    + ", patch_size " + patch + ", in_chans " + inChans + ", embed_dim " + embed + ", depth " + depth
+                    + ", num_classes " + head[0] + ", distilled " + distilled + ")");
         }
         try {
-            return new ViTConfig(imgSize, patchSize, chans, dim, dep, heads, ratio, classes, mean, std);
+            return new ViTConfig(imgSize, patchSize, chans, dim, dep, heads, ratio, classes, mean, std, distilled);
         } catch (IllegalArgumentException e) {
             throw new FormatException(path + ": " + e.getMessage());
         }
+    }
+
+    /** The side of the patch grid from pos_embed's token count ({@code prefix} tokens before the patches). */
+    private static int gridOf(Path path, int tokens, int prefix) {
+        int grid = squareRoot(tokens - prefix);
+        if (grid > 0) {
+            return grid;
+        }
+        if (squareRoot(tokens) > 0) {
+            throw new FormatException(path + ": pos_embed has " + tokens + " tokens, the patches alone: a position "
+                    + "embedding that skips the prefix tokens (timm's no_embed_class) is not supported");
+        }
+        throw new FormatException(path + ": pos_embed has " + tokens + " tokens; expected " + prefix
+                + " prefix token(s) + a square number of patches");
+    }
+
+    /** The integer square root of n, or 0 when n is not a positive square. */
+    private static int squareRoot(int n) {
+        int r = (int) Math.round(Math.sqrt(Math.max(0, n)));
+        return r * r == n ? r : 0;
+    }
+
+    private static int numHeads(Path path, Map<String, String> meta, int embed, OptionalInt flag) {
+        if (meta.containsKey("num_heads")) {
+            int stored = intMeta(meta, path, "num_heads", 0);
+            if (flag.isPresent() && flag.getAsInt() != stored) {
+                throw new FormatException(path + ": --num-heads " + flag.getAsInt() + " disagrees with num_heads "
+                        + stored + " in __metadata__ (the flag is for files without num_heads)");
+            }
+            return stored;
+        }
+        if (flag.isPresent()) {
+            return flag.getAsInt();
+        }
+        return switch (embed) {
+            case 192 -> 3;
+            case 384 -> 6;
+            case 768 -> 12;
+            default -> throw new FormatException(path + ": cannot tell num_heads (embed_dim " + embed
+                    + " is not a standard DeiT width, no num_heads in __metadata__); pass --num-heads");
+        };
     }
 
     private static int outFeatures(SafeTensors file, String module) {
@@ -260,6 +299,15 @@ public final class ModelIO {
         } catch (NumberFormatException e) {
             throw new FormatException(path + ": __metadata__ " + key + " is \"" + v + "\", expected a number");
         }
+    }
+
+    private static boolean booleanMeta(Map<String, String> meta, Path path, String key) {
+        String v = meta.get(key).trim();
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new FormatException(path + ": __metadata__ " + key + " is \"" + meta.get(key)
+                    + "\", expected true or false");
+        }
+        return Boolean.parseBoolean(v);
     }
 
     private static double[] doublesMeta(Map<String, String> meta, Path path, String key, int count) {

@@ -24,8 +24,10 @@ public final class Attention {
     private Tensor qkvOut;
     private int batch;
     private int tokens;
-    /** Whether the last forward was {@link #forwardClassToken}, which {@link #backward} then mirrors. */
-    private boolean classTokenOnly;
+    /** Prefix rows of the last {@link #forwardPrefixTokens}. */
+    private int prefix;
+    /** Whether the last forward was {@link #forwardPrefixTokens}, which {@link #backward} then mirrors. */
+    private boolean prefixOnly;
 
     public Attention(Backend backend, String path, int dim, int heads, LinearFactory linears) {
         if (dim % heads != 0) {
@@ -58,16 +60,16 @@ public final class Attention {
         return 2L * tokens * tokens * dim;
     }
 
-    /** {@link #attentionMacs} of {@link #forwardClassToken}: one query row per image. */
-    public long classTokenAttentionMacs(int tokens) {
-        return 2L * tokens * dim;
+    /** {@link #attentionMacs} of {@link #forwardPrefixTokens}: {@code prefix} query rows per image. */
+    public long prefixAttentionMacs(int tokens, int prefix) {
+        return 2L * prefix * tokens * dim;
     }
 
     /** x [B·T, C] to [B·T, C], plus {@code residual} (when not null) added by the output projection. */
     public Tensor forward(Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
-        this.classTokenOnly = false;
+        this.prefixOnly = false;
         int rows = batch * tokens;
         int t = tokens;
         qkvOut = qkv.forward(x, rows);
@@ -78,48 +80,51 @@ public final class Attention {
     }
 
     /**
-     * The class token's row of {@link #forward} only, for the last block: x [B·T, C] (every
-     * token is still a key and a value) to [B, C], plus {@code residual} [B, C]. The scores are
-     * one row per (image, head), so the products and the projection cost 1/T of the full
-     * pass's. {@link #backward} then takes dy [B, C].
+     * The first {@code prefix} rows of {@link #forward} only (the class token, and a distilled
+     * DeiT's distillation token), for the last block: x [B·T, C] (every token is still a key and
+     * a value) to [B·P, C], plus {@code residual} [B·P, C]. The scores are P rows per (image,
+     * head), so the products and the projection cost P/T of the full pass's. {@link #backward}
+     * then takes dy [B·P, C].
      */
-    public Tensor forwardClassToken(Tensor x, int batch, int tokens, Tensor residual) {
+    public Tensor forwardPrefixTokens(Tensor x, int batch, int tokens, int prefix, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
-        this.classTokenOnly = true;
+        this.prefix = prefix;
+        this.prefixOnly = true;
         int t = tokens;
         int ld = 3 * dim;
         long tokenStride = (long) t * ld;
+        long scoreStride = (long) heads * prefix * t;
         qkvOut = qkv.forward(x, batch * t);
-        Tensor scores = probs.get((long) batch * heads * t);
-        Tensor ctx = context.get((long) batch * dim);
+        Tensor scores = probs.get(batch * scoreStride);
+        Tensor ctx = context.get((long) batch * prefix * dim);
         for (int h = 0; h < heads; h++) {
             long hq = (long) h * headDim;
-            // scores_bh = scale · q_b,cls · k_bhᵀ [1, T]
-            backend.gemmStridedBatched(false, true, 1, t, headDim, scale,
+            // scores_bh = scale · q_b,prefix,h · k_bhᵀ [P, T]
+            backend.gemmStridedBatched(false, true, prefix, t, headDim, scale,
                     qkvOut.from(hq), ld, tokenStride,
                     qkvOut.from(dim + hq), ld, tokenStride,
-                    0f, scores.from((long) h * t), t, (long) heads * t, batch);
+                    0f, scores.from((long) h * prefix * t), t, scoreStride, batch);
         }
-        backend.softmaxForward(scores, batch * heads, t);
+        backend.softmaxForward(scores, batch * heads * prefix, t);
         for (int h = 0; h < heads; h++) {
             long hq = (long) h * headDim;
-            // ctx_b,h = p_bh · v_bh [1, d]
-            backend.gemmStridedBatched(false, false, 1, headDim, t, 1f,
-                    scores.from((long) h * t), t, (long) heads * t,
+            // ctx_b,h = p_bh · v_bh [P, d]
+            backend.gemmStridedBatched(false, false, prefix, headDim, t, 1f,
+                    scores.from((long) h * prefix * t), t, scoreStride,
                     qkvOut.from(2L * dim + hq), ld, tokenStride,
-                    0f, ctx.from(hq), dim, dim, batch);
+                    0f, ctx.from(hq), dim, (long) prefix * dim, batch);
         }
-        return proj.forward(ctx, batch, residual);
+        return proj.forward(ctx, batch * prefix, residual);
     }
 
     /**
      * Returns dx [B·T, C]; accumulates qkv and proj parameter gradients. After
-     * {@link #forwardClassToken}, dy is the class tokens' [B, C].
+     * {@link #forwardPrefixTokens}, dy is the prefix tokens' [B·P, C].
      */
     public Tensor backward(Tensor dy) {
-        if (classTokenOnly) {
-            return backwardClassToken(dy);
+        if (prefixOnly) {
+            return backwardPrefixTokens(dy);
         }
         int t = tokens;
         int rows = batch * t;
@@ -163,46 +168,47 @@ public final class Attention {
     }
 
     /**
-     * The backward of {@link #forwardClassToken}: one query per (image, head), so dP, dS and
-     * dQ are single rows, and dK and dV are outer products (inner dimension 1) over every
-     * token. Only the class rows have a query gradient; the other rows' are zero.
+     * The backward of {@link #forwardPrefixTokens}: P queries per (image, head), so dP, dS and
+     * dQ have P rows, and dK and dV are products of inner dimension P over every token. Only
+     * the prefix rows have a query gradient; the other rows' are zero.
      */
-    private Tensor backwardClassToken(Tensor dy) {
+    private Tensor backwardPrefixTokens(Tensor dy) {
         int t = tokens;
         int ld = 3 * dim;
         long tokenStride = (long) t * ld;
-        long scoreStride = (long) heads * t;
+        long scoreStride = (long) heads * prefix * t;
+        long ctxStride = (long) prefix * dim;
         Tensor dCtx = proj.backward(dy);
-        Tensor p = probs.get((long) batch * heads * t);
-        Tensor dp = dProbs.get((long) batch * heads * t);
+        Tensor p = probs.get(batch * scoreStride);
+        Tensor dp = dProbs.get(batch * scoreStride);
         Tensor dq = dQkv.get((long) batch * t * ld);
-        // the non-class rows' query columns stay zero; the GEMMs below write all the rest
+        // the non-prefix rows' query columns stay zero; the GEMMs below write all the rest
         backend.fill(dq, 0f);
         for (int h = 0; h < heads; h++) {
-            long hs = (long) h * t;
+            long hs = (long) h * prefix * t;
             long hq = (long) h * headDim;
-            // dP_bh = dCtx_b,h · v_bhᵀ [1, T]
-            backend.gemmStridedBatched(false, true, 1, t, headDim, 1f,
-                    dCtx.from(hq), dim, dim,
+            // dP_bh = dCtx_b,h · v_bhᵀ [P, T]
+            backend.gemmStridedBatched(false, true, prefix, t, headDim, 1f,
+                    dCtx.from(hq), dim, ctxStride,
                     qkvOut.from(2L * dim + hq), ld, tokenStride,
                     0f, dp.from(hs), t, scoreStride, batch);
             // dV_bh = p_bhᵀ · dCtx_b,h [T, d]
-            backend.gemmStridedBatched(true, false, t, headDim, 1, 1f,
+            backend.gemmStridedBatched(true, false, t, headDim, prefix, 1f,
                     p.from(hs), t, scoreStride,
-                    dCtx.from(hq), dim, dim,
+                    dCtx.from(hq), dim, ctxStride,
                     0f, dq.from(2L * dim + hq), ld, tokenStride, batch);
         }
-        backend.softmaxBackward(p, dp, batch * heads, t);
+        backend.softmaxBackward(p, dp, batch * heads * prefix, t);
         for (int h = 0; h < heads; h++) {
-            long hs = (long) h * t;
+            long hs = (long) h * prefix * t;
             long hq = (long) h * headDim;
-            // dQ_b,cls,h = scale · dS_bh · K_bh [1, d]
-            backend.gemmStridedBatched(false, false, 1, headDim, t, scale,
+            // dQ_b,prefix,h = scale · dS_bh · K_bh [P, d]
+            backend.gemmStridedBatched(false, false, prefix, headDim, t, scale,
                     dp.from(hs), t, scoreStride,
                     qkvOut.from((long) dim + hq), ld, tokenStride,
                     0f, dq.from(hq), ld, tokenStride, batch);
-            // dK_bh = scale · dS_bhᵀ · q_b,cls,h [T, d]
-            backend.gemmStridedBatched(true, false, t, headDim, 1, scale,
+            // dK_bh = scale · dS_bhᵀ · q_b,prefix,h [T, d]
+            backend.gemmStridedBatched(true, false, t, headDim, prefix, scale,
                     dp.from(hs), t, scoreStride,
                     qkvOut.from(hq), ld, tokenStride,
                     0f, dq.from((long) dim + hq), ld, tokenStride, batch);

@@ -13,12 +13,14 @@ public final class Block {
     private final Mlp mlp;
     private final GrowableBuffer dx1;
     private final GrowableBuffer dx;
-    private final GrowableBuffer classRows;
-    private final GrowableBuffer dClassRows;
+    private final GrowableBuffer prefixRows;
+    private final GrowableBuffer dPrefixRows;
     private int rows;
+    private int batch;
     private int tokens;
-    /** Whether the last forward was {@link #forwardClassToken}, which {@link #backward} then mirrors. */
-    private boolean classTokenOnly;
+    private int prefix;
+    /** Whether the last forward was {@link #forwardPrefixTokens}, which {@link #backward} then mirrors. */
+    private boolean prefixOnly;
 
     public Block(Backend backend, ParameterArena.Builder params, String path, int dim, int heads, int hidden,
                  LinearFactory linears) {
@@ -30,8 +32,8 @@ public final class Block {
         this.mlp = new Mlp(backend, path + ".mlp", dim, hidden, linears);
         this.dx1 = GrowableBuffer.blockGradient(backend, path, "dx1");
         this.dx = GrowableBuffer.blockGradient(backend, path, "dx");
-        this.classRows = GrowableBuffer.blockActivation(backend, path, "classRows");
-        this.dClassRows = GrowableBuffer.blockGradient(backend, path, "dClassRows");
+        this.prefixRows = GrowableBuffer.blockActivation(backend, path, "prefixRows");
+        this.dPrefixRows = GrowableBuffer.blockGradient(backend, path, "dPrefixRows");
     }
 
     public Attention attn() {
@@ -49,34 +51,37 @@ public final class Block {
     public Tensor forward(Tensor x, int batch, int tokens) {
         rows = batch * tokens;
         this.tokens = tokens;
-        classTokenOnly = false;
+        prefixOnly = false;
         Tensor x1 = attn.forward(norm1.forward(x, rows), batch, tokens, x);
         return mlp.forward(norm2.forward(x1, rows), rows, x1);
     }
 
     /**
-     * The class token's output row of {@link #forward} only, x [B·T, C] to [B, C]: what the last
-     * block needs, since the head reads nothing else. Attention still reads every token's key
-     * and value; its query, projection, layernorm and MLP run on B rows instead of B·T, in the
-     * forward and in the {@link #backward} that may follow.
+     * The first {@code prefix} output rows of {@link #forward} only, x [B·T, C] to [B·P, C]: what
+     * the last block needs, since the head reads nothing else (the class token, and a distilled
+     * DeiT's distillation token). Attention still reads every token's key and value; its query,
+     * projection, layernorm and MLP run on B·P rows instead of B·T, in the forward and in the
+     * {@link #backward} that may follow.
      */
-    public Tensor forwardClassToken(Tensor x, int batch, int tokens) {
-        rows = batch;
+    public Tensor forwardPrefixTokens(Tensor x, int batch, int tokens, int prefix) {
+        this.batch = batch;
+        this.prefix = prefix;
+        rows = batch * prefix;
         this.tokens = tokens;
-        classTokenOnly = true;
-        Tensor cls = classRows.get((long) batch * dim);
-        backend.copy2d(x, tokens * dim, cls, dim, batch, dim);
-        Tensor x1 = attn.forwardClassToken(norm1.forward(x, batch * tokens), batch, tokens, cls);
-        return mlp.forward(norm2.forward(x1, batch), batch, x1);
+        prefixOnly = true;
+        Tensor lead = prefixRows.get((long) rows * dim);
+        backend.copy2d(x, tokens * dim, lead, prefix * dim, batch, prefix * dim);
+        Tensor x1 = attn.forwardPrefixTokens(norm1.forward(x, batch * tokens), batch, tokens, prefix, lead);
+        return mlp.forward(norm2.forward(x1, rows), rows, x1);
     }
 
     /**
      * The residual paths add their branch gradients to the skip gradient. Returns dx [B·T, C];
-     * after {@link #forwardClassToken}, dy is the class tokens' [B, C].
+     * after {@link #forwardPrefixTokens}, dy is the prefix tokens' [B·P, C].
      */
     public Tensor backward(Tensor dy) {
-        if (classTokenOnly) {
-            return backwardClassToken(dy);
+        if (prefixOnly) {
+            return backwardPrefixTokens(dy);
         }
         long n = (long) rows * dim;
         Tensor dx1t = dx1.get(n);
@@ -87,20 +92,20 @@ public final class Block {
     }
 
     /**
-     * dx1 [B, C] reaches x through attention (every token, as keys and values and through the
-     * first layernorm) and, by the skip connection, the class rows alone.
+     * dx1 [B·P, C] reaches x through attention (every token, as keys and values and through the
+     * first layernorm) and, by the skip connection, the prefix rows alone.
      */
-    private Tensor backwardClassToken(Tensor dy) {
-        int batch = rows;
-        long n = (long) batch * dim;
+    private Tensor backwardPrefixTokens(Tensor dy) {
+        long n = (long) rows * dim;
+        int width = prefix * dim;
         Tensor dx1t = dx1.get(n);
         backend.add(dy, norm2.backward(mlp.backward(dy)), dx1t, n);
-        Tensor dxt = dx.get(n * tokens);
+        Tensor dxt = dx.get((long) batch * tokens * dim);
         backend.copy(norm1.backward(attn.backward(dx1t)), dxt);
-        Tensor dCls = dClassRows.get(n);
-        backend.copy2d(dxt, tokens * dim, dCls, dim, batch, dim);
-        backend.add(dCls, dx1t, dCls, n);
-        backend.copy2d(dCls, dim, dxt, tokens * dim, batch, dim);
+        Tensor dLead = dPrefixRows.get(n);
+        backend.copy2d(dxt, tokens * dim, dLead, width, batch, width);
+        backend.add(dLead, dx1t, dLead, n);
+        backend.copy2d(dLead, width, dxt, tokens * dim, batch, width);
         return dxt;
     }
 }

@@ -4,10 +4,13 @@ import java.util.Arrays;
 
 /**
  * Hyper-parameters of a timm/DeiT-style ViT. {@code inputMean}/{@code inputStd} give the
- * per-channel normalization the model was trained with (in units of pixel/255).
+ * per-channel normalization the model was trained with (in units of pixel/255). A
+ * {@code distilled} model is timm's {@code VisionTransformerDistilled} (DeiT with a
+ * distillation token after the class token and a second head on it).
  */
 public record ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
-                        double mlpRatio, int numClasses, double[] inputMean, double[] inputStd) {
+                        double mlpRatio, int numClasses, double[] inputMean, double[] inputStd,
+                        boolean distilled) {
 
     public ViTConfig {
         require(imgSize > 0, "img_size must be positive, got " + imgSize);
@@ -24,6 +27,19 @@ public record ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, i
                 "input_mean and input_std need " + inChans + " values");
         inputMean = inputMean.clone();
         inputStd = inputStd.clone();
+    }
+
+    /** A ViT with a class token only (not distilled). */
+    public ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
+                     double mlpRatio, int numClasses, double[] inputMean, double[] inputStd) {
+        this(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, inputMean, inputStd,
+                false);
+    }
+
+    /** This config with a distillation token and head ({@code true}) or without. */
+    public ViTConfig withDistilled(boolean distilled) {
+        return new ViTConfig(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, inputMean,
+                inputStd, distilled);
     }
 
     private static void require(boolean ok, String message) {
@@ -70,9 +86,14 @@ public record ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, i
         return gridSize() * gridSize();
     }
 
-    /** Patches plus the class token. */
+    /** Tokens before the patches, timm's {@code num_prefix_tokens}: the class token, and the distillation token. */
+    public int prefixTokens() {
+        return distilled ? 2 : 1;
+    }
+
+    /** Patches plus the prefix tokens. */
     public int tokens() {
-        return numPatches() + 1;
+        return numPatches() + prefixTokens();
     }
 
     public int mlpHidden() {
@@ -93,18 +114,19 @@ public record ViTConfig(int imgSize, int patchSize, int inChans, int embedDim, i
         return o instanceof ViTConfig c && imgSize == c.imgSize && patchSize == c.patchSize && inChans == c.inChans
                 && embedDim == c.embedDim && depth == c.depth && numHeads == c.numHeads && mlpRatio == c.mlpRatio
                 && numClasses == c.numClasses && Arrays.equals(inputMean, c.inputMean)
-                && Arrays.equals(inputStd, c.inputStd);
+                && Arrays.equals(inputStd, c.inputStd) && distilled == c.distilled;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new double[] {imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio,
-            numClasses}) * 31 + Arrays.hashCode(inputMean);
+            numClasses}) * 31 + Arrays.hashCode(inputMean) + (distilled ? 1 : 0);
     }
 
     @Override
     public String toString() {
         return "ViT(img " + imgSize + ", patch " + patchSize + ", in " + inChans + ", dim " + embedDim + ", depth "
-                + depth + ", heads " + numHeads + ", mlp " + mlpRatio + ", classes " + numClasses + ")";
+                + depth + ", heads " + numHeads + ", mlp " + mlpRatio + ", classes " + numClasses
+                + (distilled ? ", distilled" : "") + ")";
     }
 }

@@ -11,19 +11,21 @@ import java.util.Map;
 
 /**
  * A timm/DeiT Vision Transformer wired explicitly: patch embedding, class token and position
- * embedding, pre-norm blocks, final norm and a linear head on the class token. Parameters use
- * timm's names and live in one {@link ParameterArena}. Each block linear module is built as its
+ * embedding, pre-norm blocks, final norm and a linear head on the class token; or, for a
+ * distilled config, timm's {@code VisionTransformerDistilled} (a distillation token after the
+ * class token, and the mean of {@code head} on the one and {@code head_dist} on the other,
+ * {@link ClassifierHead}). Parameters use timm's names and live in one {@link ParameterArena}. Each block linear module is built as its
  * {@link LinearSpec} in {@code linearSpecs} says (dense when absent).
  *
  * <p>A backend may split a batch into lanes ({@link Backend#batchLanes}): each lane is a
  * replica of this model over the same weights that runs forward and backward on its slice of
  * the images, and the lanes' gradients are then added into this model's.
  *
- * <p>Since the head reads only the class token, the final LayerNorm runs on that row alone; the
- * result is identical to timm's, which normalizes every token and then drops all but the first.
- * The last block goes further, in every pass: it computes the class token's row alone
- * ({@link Block#forwardClassToken}), and its backward back-propagates that row alone, which
- * spares about two thirds of that block's multiply-adds. Logits and gradients are those of the
+ * <p>Since the head reads only the prefix tokens (class, and distillation), the final LayerNorm
+ * runs on those rows alone; the result is identical to timm's, which normalizes every token and
+ * then drops the rest. The last block goes further, in every pass: it computes the prefix rows
+ * alone ({@link Block#forwardPrefixTokens}), and its backward back-propagates those rows alone,
+ * which spares about two thirds of that block's multiply-adds. Logits and gradients are those of the
  * full block to rounding (GEMMs of one row sum in another order), not bit for bit; the rows
  * it skips do not reach the loss.
  */
@@ -32,16 +34,13 @@ public final class VisionTransformer {
     private final ViTConfig config;
     private final ParameterArena arena;
     private final PatchEmbed patchEmbed;
-    private final Param clsToken;
-    private final Param posEmbed;
+    private final TokenEmbedding embedding;
     private final List<Block> blocks;
     private final LayerNorm norm;
-    private final Linear head;
+    private final ClassifierHead head;
     private final Map<String, LinearLayer> linears;
     private final Map<String, LinearSpec> specs;
-    private final GrowableBuffer tokens;
-    private final GrowableBuffer clsRows;
-    private final GrowableBuffer dPatches;
+    private final GrowableBuffer prefixRows;
     private final GrowableBuffer laneLogits;
     /** The lanes of split batches, created on first use; empty in a lane itself. */
     private final List<VisionTransformer> lanes = new ArrayList<>();
@@ -78,8 +77,7 @@ public final class VisionTransformer {
             return layer;
         };
         int dim = config.embedDim();
-        this.clsToken = params.noDecay("cls_token", 1, 1, dim);
-        this.posEmbed = params.noDecay("pos_embed", 1, config.tokens(), dim);
+        this.embedding = new TokenEmbedding(backend, params, config);
         this.patchEmbed = new PatchEmbed(backend, params, "patch_embed", config.imgSize(), config.patchSize(),
                 config.inChans(), dim);
         List<Block> bs = new ArrayList<>();
@@ -88,16 +86,14 @@ public final class VisionTransformer {
         }
         this.blocks = Collections.unmodifiableList(bs);
         this.norm = new LayerNorm(backend, params, "norm", dim);
-        this.head = new Linear(backend, params, "head", dim, config.numClasses());
+        this.head = new ClassifierHead(backend, params, config);
         if (!pending.isEmpty()) {
             throw new IllegalArgumentException("no linear module named " + pending.keySet().iterator().next()
                     + " in the block linears of this ViT (e.g. blocks.0.attn.qkv)");
         }
         this.linears = Collections.unmodifiableMap(created);
         this.arena = shared == null ? params.build(backend) : params.bindTo(shared);
-        this.tokens = new GrowableBuffer(backend);
-        this.clsRows = new GrowableBuffer(backend);
-        this.dPatches = new GrowableBuffer(backend);
+        this.prefixRows = new GrowableBuffer(backend);
         this.laneLogits = new GrowableBuffer(backend);
     }
 
@@ -234,10 +230,7 @@ public final class VisionTransformer {
         this.lanesInUse = 0;
         this.backwardReady = false;
         int t = config.tokens();
-        int dim = config.embedDim();
-        Tensor patches = patchEmbed.forward(images, batch);
-        Tensor x = tokens.get((long) batch * t * dim);
-        backend.assembleTokens(patches, clsToken.value(), posEmbed.value(), x, batch, config.numPatches(), dim);
+        Tensor x = embedding.forward(patchEmbed.forward(images, batch), batch);
         for (int i = 0; i < block; i++) {
             x = blocks.get(i).forward(x, batch, t);
         }
@@ -256,18 +249,19 @@ public final class VisionTransformer {
         this.backwardReady = false;
         int t = config.tokens();
         int dim = config.embedDim();
+        int prefix = config.prefixTokens();
         int last = blocks.size() - 1;
         for (int i = block; i < last; i++) {
             x = blocks.get(i).forward(x, batch, t);
         }
-        Tensor cls;
+        Tensor lead;
         if (block <= last) {
-            cls = blocks.get(last).forwardClassToken(x, batch, t);
+            lead = blocks.get(last).forwardPrefixTokens(x, batch, t, prefix);
         } else { // no block left to run: x holds every token
-            cls = clsRows.get((long) batch * dim);
-            backend.copy2d(x, t * dim, cls, dim, batch, dim);
+            lead = prefixRows.get((long) batch * prefix * dim);
+            backend.copy2d(x, t * dim, lead, prefix * dim, batch, prefix * dim);
         }
-        return head.forward(norm.forward(cls, batch), batch);
+        return head.forward(norm.forward(lead, batch * prefix), batch);
     }
 
     private void checkBlock(int block) {
@@ -286,24 +280,20 @@ public final class VisionTransformer {
             backwardInLanes(dLogits);
             return;
         }
-        int dim = config.embedDim();
-        int np = config.numPatches();
-        Tensor dCls = norm.backward(head.backward(dLogits));
+        Tensor dLead = norm.backward(head.backward(dLogits));
         GrowableBuffer.Shared previous = gradientBuffers.enter();
         Tensor dx;
         try {
-            // the last block (depth is at least 1) ran on the class rows and takes their gradient
+            // the last block (depth is at least 1) ran on the prefix rows and takes their gradient
             int last = blocks.size() - 1;
-            dx = blocks.get(last).backward(dCls);
+            dx = blocks.get(last).backward(dLead);
             for (int i = last - 1; i >= 0; i--) {
                 dx = blocks.get(i).backward(dx);
             }
         } finally {
             GrowableBuffer.Shared.exit(previous);
         }
-        Tensor dp = dPatches.get((long) batch * np * dim);
-        backend.assembleTokensBackward(dx, dp, clsToken.grad(), posEmbed.grad(), batch, np, dim);
-        patchEmbed.backward(dp);
+        patchEmbed.backward(embedding.backward(dx));
     }
 
     /**
@@ -343,27 +333,28 @@ public final class VisionTransformer {
         for (Block b : blocks) {
             macs += b.attn().attentionMacs(t);
         }
-        macs += head.macsPerRow();
+        macs += head.macsPerImage();
         return macs;
     }
 
     /**
      * Multiply-accumulates this model's forward pass performs per image, which is less than
-     * {@link #macsPerImage}: the last block runs on the class token only (the head reads
+     * {@link #macsPerImage}: the last block runs on the prefix tokens only (the head reads
      * nothing else), so of its layers only qkv sees every token (keys and values), and its
-     * attention products have one query row. A rank cut in the last block's proj or MLP
+     * attention products have one query row per prefix token. A rank cut in the last block's proj or MLP
      * lowers {@link #macsPerImage}, the field's FLOPs, by T times what it saves here; time
      * follows this count.
      */
     public long executedMacsPerImage() {
         int t = config.tokens();
-        long macs = patchEmbed.macsPerImage() + head.macsPerRow();
+        int prefix = config.prefixTokens();
+        long macs = patchEmbed.macsPerImage() + head.macsPerImage();
         for (int i = 0; i < blocks.size(); i++) {
             Block b = blocks.get(i);
             boolean last = i == blocks.size() - 1;
-            int rows = last ? 1 : t;
+            int rows = last ? prefix : t;
             macs += (long) t * b.attn().qkv().macsPerRow();
-            macs += last ? b.attn().classTokenAttentionMacs(t) : b.attn().attentionMacs(t);
+            macs += last ? b.attn().prefixAttentionMacs(t, prefix) : b.attn().attentionMacs(t);
             macs += rows * (b.attn().proj().macsPerRow() + b.mlp().fc1().macsPerRow() + b.mlp().fc2().macsPerRow());
         }
         return macs;

@@ -332,6 +332,13 @@ public abstract class BackendOpsContract {
             System.arraycopy(src, r * 9, expect, r * 6, 5);
         }
         assertClose("copy2d", get(dst), expect, 0);
+        // source stride 0: one row of 5 repeated into every row
+        double[] row = randomF(5, 2);
+        backend().copy2d(put(row), 0, dst, 6, 7, 5);
+        for (int r = 0; r < 7; r++) {
+            System.arraycopy(row, 0, expect, r * 6, 5);
+        }
+        assertClose("copy2d repeating a row", get(dst), expect, 0);
     }
 
     @Test

@@ -19,6 +19,8 @@ import java.util.OptionalInt;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ModelIOTest {
     private final Backend backend = new CpuBackend();
@@ -94,11 +96,88 @@ class ModelIOTest {
         assertTrue(assertThrows(FormatException.class, () -> ModelIO.load(p, backend, OptionalInt.empty()))
                 .getMessage().contains("missing tensor blocks.1.norm2.bias"));
         Map<String, TensorData> extra = new LinkedHashMap<>(ModelIO.weights(m));
-        extra.put("dist_token", new TensorData(new int[] {1, 1, 8}, new float[8]));
+        extra.put("head_dist.weight", new TensorData(new int[] {3, 8}, new float[24]));
         Path q = dir.resolve("extra.safetensors");
         SafeTensors.write(q, extra, ModelIO.configMetadata(m.config()));
         assertTrue(assertThrows(FormatException.class, () -> ModelIO.load(q, backend, OptionalInt.empty()))
-                .getMessage().contains("unexpected tensor dist_token"));
+                .getMessage().contains("unexpected tensor head_dist.weight"));
+    }
+
+    /** timm/HF hub files carry {"format": "pt"} only: the heads come from the standard DeiT widths. */
+    @ParameterizedTest
+    @CsvSource({"192, 3", "384, 6", "768, 12"})
+    void aPublishedFileTakesItsHeadsFromTheStandardWidth(int width, int heads) {
+        ViTConfig c = new ViTConfig(32, 16, 3, width, 1, heads, 1.0, 5, new double[] {0.485, 0.456, 0.406},
+                new double[] {0.229, 0.224, 0.225});
+        Path p = dir.resolve("pt.safetensors");
+        SafeTensors.write(p, ModelIO.weights(new VisionTransformer(backend, c)), Map.of("format", "pt"));
+        assertEquals(c, ModelIO.load(p, backend, OptionalInt.empty()).config());
+    }
+
+    @Test
+    void aHeadsFlagThatContradictsTheMetadataFails() {
+        VisionTransformer m = randomModel(Map.of());
+        Path p = dir.resolve("m.safetensors");
+        ModelIO.save(m, p, Map.of());
+        assertEquals(2, ModelIO.load(p, backend, OptionalInt.of(2)).config().numHeads(), "agreeing is fine");
+        FormatException e = assertThrows(FormatException.class, () -> ModelIO.load(p, backend, OptionalInt.of(4)));
+        assertTrue(e.getMessage().contains("--num-heads 4") && e.getMessage().contains("num_heads 2"),
+                e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void aDistilledModelRoundTrips() {
+        VisionTransformer m = VisionTransformer.withLowRank(backend, ModelTestSupport.tinyConfig().withDistilled(true),
+                Map.of("blocks.0.mlp.fc2", 3));
+        ModelTestSupport.randomize(m, new Random(4), 0.3);
+        Path p = dir.resolve("distilled.safetensors");
+        ModelIO.save(m, p, Map.of());
+        assertTrue(SafeTensors.open(p).contains("dist_token") && SafeTensors.open(p).contains("head_dist.bias"));
+        VisionTransformer back = ModelIO.load(p, backend, OptionalInt.empty());
+        assertTrue(back.config().distilled());
+        assertArrayEquals(logits(m), logits(back));
+        Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(m));
+        w.remove("head_dist.weight");
+        w.remove("head_dist.bias");
+        Path headless = dir.resolve("no-head-dist.safetensors");
+        SafeTensors.write(headless, w, Map.of());
+        assertTrue(assertThrows(FormatException.class, () -> ModelIO.load(headless, backend, OptionalInt.of(2)))
+                .getMessage().contains("dist_token without head_dist.weight"));
+    }
+
+    /** Each variant of timm's VisionTransformer that flora-j lacks fails naming its tensor. */
+    @ParameterizedTest
+    @CsvSource({"blocks.0.ls1.gamma, LayerScale", "blocks.1.ls2.gamma, LayerScale", "reg_token, register tokens",
+        "fc_norm.weight, fc_norm", "norm_pre.bias, pre_norm", "blocks.0.attn.q_norm.weight, qk_norm"})
+    void unsupportedVariantsAreNamedByTheirTensor(String tensor, String variant) {
+        Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(randomModel(Map.of())));
+        w.put(tensor, new TensorData(new int[] {8}, new float[8]));
+        Path p = dir.resolve("variant.safetensors");
+        SafeTensors.write(p, w, Map.of("format", "pt"));
+        String message = assertThrows(FormatException.class, () -> ModelIO.load(p, backend, OptionalInt.of(2)))
+                .getMessage();
+        assertTrue(message.contains("tensor " + tensor) && message.contains(variant)
+                && message.contains("does not support"), message);
+    }
+
+    @Test
+    void noClassTokenAndPositionsWithoutThePrefixAreNamed() {
+        VisionTransformer m = randomModel(Map.of());
+        Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(m));
+        w.remove("cls_token");
+        Path avg = dir.resolve("avg.safetensors");
+        SafeTensors.write(avg, w, Map.of("format", "pt"));
+        String message = assertThrows(FormatException.class, () -> ModelIO.load(avg, backend, OptionalInt.of(2)))
+                .getMessage();
+        assertTrue(message.contains("cls_token") && message.contains("not supported"), message);
+        Map<String, TensorData> v = new LinkedHashMap<>(ModelIO.weights(m));
+        v.put("pos_embed", new TensorData(new int[] {1, 4, 8}, new float[32])); // the 2x2 patches alone
+        Path noEmbedClass = dir.resolve("no-embed-class.safetensors");
+        SafeTensors.write(noEmbedClass, v, Map.of("format", "pt"));
+        message = assertThrows(FormatException.class, () -> ModelIO.load(noEmbedClass, backend, OptionalInt.of(2)))
+                .getMessage();
+        assertTrue(message.contains("pos_embed") && message.contains("no_embed_class"), message);
     }
 
     @Test

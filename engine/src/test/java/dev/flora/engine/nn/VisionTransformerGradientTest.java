@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A whole 2-block ViT, with two modules low-rank at r &lt; R: logits against the double
  * reference, and every parameter gradient against central finite differences of the
- * reference loss. Slices beyond the active rank must receive exactly zero gradient.
+ * reference loss. Slices beyond the active rank must receive exactly zero gradient. The same
+ * for a distilled DeiT (distillation token, two heads averaged).
  */
 class VisionTransformerGradientTest {
     private static final Map<String, Integer> MAX_RANKS = Map.of("blocks.0.attn.qkv", 6, "blocks.1.mlp.fc2", 8);
@@ -31,7 +32,15 @@ class VisionTransformerGradientTest {
 
     @Test
     void everyParameterGradientMatchesFiniteDifferences() {
-        ViTConfig cfg = ModelTestSupport.tinyConfig();
+        checkGradients(ModelTestSupport.tinyConfig());
+    }
+
+    @Test
+    void everyParameterGradientOfADistilledModelMatchesFiniteDifferences() {
+        checkGradients(ModelTestSupport.tinyConfig().withDistilled(true));
+    }
+
+    private void checkGradients(ViTConfig cfg) {
         Backend backend = backend();
         VisionTransformer model = VisionTransformer.withLowRank(backend, cfg, MAX_RANKS);
         ACTIVE.forEach((path, r) -> ((LowRankLinear) model.linears().get(path)).setRank(r));

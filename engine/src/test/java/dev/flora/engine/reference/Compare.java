@@ -31,6 +31,23 @@ public final class Compare {
         return scale == 0 ? err : err / scale;
     }
 
+    /**
+     * The largest per-element relative error |actual - expected| / |expected| over the elements
+     * whose magnitude is at least {@code floor} times the largest (smaller ones are rounding
+     * noise relative to themselves, and {@link #relativeError} covers them).
+     */
+    public static double elementRelativeError(float[] actual, double[] expected, double floor) {
+        assertEquals(expected.length, actual.length, "length");
+        double threshold = floor * maxAbs(expected);
+        double err = 0;
+        for (int i = 0; i < expected.length; i++) {
+            if (Math.abs(expected[i]) >= threshold && expected[i] != 0) {
+                err = Math.max(err, Math.abs(actual[i] - expected[i]) / Math.abs(expected[i]));
+            }
+        }
+        return err;
+    }
+
     public static void assertClose(String what, float[] actual, double[] expected, double rel) {
         double e = relativeError(actual, expected);
         if (!(e <= rel)) {

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The whole ViT forward in double precision over named parameters (timm names; a module with
- * {@code .VT.weight} is low-rank at the rank given in {@code ranks}). Independent of the
+ * {@code .VT.weight} is low-rank at the rank given in {@code ranks}), distilled DeiT included
+ * (tokens [cls, dist, patches], logits the mean of head(cls) and head_dist(dist)). Independent of the
  * engine's layers: the oracle for whole-model gradient checks.
  */
 public final class RefViT {
@@ -28,16 +29,20 @@ public final class RefViT {
         double[] patches = Ref.unfold(images, batch, c.inChans(), c.imgSize(), c.patchSize());
         double[] emb = Ref.linear(patches, p.get("patch_embed.proj.weight"), p.get("patch_embed.proj.bias"),
                 batch * n, patchLen, dim);
-        double[] cls = p.get("cls_token");
         double[] pos = p.get("pos_embed");
+        int prefix = c.distilled() ? 2 : 1;
+        double[][] lead = c.distilled() ? new double[][] {p.get("cls_token"), p.get("dist_token")}
+                : new double[][] {p.get("cls_token")};
         double[] x = new double[batch * t * dim];
         for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < dim; j++) {
-                x[(b * t) * dim + j] = cls[j] + pos[j];
+            for (int k = 0; k < prefix; k++) {
+                for (int j = 0; j < dim; j++) {
+                    x[(b * t + k) * dim + j] = lead[k][j] + pos[k * dim + j];
+                }
             }
             for (int i = 0; i < n; i++) {
                 for (int j = 0; j < dim; j++) {
-                    x[(b * t + 1 + i) * dim + j] = emb[(b * n + i) * dim + j] + pos[(1 + i) * dim + j];
+                    x[(b * t + prefix + i) * dim + j] = emb[(b * n + i) * dim + j] + pos[(prefix + i) * dim + j];
                 }
             }
         }
@@ -59,11 +64,26 @@ public final class RefViT {
             }
         }
         double[] normed = Ref.layerNorm(x, p.get("norm.weight"), p.get("norm.bias"), rows, dim, 1e-6);
-        double[] clsRows = new double[batch * dim];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(normed, b * t * dim, clsRows, b * dim, dim);
+        double[] logits = Ref.linear(tokenRows(normed, 0, batch), p.get("head.weight"), p.get("head.bias"), batch,
+                dim, c.numClasses());
+        if (c.distilled()) {
+            double[] dist = Ref.linear(tokenRows(normed, 1, batch), p.get("head_dist.weight"),
+                    p.get("head_dist.bias"), batch, dim, c.numClasses());
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = (logits[i] + dist[i]) / 2;
+            }
         }
-        return Ref.linear(clsRows, p.get("head.weight"), p.get("head.bias"), batch, dim, c.numClasses());
+        return logits;
+    }
+
+    /** Row {@code token} of every image of x [B, T, C], as [B, C]. */
+    private double[] tokenRows(double[] x, int token, int batch) {
+        int dim = c.embedDim();
+        double[] out = new double[batch * dim];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, (b * c.tokens() + token) * dim, out, b * dim, dim);
+        }
+        return out;
     }
 
     private double[] linear(String path, double[] x, int rows, int in, int out) {
