@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 sys.path.insert(0, HERE)
 from timm_vit import VisionTransformer  # noqa: E402
-from make_golden import write_safetensors  # noqa: E402
+from safetensors_file import write_safetensors  # noqa: E402
 from eval_torch import IMAGENET_MEAN, IMAGENET_STD, evaluate  # noqa: E402
 
 IMG, PATCH, CHANS, DIM, DEPTH, HEADS, MLP_RATIO, CLASSES = 32, 4, 3, 96, 3, 4, 4.0, 10
