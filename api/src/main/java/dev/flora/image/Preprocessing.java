@@ -85,10 +85,10 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
      * resized to imgSize²) then RandomHorizontalFlip(0.5); every choice comes from {@code rng}.
      */
     public void trainInto(Picture p, Random rng, float[] out, int offset) {
-        Picture src = p.toChannels(channels());
+        Picture src = beforeResize(p);
         int[] box = randomResizedCropBox(src.width(), src.height(), rng);
         Picture window = crop(src, box[0], box[1], box[2], box[3]);
-        Picture resized = Resampler.resize(window, imgSize, imgSize, interpolation);
+        Picture resized = Resampler.resize(window, imgSize, imgSize, interpolation).toChannels(channels());
         boolean flip = rng.nextBoolean();
         writePlanar(resized, out, offset, flip, normalizationTable(mean, std));
     }
@@ -145,7 +145,7 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
      * of the resize so the rows and columns the crop drops are never resampled.
      */
     Picture evalCrop(Picture p) {
-        Picture src = p.toChannels(channels());
+        Picture src = beforeResize(p);
         int size = resizeSize();
         int w = src.width();
         int h = src.height();
@@ -160,10 +160,18 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
         }
         int left = centerCropOffset(rw, imgSize);
         int top = centerCropOffset(rh, imgSize);
-        if (rw == w && rh == h) {
-            return crop(src, left, top, imgSize, imgSize);
-        }
-        return Resampler.resizeWindow(src, rw, rh, interpolation, left, top, imgSize, imgSize);
+        Picture out = rw == w && rh == h ? crop(src, left, top, imgSize, imgSize)
+                : Resampler.resizeWindow(src, rw, rh, interpolation, left, top, imgSize, imgSize);
+        return out.toChannels(channels());
+    }
+
+    /**
+     * The picture in the channels the resize should see. PIL converts to the model's mode first;
+     * a grey picture for an RGB model is resized as L and copied into R, G and B afterwards,
+     * which gives the same bytes in a third of the time (the three channels would be equal).
+     */
+    private Picture beforeResize(Picture p) {
+        return p.channels() == 1 ? p : p.toChannels(channels());
     }
 
     /**
