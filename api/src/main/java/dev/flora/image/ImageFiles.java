@@ -32,6 +32,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * management, alpha dropped rather than composited, CMYK converted with PIL's formula. JPEG goes
  * through TwelveMonkeys' reader (CMYK, YCCK, broken metadata), PNG through the JDK's. A file that
  * is empty, not an image, corrupt or truncated throws a {@link FormatException} of one line.
+ *
+ * <p>One deliberate difference: a 16-bit greyscale PNG keeps the high byte of each sample (as PIL
+ * does for 16-bit RGB), where PIL's convert from mode I clips to 255 and turns most of it white.
+ * CMYK JPEGs are taken as Adobe-inverted, which is what PIL assumes when the Adobe marker is there.
  */
 public final class ImageFiles {
     private static final byte[] IEND = {'I', 'E', 'N', 'D'};
