@@ -90,7 +90,7 @@ public final class ImageFiles {
             if (e instanceof FormatException fe) {
                 throw fe;
             }
-            throw new FormatException(file + ": corrupt " + kind + " image (" + oneLine(e) + ")", e);
+            throw new FormatException(file + ": corrupt or unsupported " + kind + " (" + oneLine(e) + ")", e);
         } finally {
             reader.dispose();
         }

@@ -7,7 +7,8 @@ import java.util.Random;
  * How a model wants its input, as timm's {@code resolve_data_config} describes it, and the
  * transforms of timm's {@code create_transform}: eval = resize the shorter side to
  * {@code floor(imgSize / cropPct)}, center crop {@code imgSize}, scale to [0, 1], normalize;
- * train = RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3) and a horizontal flip.
+ * train = RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3) and a horizontal flip. Resize and crop
+ * follow torchvision 0.14 on PIL images to the byte (PreprocessingParityTest holds it).
  * Output tensors are channel-major [C, imgSize, imgSize] with C = {@code mean.length}.
  */
 public record Preprocessing(int imgSize, double cropPct, Interpolation interpolation, double[] mean, double[] std) {
@@ -67,7 +68,7 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
         return (int) Math.floor(imgSize / cropPct);
     }
 
-    /** The eval transform's [0, 1] tensor (before normalization), [C, imgSize, imgSize]: v / 255f, as ToTensor. */
+    /** The eval transform's [0, 1] tensor (v / 255f as in ToTensor, no normalization), [C, imgSize, imgSize]. */
     public float[] evalUnit(Picture p) {
         float[] out = new float[imageFloats()];
         writePlanar(evalCrop(p), out, 0, false, unitTable(channels()));

@@ -58,7 +58,7 @@ class ImageFilesTest {
         byte[] jpg = fixture("rgb_500x375.jpg");
         byte[] tables = jpg.clone();
         Arrays.fill(tables, 20, 600, (byte) 0); // quantization and Huffman tables gone
-        failure("tables.jpg", tables, "corrupt JPEG");
+        failure("tables.jpg", tables, "corrupt or unsupported JPEG");
         failure("header.jpg", new byte[] {(byte) 0xff, (byte) 0xd8, (byte) 0xff, 1, 2, 3, 4, 5}, "JPEG");
     }
 

@@ -63,7 +63,8 @@ public final class InputPipelineBench {
         Arrays.sort(sorted);
         System.out.printf(Locale.ROOT, "%s: %d images, %d threads, %s: median %.1f images/s (passes: %s)%n", dir,
                 files.size(), threads, decodeOnly ? "decode only" : "decode + eval transform 224 bicubic",
-                sorted[passes / 2], Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 10) / 10.0).toArray()));
+                sorted[passes / 2],
+                Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 10) / 10.0).toArray()));
     }
 
     private static List<Path> imageFiles(Path dir) {
