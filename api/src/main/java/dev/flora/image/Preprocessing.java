@@ -7,13 +7,22 @@ import java.util.Random;
  * How a model wants its input, as timm's {@code resolve_data_config} describes it, and the
  * transforms of timm's {@code create_transform}: eval = resize the shorter side to
  * {@code floor(imgSize / cropPct)}, center crop {@code imgSize}, scale to [0, 1], normalize;
- * train = RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3) and a horizontal flip.
+ * train = RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3) and a horizontal flip. Resize and crop
+ * follow torchvision 0.14 on PIL images to the byte (PreprocessingParityTest holds it).
  * Output tensors are channel-major [C, imgSize, imgSize] with C = {@code mean.length}.
  */
 public record Preprocessing(int imgSize, double cropPct, Interpolation interpolation, double[] mean, double[] std) {
     /** timm's DeiT defaults. */
     public static final double DEFAULT_CROP_PCT = 0.875;
     public static final Interpolation DEFAULT_INTERPOLATION = Interpolation.BICUBIC;
+    /** timm's IMAGENET_DEFAULT_MEAN and IMAGENET_DEFAULT_STD. */
+    private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    private static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+    /** RandomResizedCrop's defaults, which timm keeps: area fraction and aspect ratio ranges. */
+    private static final double MIN_SCALE = 0.08;
+    private static final double MAX_SCALE = 1.0;
+    private static final double MIN_RATIO = 3.0 / 4.0;
+    private static final double MAX_RATIO = 4.0 / 3.0;
 
     public Preprocessing {
         if (imgSize <= 0) {
@@ -72,27 +81,85 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
         return (int) Math.floor(imgSize / cropPct);
     }
 
-    /** The eval transform's [0, 1] tensor (before normalization), [C, imgSize, imgSize]. */
+    /** The eval transform's [0, 1] tensor (v / 255f as in ToTensor, no normalization), [C, imgSize, imgSize]. */
     public float[] evalUnit(Picture p) {
         float[] out = new float[imageFloats()];
-        Picture crop = evalCrop(p);
-        writePlanar(crop, out, 0, false, null, null);
+        writePlanar(evalCrop(p), out, 0, false, unitTable(channels()));
         return out;
     }
 
     /** The eval transform, normalized, into {@code out} at {@code offset}. */
     public void evalInto(Picture p, float[] out, int offset) {
-        writePlanar(evalCrop(p), out, offset, false, mean, std);
+        writePlanar(evalCrop(p), out, offset, false, normalizationTable(mean, std));
     }
 
-    /** The train transform (RandomResizedCrop + flip, choices from {@code rng}), normalized. */
+    /**
+     * The train transform, normalized, into {@code out} at {@code offset}: torchvision's
+     * RandomResizedCrop(imgSize, scale (0.08, 1), ratio (3/4, 4/3)) (a window of the picture,
+     * resized to imgSize²) then RandomHorizontalFlip(0.5); every choice comes from {@code rng}.
+     */
     public void trainInto(Picture p, Random rng, float[] out, int offset) {
-        throw new UnsupportedOperationException("RandomResizedCrop not written yet");
+        Picture src = beforeResize(p);
+        int[] box = randomResizedCropBox(src.width(), src.height(), rng);
+        Picture window = crop(src, box[0], box[1], box[2], box[3]);
+        Picture resized = Resampler.resize(window, imgSize, imgSize, interpolation).toChannels(channels());
+        boolean flip = rng.nextBoolean();
+        writePlanar(resized, out, offset, flip, normalizationTable(mean, std));
     }
 
-    /** Resize (shorter side to resizeSize, torchvision's rounding of the longer) then center crop. */
+    /**
+     * timm's defaults for a model without preprocessing metadata: crop_pct 0.875, bicubic, and
+     * ImageNet's mean and std for 3 channels (0.5 and 0.5 for 1).
+     */
+    public static Preprocessing timmDefaults(int imgSize, int channels) {
+        if (channels == 3) {
+            return new Preprocessing(imgSize, DEFAULT_CROP_PCT, DEFAULT_INTERPOLATION, IMAGENET_MEAN, IMAGENET_STD);
+        }
+        if (channels == 1) {
+            return new Preprocessing(imgSize, DEFAULT_CROP_PCT, DEFAULT_INTERPOLATION, new double[] {0.5},
+                    new double[] {0.5});
+        }
+        throw new IllegalArgumentException("timm defaults exist for 1 or 3 channels, got " + channels);
+    }
+
+    /**
+     * torchvision's RandomResizedCrop.get_params: up to 10 draws of an area fraction (uniform in
+     * [0.08, 1)) and an aspect ratio (log-uniform in [3/4, 4/3)); the first window that fits is
+     * placed uniformly; else the largest centred window of a ratio in range. {left, top, w, h}.
+     */
+    static int[] randomResizedCropBox(int width, int height, Random rng) {
+        double area = (double) width * height;
+        double logLo = Math.log(MIN_RATIO);
+        double logHi = Math.log(MAX_RATIO);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double target = area * (MIN_SCALE + (MAX_SCALE - MIN_SCALE) * rng.nextDouble());
+            double ratio = Math.exp(logLo + (logHi - logLo) * rng.nextDouble());
+            int w = (int) Math.rint(Math.sqrt(target * ratio));
+            int h = (int) Math.rint(Math.sqrt(target / ratio));
+            if (0 < w && w <= width && 0 < h && h <= height) {
+                int top = rng.nextInt(height - h + 1);
+                int left = rng.nextInt(width - w + 1);
+                return new int[] {left, top, w, h};
+            }
+        }
+        double inRatio = (double) width / height;
+        int w = width;
+        int h = height;
+        if (inRatio < MIN_RATIO) {
+            h = (int) Math.rint(w / MIN_RATIO);
+        } else if (inRatio > MAX_RATIO) {
+            w = (int) Math.rint(h * MAX_RATIO);
+        }
+        return new int[] {(width - w) / 2, (height - h) / 2, w, h};
+    }
+
+    /**
+     * torchvision's Resize(resizeSize) (shorter side; the longer one int(size · long / short);
+     * skipped when the size already matches) then CenterCrop(imgSize), computed as one window
+     * of the resize so the rows and columns the crop drops are never resampled.
+     */
     Picture evalCrop(Picture p) {
-        Picture src = p.toChannels(channels());
+        Picture src = beforeResize(p);
         int size = resizeSize();
         int w = src.width();
         int h = src.height();
@@ -100,50 +167,93 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
         int rh;
         if (w <= h) {
             rw = size;
-            rh = (int) ((long) size * h / w);
+            rh = (int) ((double) size * h / w);
         } else {
             rh = size;
-            rw = (int) ((long) size * w / h);
+            rw = (int) ((double) size * w / h);
         }
-        Picture resized = (rw == w && rh == h) ? src : Resampler.resize(src, rw, rh, interpolation);
-        int top = (int) Math.round((rh - imgSize) / 2.0);
-        int left = (int) Math.round((rw - imgSize) / 2.0);
-        return crop(resized, left, top, imgSize, imgSize);
+        int left = centerCropOffset(rw, imgSize);
+        int top = centerCropOffset(rh, imgSize);
+        Picture out = rw == w && rh == h ? crop(src, left, top, imgSize, imgSize)
+                : Resampler.resizeWindow(src, rw, rh, interpolation, left, top, imgSize, imgSize);
+        return out.toChannels(channels());
+    }
+
+    /**
+     * The picture in the channels the resize should see. PIL converts to the model's mode first;
+     * a grey picture for an RGB model is resized as L and copied into R, G and B afterwards,
+     * which gives the same bytes in a third of the time (the three channels would be equal).
+     */
+    private Picture beforeResize(Picture p) {
+        return p.channels() == 1 ? p : p.toChannels(channels());
+    }
+
+    /**
+     * Where torchvision's center_crop starts a crop of {@code crop} in a side of {@code size}:
+     * int(round((size − crop) / 2.0)), Python's round being half-to-even; a side shorter than
+     * the crop is padded with (crop − size) // 2 on the left/top.
+     */
+    static int centerCropOffset(int size, int crop) {
+        if (crop > size) {
+            return -((crop - size) / 2);
+        }
+        return (int) Math.rint((size - crop) / 2.0);
     }
 
     /** A window of {@code p}; pixels outside the image are black (torchvision pads a too-small image). */
     static Picture crop(Picture p, int left, int top, int w, int h) {
         int c = p.channels();
         byte[] out = new byte[w * h * c];
-        for (int y = 0; y < h; y++) {
-            int sy = top + y;
-            if (sy < 0 || sy >= p.height()) {
-                continue;
-            }
-            for (int x = 0; x < w; x++) {
-                int sx = left + x;
-                if (sx >= 0 && sx < p.width()) {
-                    System.arraycopy(p.pixels(), (sy * p.width() + sx) * c, out, (y * w + x) * c, c);
-                }
+        int x0 = Math.max(0, left);
+        int x1 = Math.min(p.width(), left + w);
+        if (x0 < x1) {
+            for (int y = Math.max(0, top); y < Math.min(p.height(), top + h); y++) {
+                System.arraycopy(p.pixels(), (y * p.width() + x0) * c, out, ((y - top) * w + x0 - left) * c,
+                        (x1 - x0) * c);
             }
         }
         return new Picture(w, h, c, out);
     }
 
-    /** Interleaved bytes to planar floats: v/255, then (v − mean)/std when {@code m} is given. */
-    static void writePlanar(Picture p, float[] out, int offset, boolean flip, double[] m, double[] s) {
+    /**
+     * (v / 255 − mean) / std per channel and byte value, computed in double and rounded once to
+     * float: the table {@code dev.flora.data.BatchLoader} uses, so both give identical floats.
+     */
+    static float[][] normalizationTable(double[] m, double[] s) {
+        float[][] t = new float[m.length][256];
+        for (int c = 0; c < m.length; c++) {
+            for (int v = 0; v < 256; v++) {
+                t[c][v] = (float) ((v / 255.0 - m[c]) / s[c]);
+            }
+        }
+        return t;
+    }
+
+    /** v / 255f per byte value, as torchvision's ToTensor divides. */
+    private static float[][] unitTable(int channels) {
+        float[][] t = new float[channels][256];
+        for (int c = 0; c < channels; c++) {
+            for (int v = 0; v < 256; v++) {
+                t[c][v] = v / 255f;
+            }
+        }
+        return t;
+    }
+
+    /** Interleaved bytes to planar floats through a per-channel table, mirrored in x when {@code flip}. */
+    static void writePlanar(Picture p, float[] out, int offset, boolean flip, float[][] table) {
         int c = p.channels();
         int w = p.width();
         int h = p.height();
         byte[] px = p.pixels();
         for (int ch = 0; ch < c; ch++) {
-            float scale = (float) (m == null ? 1 / 255.0 : 1 / (255.0 * s[ch]));
-            float shift = (float) (m == null ? 0 : -m[ch] / s[ch]);
+            float[] t = table[ch];
             int plane = offset + ch * w * h;
             for (int y = 0; y < h; y++) {
+                int row = y * w;
                 for (int x = 0; x < w; x++) {
                     int sx = flip ? w - 1 - x : x;
-                    out[plane + y * w + x] = (px[(y * w + sx) * c + ch] & 0xff) * scale + shift;
+                    out[plane + row + x] = t[px[(row + sx) * c + ch] & 0xff];
                 }
             }
         }
