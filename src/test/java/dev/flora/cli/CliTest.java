@@ -203,11 +203,27 @@ class CliTest {
     }
 
     @Test
-    void aDeitPresetNeedsImagesOfItsSize() {
-        CliRunner.Run r = run("eval", "--model", "deit-tiny", "--data", "fmnist-subset");
-        assertEquals(2, r.code(), r.err());
-        assertTrue(r.error().contains("3x224x224"), r.err());
-        r = run("eval", "--model", "deit-huge", "--data", "fmnist-subset");
+    void deitPresetsEvaluateAndPredictSmallGreyFilesThroughTheirPreprocessing() throws Exception {
+        // 28x28 greyscale files become 3x224x224 the timm way: L to RGB, resize to 256, center crop
+        Path folder = dir.resolve("grey");
+        for (String c : new String[] {"a", "b"}) {
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+                    java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            img.getRaster().setSample(c.equals("a") ? 3 : 20, 14, 0, 255);
+            Files.createDirectories(folder.resolve(c));
+            javax.imageio.ImageIO.write(img, "png", folder.resolve(c).resolve("x.png").toFile());
+        }
+        for (String preset : new String[] {"deit-tiny", "deit-base"}) {
+            CliRunner.Run r = run("eval", "--model", preset, "--data", folder.toString(), "--json");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(2, new ObjectMapper().readTree(r.out().strip()).get("count").asInt(), preset);
+            assertTrue(!r.err().contains("note:"), "a preset records its preprocessing: " + r.err());
+        }
+        CliRunner.Run p = run("predict", "--model", "deit-small", "--topk", "3", "--json",
+                folder.resolve("a").resolve("x.png").toString());
+        assertEquals(0, p.code(), p.err());
+        assertEquals(3, new ObjectMapper().readTree(p.out().strip()).get("topk").size());
+        CliRunner.Run r = run("eval", "--model", "deit-huge", "--data", "fmnist-subset");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.error().contains("presets: deit-tiny, deit-small, deit-base"), r.err());
     }

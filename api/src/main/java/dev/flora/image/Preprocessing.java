@@ -44,18 +44,6 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
         std = std.clone();
     }
 
-    /** timm's DeiT data config at {@code imgSize}: crop_pct 0.875, bicubic, ImageNet mean/std (0.5/0.5 for 1 channel). */
-    public static Preprocessing timmDefaults(int imgSize, int channels) {
-        double[] mean = channels == 3 ? new double[] {0.485, 0.456, 0.406} : filled(channels, 0.5);
-        double[] std = channels == 3 ? new double[] {0.229, 0.224, 0.225} : filled(channels, 0.5);
-        return new Preprocessing(imgSize, DEFAULT_CROP_PCT, DEFAULT_INTERPOLATION, mean, std);
-    }
-
-    private static double[] filled(int n, double v) {
-        double[] out = new double[n];
-        Arrays.fill(out, v);
-        return out;
-    }
 
     @Override
     public double[] mean() {
