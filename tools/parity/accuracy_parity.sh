@@ -51,8 +51,8 @@ torch_jpeg=$("$py" tools/parity/eval_torch.py --model "$model" --num-heads $head
   --threads "$threads" | tail -n 1) || exit 2
 
 echo "[4/4] flora eval" >&2
-flora_png=$(./flora eval --model "$model" --num-heads $heads --data "$work/png" --split val --json | tail -n 1) || exit 2
-flora_jpeg=$(./flora eval --model "$model" --num-heads $heads --data "$work/jpeg" --split val --json | tail -n 1) || exit 2
+flora_png=$(./flora eval --model "$model" --num-heads $heads --data "$work/png" --json | tail -n 1) || exit 2
+flora_jpeg=$(./flora eval --model "$model" --num-heads $heads --data "$work/jpeg" --json | tail -n 1) || exit 2
 echo "took $((SECONDS - t0)) s" >&2
 
 "$py" - "$torch_png" "$flora_png" "$torch_jpeg" "$flora_jpeg" <<'EOF'
