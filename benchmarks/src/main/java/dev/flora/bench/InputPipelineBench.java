@@ -34,13 +34,15 @@ public final class InputPipelineBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: InputPipelineBench DIR THREADS [PASSES] [decode]");
+            System.err.println("usage: InputPipelineBench DIR THREADS [PASSES] [decode|train]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
         int threads = Integer.parseInt(args[1]);
         int passes = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         boolean decodeOnly = args.length > 3 && args[3].equals("decode");
+        // train: RandomResizedCrop + flip instead of the eval transform, as pre-training runs it
+        boolean train = args.length > 3 && args[3].equals("train");
         List<Path> files = imageFiles(dir);
         if (files.isEmpty()) {
             System.err.println(dir + ": no .png/.jpg/.jpeg files");
@@ -50,10 +52,10 @@ public final class InputPipelineBench {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         double[] rates = new double[passes];
         try {
-            pass(files, pp, pool, threads, decodeOnly);
+            pass(files, pp, pool, threads, decodeOnly, train);
             for (int i = 0; i < passes; i++) {
                 long t0 = System.nanoTime();
-                pass(files, pp, pool, threads, decodeOnly);
+                pass(files, pp, pool, threads, decodeOnly, train);
                 rates[i] = files.size() / ((System.nanoTime() - t0) / 1e9);
             }
         } finally {
@@ -62,7 +64,8 @@ public final class InputPipelineBench {
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
         System.out.printf(Locale.ROOT, "%s: %d images, %d threads, %s: median %.1f images/s (passes: %s)%n", dir,
-                files.size(), threads, decodeOnly ? "decode only" : "decode + eval transform 224 bicubic",
+                files.size(), threads, decodeOnly ? "decode only" : train ? "decode + RandomResizedCrop 224 bicubic + flip"
+                        : "decode + eval transform 224 bicubic",
                 sorted[passes / 2],
                 Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 10) / 10.0).toArray()));
     }
@@ -77,10 +80,11 @@ public final class InputPipelineBench {
 
     /** One pass over the files; each worker fills its own batch of 64, as a loader's worker would. */
     private static void pass(List<Path> files, Preprocessing pp, ExecutorService pool, int threads,
-                             boolean decodeOnly) throws Exception {
+                             boolean decodeOnly, boolean train) throws Exception {
         AtomicInteger next = new AtomicInteger();
         Future<?>[] workers = new Future<?>[threads];
         for (int t = 0; t < threads; t++) {
+            java.util.Random rng = new java.util.Random(t);
             workers[t] = pool.submit(() -> {
                 float[] batch = new float[64 * pp.imageFloats()];
                 long checksum = 0;
@@ -88,6 +92,9 @@ public final class InputPipelineBench {
                     Picture p = ImageFiles.read(files.get(i));
                     if (decodeOnly) {
                         checksum += p.pixels()[0];
+                    } else if (train) {
+                        pp.trainInto(p, rng, batch, slot * pp.imageFloats());
+                        slot = (slot + 1) % 64;
                     } else {
                         pp.evalInto(p, batch, slot * pp.imageFloats());
                         slot = (slot + 1) % 64;
