@@ -61,7 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
         PrintStream log = json ? System.err : System.out;
         Backend backend = device.create(log);
         ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
-                numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads));
+                numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads), System.err::println);
         VisionTransformer vit = loaded.model();
         ModelInput input = ModelInput.of(loaded, preprocessing.overrides(), System.err::println);
         ImageSource images = Datasets.load(data, which);

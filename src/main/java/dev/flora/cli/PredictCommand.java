@@ -62,7 +62,7 @@ public final class PredictCommand implements Callable<Integer> {
         // stdout carries only the predictions; the device line and notes go to stderr
         try (Backend backend = device.create(System.err)) {
             ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
-                    numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads));
+                    numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads), System.err::println);
             int classes = loaded.model().config().numClasses();
             if (topk > classes) {
                 throw new IllegalArgumentException("--topk " + topk + ": " + model + " has " + classes + " classes");

@@ -92,6 +92,22 @@ public final class Datasets {
         };
     }
 
+    /** Image files of a folder up to this many MiB are all decoded before a stage writes anything. */
+    public static final long CHECK_FILES_MB = Long.getLong("flora.checkFilesMb", 64);
+
+    /**
+     * Reads every image of the small image-folder sources among {@code sources} now (see
+     * {@link FolderDataset#decodeAllIfSmall}), so that a stage fails on a bad file before its
+     * run directory is touched; other sources are already in memory.
+     */
+    public static void checkReadable(ImageSource... sources) {
+        for (ImageSource s : sources) {
+            if (s instanceof FolderDataset f) {
+                f.decodeAllIfSmall(CHECK_FILES_MB << 20);
+            }
+        }
+    }
+
     public static int valCount(int trainFileCount) {
         return Math.min(MAX_VAL, trainFileCount / 10);
     }

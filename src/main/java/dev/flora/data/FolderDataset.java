@@ -1,11 +1,15 @@
 package dev.flora.data;
 
+import dev.flora.engine.io.FormatException;
 import dev.flora.image.ImageFiles;
 import dev.flora.image.Picture;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 /**
  * Image files with labels, decoded when a batch asks for them, so a folder of any size trains
@@ -115,6 +119,30 @@ public final class FolderDataset implements ImageSource {
     @Override
     public Picture picture(int i) {
         return cache.get(ids[i], files.get(i));
+    }
+
+    /**
+     * Decodes every image now, on all cores, when the files add up to at most {@code maxFileBytes}:
+     * a bad file of a small set then fails a stage before it writes anything, and the decoded
+     * pictures land in the cache the epochs read from. A larger set streams, and a bad file
+     * stops the run at the batch that reaches it (after its last checkpoint).
+     *
+     * @return whether the images were decoded
+     */
+    public boolean decodeAllIfSmall(long maxFileBytes) {
+        long total = 0;
+        for (Path f : files) {
+            try {
+                total += Files.size(f);
+            } catch (IOException e) {
+                throw new FormatException(f + ": cannot read (" + e.getMessage() + ")");
+            }
+            if (total > maxFileBytes) {
+                return false;
+            }
+        }
+        IntStream.range(0, count()).parallel().forEach(this::picture);
+        return true;
     }
 
     /** Bytes of decoded pixels held in the cache now. */

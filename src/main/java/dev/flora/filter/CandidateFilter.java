@@ -131,6 +131,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         ImageSource scoring = Datasets.first(val, scoreCount);
         Evaluator.checkCompatible(arch, input, proxy);
         String yaml = Configs.toYaml(config);
+        Datasets.checkReadable(proxy, scoring);
         RunDirectory.claim(runDir, CONFIG, yaml,
                 saved -> Configs.normalized(saved, FilterConfig.class, FilterConfig.defaults(), CONFIG), out);
         out.printf(Locale.ROOT, "filtering %d tuples per block of %s: local supernets on %d proxy images, scores on "

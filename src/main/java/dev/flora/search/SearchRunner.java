@@ -84,6 +84,7 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         Supernet supernet = Supernet.load(Path.of(config.supernet()), backend);
         ImageSource val = fitnessImages(config.data(), config.valLimit());
         Evaluator.checkCompatible(supernet.space().config(), supernet.input(), val);
+        Datasets.checkReadable(val);
         FlopsBounds bounds = FlopsBounds.parse(config.minFlops(), config.maxFlops(),
                 CostModel.denseMacs(supernet.space().config()));
         try {

@@ -97,6 +97,7 @@ public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
         ImageSource train = Datasets.first(Datasets.trainPart(files.trainFile()), config.loop().trainLimit());
         ImageSource val = Datasets.valPart(files.trainFile());
         Evaluator.checkCompatible(teacher.config(), input, train);
+        Datasets.checkReadable(train, val);
         TrainingLoop.prepareRunDir(runDir, resume);
         String yaml = Configs.toYaml(config);
         if (!resume) {

@@ -104,6 +104,7 @@ public final class Trainer implements Stage<Trainer.Summary> {
                 ? ModelPreprocessing.resolve(initFile, ModelPreprocessing.Overrides.none(), out::println)
                 : preprocessingFor(arch, trainFile), trainFile.classNames());
         Evaluator.checkCompatible(arch, input, train);
+        Datasets.checkReadable(train, val);
         TrainingLoop.prepareRunDir(runDir, resume);
         String configYaml = Configs.toYaml(config);
         if (!resume) {

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 
 /**
  * Resolves a {@code --model} argument: a safetensors path, the name of a model bundled in the
@@ -74,6 +75,21 @@ public final class ModelSource {
      * its hyper-parameters ({@link ModelIO#configMetadata}) and timm's DeiT data config.
      */
     public static LoadedModel open(String spec, Backend backend, OptionalInt numHeads) {
+        return open(spec, backend, numHeads, note -> { });
+    }
+
+    /** {@link #open}, telling {@code notes} when the head count came from the width, not the file or a flag. */
+    public static LoadedModel open(String spec, Backend backend, OptionalInt numHeads, Consumer<String> notes) {
+        LoadedModel m = openQuietly(spec, backend, numHeads);
+        if (numHeads.isEmpty() && !m.metadata().containsKey("num_heads")) {
+            ViTConfig c = m.model().config();
+            notes.accept("note: " + spec + " does not record num_heads; using " + c.numHeads() + ", the DeiT preset's "
+                    + "for width " + c.embedDim() + "; set it with --num-heads");
+        }
+        return m;
+    }
+
+    private static LoadedModel openQuietly(String spec, Backend backend, OptionalInt numHeads) {
         if (isPreset(spec)) {
             return preset(spec, backend, numHeads);
         }
