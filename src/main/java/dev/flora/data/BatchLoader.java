@@ -67,14 +67,7 @@ public final class BatchLoader {
         // at the model's size, eval's resize-and-crop is the identity only when crop_pct keeps the size
         this.direct = data instanceof ImageDataset d && d.height() == s && d.width() == s
                 && d.channels() == pre.channels() && (augment || pre.resizeSize() == s) ? d : null;
-        double[] mean = pre.mean();
-        double[] std = pre.std();
-        this.lut = new float[pre.channels()][256];
-        for (int c = 0; c < pre.channels(); c++) {
-            for (int v = 0; v < 256; v++) {
-                lut[c][v] = (float) ((v / 255.0 - mean[c]) / std[c]);
-            }
-        }
+        this.lut = pre.normalizationTable();
     }
 
     /** An evaluation loader: no shuffle, no augmentation, keeps the last partial batch. */

@@ -89,14 +89,7 @@ public final class VitPredictor implements AutoCloseable {
             replicas.add(new Worker(m, backend.allocate(maxBatch * config.imageSize())));
         }
         this.pool = new ReplicaPool<>(replicas, "VitPredictor");
-        double[] mean = config.inputMean();
-        double[] std = config.inputStd();
-        this.pixelTable = new float[config.inChans()][256];
-        for (int c = 0; c < config.inChans(); c++) {
-            for (int v = 0; v < 256; v++) {
-                pixelTable[c][v] = (float) ((v / 255.0 - mean[c]) / std[c]);
-            }
-        }
+        this.pixelTable = preprocessing.normalizationTable();
     }
 
     /** Loads a model on the CPU backend with the default workers and batch capacity. */

@@ -205,9 +205,16 @@ public record Preprocessing(int imgSize, double cropPct, Interpolation interpola
 
     /**
      * (v / 255 − mean) / std per channel and byte value, computed in double and rounded once to
-     * float: the table {@code dev.flora.data.BatchLoader} uses, so both give identical floats.
+     * float: the one table every path from bytes to model input uses (the transforms here, the
+     * in-memory batches of {@code dev.flora.data.BatchLoader}, raw pixels in the embedding API),
+     * so they all give identical floats.
      */
-    static float[][] normalizationTable(double[] m, double[] s) {
+    public float[][] normalizationTable() {
+        return normalizationTable(mean, std);
+    }
+
+    /** {@link #normalizationTable()} for these mean and std values. */
+    public static float[][] normalizationTable(double[] m, double[] s) {
         float[][] t = new float[m.length][256];
         for (int c = 0; c < m.length; c++) {
             for (int v = 0; v < 256; v++) {
