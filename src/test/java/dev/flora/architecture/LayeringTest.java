@@ -14,13 +14,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pins the layering of the application (DESIGN.md): cli → pipeline → filter, search → supernet →
- * train → stage → space, config → models, data → engine; api beside it on models, data and engine,
- * perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
+ * train → stage → space, config → models, data → image → engine; api beside it on models, image
+ * and engine, perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
  * rules fail on an upward import and on a cycle (fixture classes under the test sources).
  */
 class LayeringTest {
     private static final String[] ALL_ABOVE_DATA = {"Models", "Config", "Space", "Stage", "Train", "Supernet",
         "Filter", "Search", "Pipeline", "Api", "Perf", "Cli"};
+    private static final String[] ALL_ABOVE_IMAGE = {"Data", "Models", "Config", "Space", "Stage", "Train",
+        "Supernet", "Filter", "Search", "Pipeline", "Api", "Perf", "Cli"};
 
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Cli").definedBy("dev.flora.cli..")
@@ -37,6 +39,7 @@ class LayeringTest {
             .layer("Api").definedBy("dev.flora.api..")
             .layer("Models").definedBy("dev.flora.models..")
             .layer("Data").definedBy("dev.flora.data..")
+            .layer("Image").definedBy("dev.flora.image..")
             .whereLayer("Cli").mayNotBeAccessedByAnyLayer()
             .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Cli")
             .whereLayer("Filter").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
@@ -52,7 +55,8 @@ class LayeringTest {
             .whereLayer("Api").mayOnlyBeAccessedByLayers("Perf", "Cli")
             .whereLayer("Models").mayOnlyBeAccessedByLayers("Config", "Space", "Train", "Supernet", "Filter",
                     "Search", "Pipeline", "Api", "Perf", "Cli")
-            .whereLayer("Data").mayOnlyBeAccessedByLayers(ALL_ABOVE_DATA);
+            .whereLayer("Data").mayOnlyBeAccessedByLayers(ALL_ABOVE_DATA)
+            .whereLayer("Image").mayOnlyBeAccessedByLayers(ALL_ABOVE_IMAGE);
 
     static final ArchRule NO_CYCLES = slices().matching("dev.flora.(*)..").should().beFreeOfCycles();
 
