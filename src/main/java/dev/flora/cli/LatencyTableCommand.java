@@ -38,8 +38,10 @@ public final class LatencyTableCommand extends ConfiguredCommand {
         ModelSource.LoadedModel m = ModelSource.open(c.model(), backend, OptionalInt.empty(), System.err::println);
         SearchSpace space = SearchSpace.resolve(m.model().config(), c.searchSpace(), c.space().includeProj(),
                 c.space().ratios());
-        LatencyTableBuilder builder = new LatencyTableBuilder(space, m.model(), c.model(), c.batch(),
-                new LatencyTable.Timing(c.targetSpread(), c.moduleSeconds(), c.modelSeconds()), System.out);
+        LatencyTable.Timing timing = new LatencyTable.Timing(c.targetSpread(), c.moduleSeconds(), c.modelSeconds(),
+                c.warmupSeconds());
+        LatencyTableBuilder builder = new LatencyTableBuilder(space, m.model(), c.model(), c.batch(), timing,
+                System.out);
         LatencyTable table = builder.build(c.calibration(), c.seed());
         if (c.check() > 0) {
             table = table.withCheck(builder.check(table, c.check(), c.seed()));

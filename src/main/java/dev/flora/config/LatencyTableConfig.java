@@ -23,6 +23,8 @@ public record LatencyTableConfig(
                 + "its median.") double targetSpread,
         @JsonPropertyDescription("Most seconds timing one module at one rank.") double moduleSeconds,
         @JsonPropertyDescription("Most seconds timing one whole model (at least 3 timed runs).") double modelSeconds,
+        @JsonPropertyDescription("Seconds of untimed dense forwards first, while the JIT compiles the engine.")
+        double warmupSeconds,
         @JsonPropertyDescription("Seed of the random subnets.") long seed) {
 
     public LatencyTableConfig {
@@ -31,9 +33,10 @@ public record LatencyTableConfig(
         Checks.require(check >= 0, "check must be >= 0, got " + check);
         Checks.require(targetSpread > 0 && moduleSeconds > 0 && modelSeconds > 0,
                 "target_spread, module_seconds and model_seconds must be positive");
+        Checks.require(warmupSeconds >= 0, "warmup_seconds must be >= 0, got " + warmupSeconds);
     }
 
     public static LatencyTableConfig defaults() {
-        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 0);
+        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 5.0, 0);
     }
 }

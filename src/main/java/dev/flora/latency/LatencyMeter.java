@@ -44,6 +44,21 @@ public final class LatencyMeter {
 
     /** Inference time of {@code m} ({@code VisionTransformer.infer}) at {@code batch}, on random images. */
     public Measurement timeInference(VisionTransformer m, int batch) {
+        Tensor images = randomImages(m, batch);
+        return time(() -> m.infer(images, batch));
+    }
+
+    /** Runs {@code m}'s inference untimed for {@code seconds}, at least three times: the JIT's warm-up. */
+    public void warmUp(VisionTransformer m, int batch, double seconds) {
+        Tensor images = randomImages(m, batch);
+        long start = System.nanoTime();
+        for (int i = 0; i < 3 || System.nanoTime() - start < seconds * 1e9; i++) {
+            m.infer(images, batch);
+            backend.synchronize();
+        }
+    }
+
+    private Tensor randomImages(VisionTransformer m, int batch) {
         float[] x = new float[batch * m.config().imageSize()];
         Random rng = new Random(3);
         for (int i = 0; i < x.length; i++) {
@@ -51,7 +66,7 @@ public final class LatencyMeter {
         }
         Tensor images = backend.allocate(x.length);
         backend.upload(x, 0, images);
-        return time(() -> m.infer(images, batch));
+        return images;
     }
 
     public Measurement time(Runnable call) {

@@ -53,7 +53,8 @@ public final class LatencyPredictor implements FactorizationRule {
      * The predictor of the table in {@code file} for {@code space}, refused when the table was
      * measured on another machine, backend or thread count than {@code backend} here.
      */
-    public static LatencyPredictor open(java.nio.file.Path file, SearchSpace space, dev.flora.engine.backend.Backend backend) {
+    public static LatencyPredictor open(java.nio.file.Path file, SearchSpace space,
+                                        dev.flora.engine.backend.Backend backend) {
         LatencyTable t = LatencyTable.read(file);
         t.requireMachine(Machine.of(backend), file);
         return new LatencyPredictor(t, space, file.toString());

@@ -44,17 +44,20 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
 
     /**
-     * How the figures were timed ({@link LatencyMeter}): repeated until their spread is at most
-     * {@code targetSpread}, or for at most {@code moduleSeconds} per module and rank and
+     * How the figures were timed ({@link LatencyMeter}): after {@code warmupSeconds} of dense
+     * forwards (the JIT compiles the engine's loops for seconds), repeated until their spread is
+     * at most {@code targetSpread}, or for at most {@code moduleSeconds} per module and rank and
      * {@code modelSeconds} per whole model. Measurements against the table use the same loop.
      */
     public record Timing(@JsonProperty("target_spread") double targetSpread,
                          @JsonProperty("module_seconds") double moduleSeconds,
-                         @JsonProperty("model_seconds") double modelSeconds) {
+                         @JsonProperty("model_seconds") double modelSeconds,
+                         @JsonProperty("warmup_seconds") double warmupSeconds) {
         public Timing {
-            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0)) {
-                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive, "
-                        + "got " + targetSpread + ", " + moduleSeconds + ", " + modelSeconds);
+            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)) {
+                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive "
+                        + "and warmup_seconds not negative, got " + targetSpread + ", " + moduleSeconds + ", "
+                        + modelSeconds + ", " + warmupSeconds);
             }
         }
 

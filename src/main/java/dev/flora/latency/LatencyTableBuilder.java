@@ -19,8 +19,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Measures a {@link LatencyTable} on this machine: the dense model end to end (which also warms
- * the JIT up), then every target module of the space, dense and at every rank of the grid, at
+ * Measures a {@link LatencyTable} on this machine: after a warm-up, the dense model end to end,
+ * then every target module of the space, dense and at every rank of the grid, at
  * the rows it sees in the forward at the serving batch (blocks 0..depth−2 and the last block's
  * qkv: batch × tokens; the last block's proj and MLP: the class token rows alone). Modules of
  * the same shape and rows are timed once and share the figures. The fixed overhead is then
@@ -63,7 +63,9 @@ public final class LatencyTableBuilder {
     /** Times the modules and the dense model, and calibrates the overhead on {@code calibration} random subnets. */
     public LatencyTable build(int calibration, long seed) {
         Machine machine = Machine.of(backend);
-        out.printf(Locale.ROOT, "latency table for %s at batch %d on %s%n", model, batch, machine);
+        out.printf(Locale.ROOT, "latency table for %s at batch %d on %s; warming up for %.1f s%n", model, batch,
+                machine, timing.warmupSeconds());
+        modelMeter.warmUp(dense, batch, timing.warmupSeconds());
         Measurement d = time(dense);
         out.printf(Locale.ROOT, "dense model: %.3f ms (spread %.3f, %d samples)%n", d.ms(), d.spread(), d.samples());
         LatencyTable uncalibrated = new LatencyTable(LatencyTable.FORMAT, machine, model, batch,

@@ -15,12 +15,11 @@ import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.latency.LatencyPredictor;
-import dev.flora.latency.LatencyTable;
-import dev.flora.latency.Machine;
 import dev.flora.models.ModelSource;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
 import dev.flora.search.EvolutionarySearch;
+import dev.flora.search.SearchBound;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
 import dev.flora.space.FactorizationRule;
@@ -28,6 +27,7 @@ import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SupernetTrainer;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -87,9 +87,7 @@ public final class Compressor {
     public Outcome run() {
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
                 saved -> Configs.normalized(saved, CompressConfig.class, CompressConfig.defaults(), CONFIG), out);
-        if (latencyTable() != null) { // a table from elsewhere fails now, not after the supernet trained
-            LatencyTable.read(latencyTable()).requireMachine(Machine.of(backend), latencyTable());
-        }
+        checkLatencyTable();
         String filtered = config.runFilter() ? stages.filter(config.filter(), "filter").toString() : null;
         Path lratNet = stages.supernet(config.supernetFor(Method.LRAT, filtered), "supernet-lrat");
         EvolutionarySearch.State lratSearch = stages.search(config.searchFor(lratNet.toString()), "search-lrat");
@@ -158,6 +156,22 @@ public final class Compressor {
                         + "report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(), dense.testTop1(),
                 uniform.testTop1(), summary);
         return new Outcome(dense, flora, uniform, best.encode(), summary);
+    }
+
+    /**
+     * Fails now, not after the supernet has trained, on a latency table from another machine or
+     * backend, one that lacks a module or rank of the space, or a budget no subnet of it meets.
+     */
+    private void checkLatencyTable() {
+        if (latencyTable() == null) {
+            return;
+        }
+        SearchSpace space = SupernetTrainer.space(config.supernetFor(Method.LRAT, null),
+                ModelSource.load(config.model(), backend, OptionalInt.empty()).config());
+        LatencyPredictor p = LatencyPredictor.open(latencyTable(), space, backend);
+        if (config.search().latencyMs() != null) {
+            SearchBound.latency(p, config.search().latencyMs(), latencyTable().toString()).checkReachable(space);
+        }
     }
 
     private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch,

@@ -91,7 +91,7 @@ public final class SearchBound {
     }
 
     /** Fails with the reachable range when no architecture of {@code space} can meet this bound. */
-    void checkReachable(SearchSpace space) {
+    public void checkReachable(SearchSpace space) {
         double lo = base;
         double hi = base;
         for (int b = 0; b < space.depth(); b++) {

@@ -131,7 +131,7 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         for (EvolutionarySearch.Evaluated e : state.evaluated()) {
             sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%d", e.arch(), e.flops(), e.params(), e.top1(),
                     e.generation()));
-            sb.append(timed ? String.format(Locale.ROOT, ",%.4f%n", e.latencyMs()) : "\n");
+            sb.append(timed ? String.format(Locale.ROOT, ",%.6f%n", e.latencyMs()) : "\n");
         }
         AtomicFiles.writeString(runDir.resolve(EVALUATED), sb.toString());
     }
