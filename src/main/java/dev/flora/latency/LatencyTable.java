@@ -116,6 +116,17 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
         });
     }
 
+    /**
+     * {@code m}'s inference latency here, at this table's batch with its warm-up and timing loop,
+     * so that it compares with the table's figures; refused on another machine ({@code file} names the table).
+     */
+    public Measurement measure(dev.flora.engine.nn.VisionTransformer m, Path file) {
+        requireMachine(Machine.of(m.backend()), file);
+        LatencyMeter meter = timing.models(m.backend());
+        meter.warmUp(m, batch, timing.warmupSeconds());
+        return meter.timeInference(m, batch);
+    }
+
     public static LatencyTable read(Path file) {
         LatencyTable t;
         try {

@@ -116,22 +116,8 @@ public final class EvolutionarySearch {
 
     /** The fewest and the most multiply-accumulates an architecture of {@code space} can have. */
     public static long[] flopsRange(SearchSpace space) {
-        CostModel cost = new CostModel(space);
-        long dense = CostModel.denseMacs(space.config());
-        long lo = dense;
-        long hi = dense;
-        for (int b = 0; b < space.depth(); b++) {
-            long min = Long.MAX_VALUE;
-            long max = Long.MIN_VALUE;
-            for (int[] t : space.allowed(b)) {
-                long c = cost.blockMacs(t) - CostModel.denseBlockMacs(space.config());
-                min = Math.min(min, c);
-                max = Math.max(max, c);
-            }
-            lo += min;
-            hi += max;
-        }
-        return new long[] {lo, hi};
+        double[] r = SearchBound.flops(space, new FlopsBounds(0, Long.MAX_VALUE)).range(space);
+        return new long[] {(long) r[0], (long) r[1]};
     }
 
     /** Runs up to {@code generationBudget} more generations (all remaining by default). */

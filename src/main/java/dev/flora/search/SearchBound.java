@@ -90,8 +90,8 @@ public final class SearchBound {
         return block.of(b, tuple);
     }
 
-    /** Fails with the reachable range when no architecture of {@code space} can meet this bound. */
-    public void checkReachable(SearchSpace space) {
+    /** The least and the most an architecture of {@code space} can cost. */
+    double[] range(SearchSpace space) {
         double lo = base;
         double hi = base;
         for (int b = 0; b < space.depth(); b++) {
@@ -105,8 +105,14 @@ public final class SearchBound {
             lo += min;
             hi += max;
         }
-        if (upper < lo || lower > hi) {
-            throw new IllegalArgumentException(unreachable.message(lo, hi));
+        return new double[] {lo, hi};
+    }
+
+    /** Fails with the reachable range when no architecture of {@code space} can meet this bound. */
+    public void checkReachable(SearchSpace space) {
+        double[] r = range(space);
+        if (upper < r[0] || lower > r[1]) {
+            throw new IllegalArgumentException(unreachable.message(r[0], r[1]));
         }
     }
 

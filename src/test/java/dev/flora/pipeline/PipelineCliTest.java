@@ -320,5 +320,10 @@ class PipelineCliTest {
         double generous = 10 * t.dense().ms() + 10 * t.overheadMs();
         CliRunner.Run s = run(searchArgs(dir.resolve("search-measured"), "--device", "cpu", "--latency-ms", Double.toString(Math.max(generous, 1)), "--latency-table", table.toString()));
         assertEquals(0, s.code(), s.err() + s.out());
+        CliRunner.Run e = run("eval", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu",
+                "--latency-table", table.toString(), "--json");
+        assertEquals(0, e.code(), e.err());
+        JsonNode j = new ObjectMapper().readTree(e.out().strip());
+        assertTrue(j.get("latency_ms").asDouble() > 0 && j.get("latency_batch").asInt() == 2, j.toString());
     }
 }
