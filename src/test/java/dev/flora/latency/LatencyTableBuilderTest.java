@@ -28,14 +28,14 @@ class LatencyTableBuilderTest {
     /** Short caps: the loop stops after its floor of samples. */
     private static final LatencyTable.Timing QUICK = new LatencyTable.Timing(0.5, 0.002, 0.01, 0);
 
-    private static void buildsACompleteTable(Backend backend, int batch, double[] ratios) {
+    private static void buildsACompleteTable(Backend backend, int batch, double[] ratios, int subnets) {
         SearchSpace space = SearchSpace.full(TOY, SearchSpace.DEFAULT_TARGETS, ratios);
         VisionTransformer dense = new VisionTransformer(backend, TOY);
         ViTInitializer.initialize(dense, 0);
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         LatencyTableBuilder builder = new LatencyTableBuilder(space, dense, "toy", batch, QUICK, quiet);
-        LatencyTable table = builder.build(2, 0);
-        table = table.withCheck(builder.check(table, 3, 0));
+        LatencyTable table = builder.build(subnets, 0);
+        table = table.withCheck(builder.check(table, subnets, 0));
 
         assertEquals(backend.name(), table.machine().backend());
         assertEquals(batch, table.batch());
@@ -49,8 +49,8 @@ class LatencyTableBuilderTest {
                 assertTrue(m.dense().ms() > 0 && m.dense().samples() >= LatencyMeter.FLOOR_SAMPLES);
             }
         }
-        assertEquals(3, table.calibration().size(), "the dense model and two random subnets");
-        assertEquals(3, table.check().points().size());
+        assertEquals(subnets + 1, table.calibration().size(), "the dense model and the random subnets");
+        assertEquals(subnets, table.check().points().size());
         assertTrue(Double.isFinite(table.overheadMs()) && table.check().worstAbsErrorPct() >= 0);
         new LatencyPredictor(table, space, "toy"); // covers the space
     }
@@ -58,7 +58,7 @@ class LatencyTableBuilderTest {
     @Test
     void onTheCpuEveryModuleAndRankIsTimedAtTheRowsItSees() {
         try (CpuBackend cpu = new CpuBackend()) {
-            buildsACompleteTable(cpu, 3, SearchSpace.DEFAULT_RATIOS);
+            buildsACompleteTable(cpu, 3, SearchSpace.DEFAULT_RATIOS, 3);
         }
     }
 
@@ -66,8 +66,8 @@ class LatencyTableBuilderTest {
     void onTheEmulatedGpuTheCudaPathBuildsATableToo() {
         assumeTrue(EmulatedDevice.unavailableReason() == null, "emulated device: " + EmulatedDevice.unavailableReason());
         try (Backend gpu = Devices.open("cuda-emulated").backend()) {
-            // two ratios: one emulated kernel launch costs milliseconds
-            buildsACompleteTable(gpu, 2, new double[] {0.5, 1.0});
+            // two ratios and one subnet each: one emulated kernel launch costs milliseconds
+            buildsACompleteTable(gpu, 2, new double[] {0.5, 1.0}, 1);
         }
     }
 
