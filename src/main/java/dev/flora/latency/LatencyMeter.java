@@ -59,14 +59,18 @@ public final class LatencyMeter {
     }
 
     private Tensor randomImages(VisionTransformer m, int batch) {
-        float[] x = new float[batch * m.config().imageSize()];
-        Random rng = new Random(3);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rng.nextGaussian();
+        return random(backend, batch * m.config().imageSize(), new Random(3), 1);
+    }
+
+    /** {@code n} normal draws of standard deviation {@code std} on {@code backend}: inputs and weights to time with. */
+    static Tensor random(Backend backend, int n, Random rng, double std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextGaussian() * std);
         }
-        Tensor images = backend.allocate(x.length);
-        backend.upload(x, 0, images);
-        return images;
+        Tensor t = backend.allocate(n);
+        backend.upload(v, 0, t);
+        return t;
     }
 
     public Measurement time(Runnable call) {

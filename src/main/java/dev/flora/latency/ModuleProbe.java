@@ -37,8 +37,8 @@ final class ModuleProbe {
         this.residuals = new Tensor[laneRows.length];
         Random rng = new Random(in * 31L + out);
         for (int i = 0; i < laneRows.length; i++) {
-            inputs[i] = random(laneRows[i] * in, rng);
-            residuals[i] = residual ? random(laneRows[i] * out, rng) : null;
+            inputs[i] = LatencyMeter.random(backend, laneRows[i] * in, rng, 1);
+            residuals[i] = residual ? LatencyMeter.random(backend, laneRows[i] * out, rng, 1) : null;
         }
     }
 
@@ -51,27 +51,13 @@ final class ModuleProbe {
             layers[i] = spec.create(backend, params, "probe", in, out);
             if (shared == null) {
                 shared = params.build(backend);
-                Random rng = new Random(7);
-                float[] w = new float[Math.toIntExact(shared.size())];
-                for (int j = 0; j < w.length; j++) {
-                    w[j] = (float) (rng.nextGaussian() * 0.02);
-                }
-                backend.upload(w, 0, shared.values());
+                backend.copy(LatencyMeter.random(backend, Math.toIntExact(shared.size()), new Random(7), 0.02),
+                        shared.values());
             } else {
                 params.bindTo(shared); // lanes share the weights, as a model's lanes do
             }
         }
         return meter.time(() -> backend.runLanes(layers.length,
                 i -> layers[i].forward(inputs[i], laneRows[i], residuals[i])));
-    }
-
-    private Tensor random(int n, Random rng) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rng.nextGaussian();
-        }
-        Tensor t = backend.allocate(n);
-        backend.upload(v, 0, t);
-        return t;
     }
 }
