@@ -23,7 +23,9 @@ public final class CompressCommand extends ConfiguredCommand {
         return ConfigFlags.topLevel(CompressConfig.class, CompressConfig.defaults())
                 .shortcut("--supernet-epochs", "supernet.loop.epochs")
                 .shortcut("--min-flops", "search.min_flops")
-                .shortcut("--max-flops", "search.max_flops");
+                .shortcut("--max-flops", "search.max_flops")
+                .shortcut("--latency-ms", "search.latency_ms")
+                .shortcut("--latency-table", "search.latency_table");
     }
 
     /** Runs the pipeline with {@code settings} over {@code defaults} into {@code out}. */

@@ -8,9 +8,12 @@ import dev.flora.models.ModelInput;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.latency.LatencyTable;
+import dev.flora.latency.Measurement;
 import dev.flora.models.ModelSource;
 import dev.flora.train.Evaluator;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -43,6 +46,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--num-heads", description = "Attention heads, for checkpoints whose metadata lacks num_heads.")
     Integer numHeads;
 
+    @Option(names = "--latency-table", paramLabel = "FILE", description = "Also measure the inference latency at "
+            + "this table's batch, as flora latency-table times it (the table must be from this machine and backend).")
+    Path latencyTable;
+
     @Option(names = "--json", description = "Print one JSON line instead of text.")
     boolean json;
 
@@ -65,10 +72,15 @@ public final class EvalCommand implements Callable<Integer> {
         VisionTransformer vit = loaded.model();
         ModelInput input = ModelInput.of(loaded, preprocessing.overrides(), System.err::println);
         ImageSource images = Datasets.load(data, which);
+        LatencyTable table = latencyTable == null ? null : LatencyTable.read(latencyTable); // a bad one fails first
+        if (table != null) {
+            table.requireMachine(dev.flora.latency.Machine.of(backend), latencyTable);
+        }
         Evaluator.Result r = Evaluator.evaluate(vit, input, images, batchSize);
         long flops = vit.macsPerImage();
         long executed = vit.executedMacsPerImage();
         long params = vit.parameterCount();
+        Measurement latency = table == null ? null : table.measure(vit, latencyTable);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("top1", 100 * r.top1());
@@ -77,6 +89,11 @@ public final class EvalCommand implements Callable<Integer> {
             o.put("flops", flops);
             o.put("executed_macs", executed);
             o.put("params", params);
+            if (latency != null) {
+                o.put("latency_ms", latency.ms());
+                o.put("latency_spread", latency.spread());
+                o.put("latency_batch", table.batch());
+            }
             System.out.println(o);
         } else {
             System.out.printf(Locale.ROOT, "model   %s%n", model);
@@ -87,6 +104,10 @@ public final class EvalCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "FLOPs   %,d multiply-accumulates per image (%.1f M)%n", flops, flops / 1e6);
             System.out.printf(Locale.ROOT, "runs    %,d of them (the last block on the class token only)%n", executed);
             System.out.printf(Locale.ROOT, "params  %,d%n", params);
+            if (latency != null) {
+                System.out.printf(Locale.ROOT, "latency %.3f ms at batch %d (median; spread %.3f)%n", latency.ms(),
+                        table.batch(), latency.spread());
+            }
         }
         return 0;
     }

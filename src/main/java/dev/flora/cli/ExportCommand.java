@@ -6,7 +6,9 @@ import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.search.EvolutionarySearch;
 import dev.flora.search.SearchRunner;
 import dev.flora.space.Candidate;
+import dev.flora.latency.LatencyPredictor;
 import dev.flora.space.CostModel;
+import dev.flora.space.FactorizationRule;
 import dev.flora.space.FlopsBounds;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
@@ -22,8 +24,8 @@ import picocli.CommandLine.Option;
 
 /** {@code flora export}: a subnet of a supernet as a standalone safetensors model. */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Export a subnet as a standalone model: factorized where that saves FLOPs, the dense product "
-                + "where it does not. flora eval and the Java API load it like any checkpoint.")
+        description = "Export a subnet as a standalone model: factorized where that saves FLOPs (or, with "
+                + "--latency-table, time), the dense product where it does not. flora eval and the Java API load it like any checkpoint.")
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "The supernet.")
     Path supernet;
@@ -46,6 +48,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output safetensors file.")
     Path out;
+
+    @Option(names = "--latency-table", paramLabel = "FILE", description = "Factorize a module only where this "
+            + "table (flora latency-table, measured here) timed its factors faster than the dense layer.")
+    Path latencyTable;
 
     @Mixin
     DeviceOption device;
@@ -70,7 +76,9 @@ public final class ExportCommand implements Callable<Integer> {
             ranks = net.space().ranks(c);
             code = c.encode();
         }
-        VisionTransformer model = SubnetExport.export(net, ranks);
+        FactorizationRule rule = latencyTable == null ? FactorizationRule.FEWER_FLOPS
+                : LatencyPredictor.open(latencyTable, net.space(), backend);
+        VisionTransformer model = SubnetExport.export(net, ranks, rule);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("flora.kind", code.equals("uniform") ? "uniform" : "flora");
         meta.put("flora.arch", code);

@@ -6,8 +6,10 @@ import java.util.Locale;
 
 /**
  * Settings of the evolutionary search ({@code flora search}). FLOPs bounds are fractions of the
- * dense model (0.5, 50%) or counts (31.5M). Fitness is top-1 on the validation split (the first
- * {@code val_limit} images of it when set), never the test set.
+ * dense model (0.5, 50%) or counts (31.5M). A latency budget, in milliseconds per forward at
+ * the batch its latency table was measured at, bounds the search beside them (to bound by
+ * latency alone, widen the FLOPs bounds to 0 and 1). Fitness is top-1 on the validation split
+ * (the first {@code val_limit} images of it when set), never the test set.
  */
 public record SearchConfig(
         @JsonPropertyDescription("A supernet.safetensors from flora supernet.") String supernet,
@@ -15,6 +17,10 @@ public record SearchConfig(
         @JsonPropertyDescription("Lower FLOPs bound: a fraction of the dense model (0.45, 45%) or a count (28M).")
         String minFlops,
         @JsonPropertyDescription("Upper FLOPs bound, in the same forms.") String maxFlops,
+        @JsonPropertyDescription("Latency budget: most milliseconds per forward at the latency table's batch, as "
+                + "the table predicts them; needs latency_table.") Double latencyMs,
+        @JsonPropertyDescription("A latency table from flora latency-table, measured on this machine and backend; "
+                + "alone, it adds predicted and measured latency to the report.") String latencyTable,
         @JsonPropertyDescription("Batch size for scoring.") int evalBatchSize,
         @JsonPropertyDescription("Score on the first N validation images, 0 for all.") int valLimit,
         EvolutionSettings evolution) {
@@ -22,10 +28,14 @@ public record SearchConfig(
     public SearchConfig {
         Checks.require(evalBatchSize > 0, "eval_batch_size must be positive, got " + evalBatchSize);
         Checks.require(valLimit >= 0, "val_limit must be >= 0 (0 means all), got " + valLimit);
+        Checks.require(latencyMs == null || latencyMs > 0, "latency_ms must be positive, got " + latencyMs);
+        Checks.require(latencyMs == null || latencyTable != null,
+                "latency_ms needs latency_table (a table from flora latency-table)");
     }
 
     public static SearchConfig defaults() {
-        return new SearchConfig(null, Datasets.DEBIAN_FMNIST, "0.45", "0.5", 256, 0, EvolutionSettings.reference());
+        return new SearchConfig(null, Datasets.DEBIAN_FMNIST, "0.45", "0.5", null, null, 256, 0,
+                EvolutionSettings.reference());
     }
 
     /** Checks what the defaults leave open: the supernet to search. */
@@ -36,12 +46,13 @@ public record SearchConfig(
 
     /** This search over the supernet at {@code path}, scored on {@code data}. */
     public SearchConfig over(String path, String data) {
-        return new SearchConfig(path, data, minFlops, maxFlops, evalBatchSize, valLimit, evolution);
+        return new SearchConfig(path, data, minFlops, maxFlops, latencyMs, latencyTable, evalBatchSize, valLimit,
+                evolution);
     }
 
     /** This search within [lo, hi] of the dense FLOPs. */
     public SearchConfig within(double lo, double hi) {
         return new SearchConfig(supernet, data, String.format(Locale.ROOT, "%.4f", lo),
-                String.format(Locale.ROOT, "%.4f", hi), evalBatchSize, valLimit, evolution);
+                String.format(Locale.ROOT, "%.4f", hi), latencyMs, latencyTable, evalBatchSize, valLimit, evolution);
     }
 }

@@ -14,16 +14,20 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.latency.LatencyPredictor;
 import dev.flora.models.ModelSource;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
 import dev.flora.search.EvolutionarySearch;
+import dev.flora.search.SearchBound;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
+import dev.flora.space.FactorizationRule;
 import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SupernetTrainer;
 import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -75,9 +79,15 @@ public final class Compressor {
     public record Outcome(Scored dense, Scored flora, Scored uniform, String arch, Path summary) {
     }
 
+    /** The latency table of the search section, if any, as a path. */
+    private Path latencyTable() {
+        return config.search().latencyTable() == null ? null : Path.of(config.search().latencyTable());
+    }
+
     public Outcome run() {
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
                 saved -> Configs.normalized(saved, CompressConfig.class, CompressConfig.defaults(), CONFIG), out);
+        checkLatencyTable();
         String filtered = config.runFilter() ? stages.filter(config.filter(), "filter").toString() : null;
         Path lratNet = stages.supernet(config.supernetFor(Method.LRAT, filtered), "supernet-lrat");
         EvolutionarySearch.State lratSearch = stages.search(config.searchFor(lratNet.toString()), "search-lrat");
@@ -95,23 +105,34 @@ public final class Compressor {
         CostModel cost = new CostModel(space);
         Candidate best = lratSearch.best().candidate();
         Map<String, Integer> floraRanks = space.ranks(best);
-        Map<String, Integer> uniformRanks = cost.uniformAtMost(cost.macs(best));
+        LatencyPredictor predictor = latencyTable() == null ? null
+                : LatencyPredictor.open(latencyTable(), space, backend);
+        boolean byLatency = config.search().latencyMs() != null;
+        // the baseline matches what the search was bounded by: predicted latency, or FLOPs
+        Map<String, Integer> uniformRanks = byLatency ? space.uniformAtMost(predictor::millis, predictor.millis(floraRanks))
+                : cost.uniformAtMost(cost.macs(best));
+        FactorizationRule rule = predictor == null ? FactorizationRule.FEWER_FLOPS : predictor;
         Path floraPath = runDir.resolve(FLORA_MODEL);
         Path uniformPath = runDir.resolve(UNIFORM_MODEL);
-        export(lrat, floraRanks, floraPath, "flora", best.encode());
-        export(lrat, uniformRanks, uniformPath, "uniform", "uniform ratio " + uniformRatio(space, uniformRanks));
+        export(lrat, floraRanks, floraPath, "flora", best.encode(), rule);
+        export(lrat, uniformRanks, uniformPath, "uniform", "uniform ratio " + uniformRatio(space, uniformRanks), rule);
 
         ImageSource val = Datasets.load(config.data(), Split.VAL);
         ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = config.supernet().loop().evalBatchSize();
         // the subnets and the dense model share the backbone's input, which the supernet recorded
         ModelInput input = lrat.input();
-        Scored dense = score("dense", ModelSource.resolve(config.model()).toString(),
-                ModelSource.load(config.model(), backend, OptionalInt.empty()), input, val, test, ebs);
-        Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(),
-                ModelIO.load(floraPath, backend, OptionalInt.empty()), input, val, test, ebs);
-        Scored uniform = score("uniform rank at matched FLOPs", uniformPath.toString(),
-                ModelIO.load(uniformPath, backend, OptionalInt.empty()), input, val, test, ebs);
+        VisionTransformer denseModel = ModelSource.load(config.model(), backend, OptionalInt.empty());
+        VisionTransformer floraModel = ModelIO.load(floraPath, backend, OptionalInt.empty());
+        VisionTransformer uniformModel = ModelIO.load(uniformPath, backend, OptionalInt.empty());
+        Scored dense = score("dense", ModelSource.resolve(config.model()).toString(), denseModel, input, val, test, ebs);
+        Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(), floraModel, input, val, test, ebs);
+        Scored uniform = score("uniform rank at matched " + (byLatency ? "latency" : "FLOPs"), uniformPath.toString(),
+                uniformModel, input, val, test, ebs);
+        LatencyReport latency = predictor == null ? null : LatencyReport.measure(predictor, latencyTable().toString(),
+                config.search().latencyMs(), List.of(new LatencyReport.Subject(dense.name(), Map.of(), denseModel),
+                        new LatencyReport.Subject(flora.name(), floraRanks, floraModel),
+                        new LatencyReport.Subject(uniform.name(), uniformRanks, uniformModel)), out);
 
         Map<String, List<ParetoFront.Point>> grids = new LinkedHashMap<>();
         grids.put("lrat", uniformGrid(lrat, val, ebs));
@@ -126,18 +147,36 @@ public final class Compressor {
             searches.put("spos", sposSearch);
         }
         writePareto(searches, grids, dense);
-        writeResults(dense, flora, uniform, best, floraRanks, uniformRanks, searches, grids, space);
+        writeResults(dense, flora, uniform, best, floraRanks, uniformRanks, searches, grids, latency);
         Path summary = runDir.resolve(SUMMARY);
         AtomicFiles.writeString(summary, SummaryReport.markdown(config, space, dense, flora, uniform, best,
-                floraRanks, uniformRanks, searches, grids, stages.seconds()));
+                floraRanks, uniformRanks, searches, grids, stages.seconds())
+                + (latency == null ? "" : "\n" + latency.markdown()));
         out.printf(Locale.ROOT, "FLORA %.2f%% test top-1 at %.1f%% of the dense FLOPs (dense %.2f%%, uniform %.2f%%); "
                         + "report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(), dense.testTop1(),
                 uniform.testTop1(), summary);
         return new Outcome(dense, flora, uniform, best.encode(), summary);
     }
 
-    private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch) {
-        VisionTransformer model = SubnetExport.export(net, ranks);
+    /**
+     * Fails now, not after the supernet has trained, on a latency table from another machine or
+     * backend, one that lacks a module or rank of the space, or a budget no subnet of it meets.
+     */
+    private void checkLatencyTable() {
+        if (latencyTable() == null) {
+            return;
+        }
+        SearchSpace space = SupernetTrainer.space(config.supernetFor(Method.LRAT, null),
+                ModelSource.load(config.model(), backend, OptionalInt.empty()).config());
+        LatencyPredictor p = LatencyPredictor.open(latencyTable(), space, backend);
+        if (config.search().latencyMs() != null) {
+            SearchBound.latency(p, config.search().latencyMs(), latencyTable().toString()).checkReachable(space);
+        }
+    }
+
+    private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch,
+                        FactorizationRule rule) {
+        VisionTransformer model = SubnetExport.export(net, ranks, rule);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("flora.kind", kind);
         meta.put("flora.arch", arch);
@@ -210,7 +249,7 @@ public final class Compressor {
 
     private void writeResults(Scored dense, Scored flora, Scored uniform, Candidate best, Map<String, Integer> fr,
                               Map<String, Integer> ur, Map<String, EvolutionarySearch.State> searches,
-                              Map<String, List<ParetoFront.Point>> grids, SearchSpace space) {
+                              Map<String, List<ParetoFront.Point>> grids, LatencyReport latency) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         ArrayNode models = root.putArray("models");
@@ -223,6 +262,9 @@ public final class Compressor {
         ObjectNode fronts = root.putObject("best_val_top1_at_half_flops");
         for (var e : searches.entrySet()) {
             fronts.put(e.getKey(), ParetoFront.bestAtMost(points(e.getValue()), dense.flops() / 2));
+        }
+        if (latency != null) {
+            root.set("latency", json.valueToTree(latency));
         }
         root.set("stage_seconds", json.valueToTree(stages.seconds()));
         try {

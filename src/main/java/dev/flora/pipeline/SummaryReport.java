@@ -36,8 +36,8 @@ final class SummaryReport {
                     s.testLoss()));
         }
         md.append(String.format(Locale.ROOT, "%nFLORA vs dense: %+.2f points test top-1 at %.1f %% of the FLOPs. "
-                        + "FLORA vs uniform rank at matched FLOPs: %+.2f points. No fine-tuning after the search.%n%n",
-                flora.testTop1() - dense.testTop1(), 100.0 * flora.flops() / dense.flops(),
+                        + "FLORA vs %s: %+.2f points. No fine-tuning after the search.%n%n",
+                flora.testTop1() - dense.testTop1(), 100.0 * flora.flops() / dense.flops(), uniform.name(),
                 flora.testTop1() - uniform.testTop1()));
 
         md.append("## Searched architecture (ranks)\n\n| block |");

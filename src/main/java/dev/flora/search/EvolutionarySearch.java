@@ -1,5 +1,6 @@
 package dev.flora.search;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,8 +31,8 @@ import java.util.Set;
  * The evolutionary search of the FLORA (and SPOS/AutoFormer) reference: a random first
  * population; then, each generation, mutations of the top-k found so far (each block re-drawn
  * with probability p), crossovers of two of them (each block from either parent), and random
- * architectures to fill the population. Candidates outside the FLOPs bounds, or seen before,
- * are rejected. Fitness (validation top-1 with inherited weights) is computed once per
+ * architectures to fill the population. Candidates outside the FLOPs bounds (and, given a
+ * latency table, over the latency budget: {@link SearchBound}), or seen before, are rejected. Fitness (validation top-1 with inherited weights) is computed once per
  * architecture. The state is written after every generation; randomness derives from
  * (seed, generation), so a resumed search ends exactly where an uninterrupted one would.
  */
@@ -46,10 +47,12 @@ public final class EvolutionarySearch {
         double top1(Candidate c);
     }
 
-    /** An architecture with its cost and fitness. */
+    /** An architecture with its cost, its predicted latency (under a latency budget, else null) and fitness. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Evaluated(@JsonProperty("arch") String arch, @JsonProperty("flops") long flops,
                            @JsonProperty("params") long params, @JsonProperty("top1") double top1,
-                           @JsonProperty("generation") int generation) {
+                           @JsonProperty("generation") int generation,
+                           @JsonProperty("latency_ms") Double latencyMs) {
         public Candidate candidate() {
             return Candidate.decode(arch);
         }
@@ -61,9 +64,10 @@ public final class EvolutionarySearch {
                              @JsonProperty("best_arch") String bestArch) {
     }
 
-    /** Everything needed to resume: written as JSON after every generation. */
+    /** Everything needed to resume: written as JSON after every generation; latency_ms only under a budget. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record State(@JsonProperty("settings") EvolutionSettings settings, @JsonProperty("flops_lower") long flopsLower,
-                        @JsonProperty("flops_upper") long flopsUpper,
+                        @JsonProperty("flops_upper") long flopsUpper, @JsonProperty("latency_ms") Double latencyMs,
                         @JsonProperty("generations_done") int generationsDone,
                         @JsonProperty("evaluated") List<Evaluated> evaluated,
                         @JsonProperty("top_k") List<String> topK,
@@ -78,68 +82,48 @@ public final class EvolutionarySearch {
     private final CostModel cost;
     private final EvolutionSettings settings;
     private final FlopsBounds bounds;
+    /** The latency bound, or null for FLOPs bounds alone. */
+    private final SearchBound latency;
+    /** Every bound a candidate must meet: FLOPs first, then latency. */
+    private final List<SearchBound> limits;
     private final Fitness fitness;
     private final Path stateFile;
     private final PrintStream out;
 
     public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds, Fitness fitness,
                               Path stateFile, PrintStream out) {
+        this(space, settings, bounds, null, fitness, stateFile, out);
+    }
+
+    /**
+     * A search within FLOPs {@code bounds} and, when {@code latency} is not null, within that
+     * latency bound too. Fails with the reachable range when no architecture meets one of them.
+     */
+    public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds, SearchBound latency,
+                              Fitness fitness, Path stateFile, PrintStream out) {
         this.space = space;
         this.cost = new CostModel(space);
         this.settings = settings;
         this.bounds = bounds;
+        this.latency = latency;
+        this.limits = latency == null ? List.of(SearchBound.flops(space, bounds))
+                : List.of(SearchBound.flops(space, bounds), latency);
         this.fitness = fitness;
         this.stateFile = stateFile;
         this.out = out;
-        checkBoundsReachable();
-    }
-
-    /** Fails with the reachable range when no architecture of the space can meet the bounds. */
-    private void checkBoundsReachable() {
-        long[] range = flopsRange(space);
-        if (bounds.upper() < range[0] || bounds.lower() > range[1]) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "FLOPs bounds [%.2fM, %.2fM] admit no "
-                            + "architecture: the search space spans [%.2fM, %.2fM] multiply-accumulates", bounds.lower() / 1e6,
-                    bounds.upper() / 1e6, range[0] / 1e6, range[1] / 1e6));
-        }
+        limits.forEach(l -> l.checkReachable(space));
     }
 
     /** The fewest and the most multiply-accumulates an architecture of {@code space} can have. */
     public static long[] flopsRange(SearchSpace space) {
-        CostModel cost = new CostModel(space);
-        long dense = CostModel.denseMacs(space.config());
-        long lo = dense;
-        long hi = dense;
-        for (int b = 0; b < space.depth(); b++) {
-            long min = Long.MAX_VALUE;
-            long max = Long.MIN_VALUE;
-            for (int[] t : space.allowed(b)) {
-                long c = cost.blockMacs(t) - CostModel.denseBlockMacs(space.config());
-                min = Math.min(min, c);
-                max = Math.max(max, c);
-            }
-            lo += min;
-            hi += max;
-        }
-        return new long[] {lo, hi};
-    }
-
-    /** FLOPs change of block b at tuple t relative to dense. */
-    private long blockDelta(int b, int[] t) {
-        long d = 0;
-        for (int i = 0; i < t.length; i++) {
-            int in = space.inFeatures(i);
-            int outF = space.outFeatures(i);
-            d += (long) space.config().tokens()
-                    * (CostModel.factorizedWeights(in, outF, space.rank(i, t[i])) - (long) in * outF);
-        }
-        return d;
+        double[] r = SearchBound.flops(space, new FlopsBounds(0, Long.MAX_VALUE)).range(space);
+        return new long[] {(long) r[0], (long) r[1]};
     }
 
     /** Runs up to {@code generationBudget} more generations (all remaining by default). */
     public State run(boolean resume, int generationBudget) {
-        State state = resume ? load() : new State(settings, bounds.lower(), bounds.upper(), 0, new ArrayList<>(),
-                new ArrayList<>(), new ArrayList<>());
+        State state = resume ? load() : new State(settings, bounds.lower(), bounds.upper(), latencyMs(), 0,
+                new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Map<Candidate, Evaluated> seen = new LinkedHashMap<>();
         for (Evaluated e : state.evaluated()) {
             seen.put(e.candidate(), e);
@@ -157,7 +141,8 @@ public final class EvolutionarySearch {
             try (Progress progress = Progress.create(task, population.size(), out)) {
                 for (Candidate c : population) {
                     if (!seen.containsKey(c)) {
-                        seen.put(c, new Evaluated(c.encode(), cost.macs(c), cost.params(c), fitness.top1(c), g));
+                        seen.put(c, new Evaluated(c.encode(), cost.macs(c), cost.params(c), fitness.top1(c), g,
+                                latency == null ? null : latency.cost(c)));
                         fresh++;
                     }
                     progress.step(1, String.format(Locale.ROOT, "best %.2f%%", bestTop1(seen)));
@@ -168,9 +153,11 @@ public final class EvolutionarySearch {
             double mean = topK.stream().mapToDouble(c -> seen.get(c).top1()).average().orElse(0);
             Evaluated best = seen.get(topK.get(0));
             history.add(new Generation(g + 1, fresh, best.top1(), mean, best.arch()));
-            out.printf(Locale.ROOT, "generation %d/%d: %d evaluated, best %.2f%% at %.2fM FLOPs, top-%d mean %.2f%%%n",
-                    g + 1, settings.generations(), fresh, best.top1(), best.flops() / 1e6, topK.size(), mean);
-            state = new State(settings, bounds.lower(), bounds.upper(), g + 1, new ArrayList<>(seen.values()),
+            out.printf(Locale.ROOT, "generation %d/%d: %d evaluated, best %.2f%% at %.2fM FLOPs%s, top-%d mean %.2f%%%n",
+                    g + 1, settings.generations(), fresh, best.top1(), best.flops() / 1e6, best.latencyMs() == null ? ""
+                            : String.format(Locale.ROOT, " and %.3f ms predicted", best.latencyMs()), topK.size(), mean);
+            state = new State(settings, bounds.lower(), bounds.upper(), latencyMs(), g + 1,
+                    new ArrayList<>(seen.values()),
                     topK.stream().map(Candidate::encode).toList(), new ArrayList<>(history));
             save(state);
         }
@@ -181,13 +168,17 @@ public final class EvolutionarySearch {
         return seen.values().stream().filter(this::inBounds).mapToDouble(Evaluated::top1).max().orElse(0);
     }
 
+    /** The latency budget in milliseconds, null without one. */
+    private Double latencyMs() {
+        return latency == null ? null : latency.upper();
+    }
+
     private boolean inBounds(Evaluated e) {
-        return e.flops() >= bounds.lower() && e.flops() <= bounds.upper();
+        return inBounds(e.candidate());
     }
 
     private boolean inBounds(Candidate c) {
-        long f = cost.macs(c);
-        return f >= bounds.lower() && f <= bounds.upper();
+        return limits.stream().allMatch(l -> l.admits(c));
     }
 
     /** The best k in bounds: highest top-1, then fewer FLOPs, then the encoding (a total order). */
@@ -249,30 +240,31 @@ public final class EvolutionarySearch {
             accept(repair(uniform.sample(rng), rng), into, taken);
         }
         if (into.isEmpty() && seen.isEmpty()) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "no architecture found within the FLOPs "
-                    + "bounds [%.2fM, %.2fM] after %d random draws; widen the bounds", bounds.lower() / 1e6,
-                    bounds.upper() / 1e6, draws));
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "no architecture found within the %s "
+                    + "after %d random draws; widen them", SearchBound.describe(limits), draws));
         }
         return into;
     }
 
     /**
-     * Walks a random architecture into the FLOPs bounds: while it costs too much, a random block
-     * takes a random cheaper tuple (too little: a dearer one). Uniform draws alone rarely land in
-     * a narrow window; this keeps the random part of each generation random but legal.
+     * Walks a random architecture into the bounds: while it costs too much under the first bound
+     * it breaks, a random block takes a random cheaper tuple (too little: a dearer one). Uniform
+     * draws alone rarely land in a narrow window; this keeps the random part of each generation
+     * random but legal.
      */
     private Candidate repair(Candidate c, Random rng) {
         for (int step = 0; step < 50 * space.depth(); step++) {
-            long f = cost.macs(c);
-            if (f >= bounds.lower() && f <= bounds.upper()) {
+            Candidate now = c;
+            SearchBound broken = limits.stream().filter(l -> !l.admits(now)).findFirst().orElse(null);
+            if (broken == null) {
                 return c;
             }
-            boolean tooDear = f > bounds.upper();
+            boolean tooDear = broken.tooDear(c);
             int b = rng.nextInt(space.depth());
-            long current = blockDelta(b, c.tuple(b));
+            double current = broken.blockCost(b, c.tuple(b));
             List<int[]> moves = new ArrayList<>();
             for (int[] t : space.allowed(b)) {
-                long d = blockDelta(b, t);
+                double d = broken.blockCost(b, t);
                 if (tooDear ? d < current : d > current) {
                     moves.add(t);
                 }
@@ -302,9 +294,11 @@ public final class EvolutionarySearch {
         } catch (IOException e) {
             throw new FormatException(stateFile + ": corrupt search state (" + e.getMessage() + ")");
         }
-        if (!s.settings().equals(settings) || s.flopsLower() != bounds.lower() || s.flopsUpper() != bounds.upper()) {
+        if (!s.settings().equals(settings) || s.flopsLower() != bounds.lower() || s.flopsUpper() != bounds.upper()
+                || !java.util.Objects.equals(s.latencyMs(), latencyMs())) {
             throw new IllegalArgumentException(stateFile + ": the search was started with other settings ("
-                    + s.settings() + ", FLOPs [" + s.flopsLower() + ", " + s.flopsUpper() + "]); resume it with "
+                    + s.settings() + ", FLOPs [" + s.flopsLower() + ", " + s.flopsUpper() + "]"
+                    + (s.latencyMs() == null ? "" : ", latency " + s.latencyMs() + " ms") + "); resume it with "
                     + "those, or start a new one");
         }
         return s;

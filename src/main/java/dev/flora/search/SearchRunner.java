@@ -9,6 +9,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
 import dev.flora.space.CostModel;
+import dev.flora.latency.LatencyPredictor;
 import dev.flora.space.FlopsBounds;
 import dev.flora.stage.RunDirectory;
 import dev.flora.stage.Stage;
@@ -87,6 +88,17 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         Datasets.checkReadable(val);
         FlopsBounds bounds = FlopsBounds.parse(config.minFlops(), config.maxFlops(),
                 CostModel.denseMacs(supernet.space().config()));
+        LatencyPredictor predictor = config.latencyMs() == null ? null
+                : LatencyPredictor.open(Path.of(config.latencyTable()), supernet.space(), backend);
+        SearchBound latency = predictor == null ? null
+                : SearchBound.latency(predictor, config.latencyMs(), config.latencyTable());
+        EvolutionarySearch.Fitness fitness = c -> {
+            supernet.apply(c);
+            return 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, config.evalBatchSize()).top1();
+        };
+        // bounds nothing meets fail here, before the run directory exists
+        EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, latency,
+                fitness, runDir.resolve(STATE), out);
         try {
             if (!resume && Files.exists(runDir.resolve(STATE))) {
                 throw new FormatException(runDir + " already holds a search: pass --resume to "
@@ -99,15 +111,11 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         if (!resume) {
             AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         }
-        out.printf(Locale.ROOT, "searching %s architectures of %s (%s supernet) for FLOPs in [%.2fM, %.2fM], "
+        out.printf(Locale.ROOT, "searching %s architectures of %s (%s supernet) for FLOPs in [%.2fM, %.2fM]%s, "
                         + "fitness on %d validation images%n", supernet.space().size(), supernet.space().config(),
-                supernet.method().label(), bounds.lower() / 1e6, bounds.upper() / 1e6, val.count());
-        EvolutionarySearch.Fitness fitness = c -> {
-            supernet.apply(c);
-            return 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, config.evalBatchSize()).top1();
-        };
-        EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, fitness,
-                runDir.resolve(STATE), out);
+                supernet.method().label(), bounds.lower() / 1e6, bounds.upper() / 1e6,
+                predictor == null ? "" : String.format(Locale.ROOT, " and predicted latency at most %.3f ms at batch %d",
+                        config.latencyMs(), predictor.batch()), val.count());
         EvolutionarySearch.State state = search.run(resume, generationBudget);
         writeEvaluated(state);
         if (state.generationsDone() == config.evolution().generations()) {
@@ -117,10 +125,13 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
     }
 
     private void writeEvaluated(EvolutionarySearch.State state) {
-        StringBuilder sb = new StringBuilder("arch,flops,params,val_top1,generation\n");
+        boolean timed = state.latencyMs() != null;
+        StringBuilder sb = new StringBuilder("arch,flops,params,val_top1,generation" + (timed ? ",predicted_ms" : "")
+                + "\n");
         for (EvolutionarySearch.Evaluated e : state.evaluated()) {
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%d%n", e.arch(), e.flops(), e.params(), e.top1(),
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%d", e.arch(), e.flops(), e.params(), e.top1(),
                     e.generation()));
+            sb.append(timed ? String.format(Locale.ROOT, ",%.6f%n", e.latencyMs()) : "\n");
         }
         AtomicFiles.writeString(runDir.resolve(EVALUATED), sb.toString());
     }

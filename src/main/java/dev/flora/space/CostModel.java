@@ -108,22 +108,9 @@ public final class CostModel {
 
     /**
      * The uniform-rank architecture (one ratio for every target module, any rank, not only the
-     * grid's) with the most FLOPs not above {@code macs}; its ratio is found by bisection.
+     * grid's) with the most FLOPs not above {@code macs}.
      */
     public Map<String, Integer> uniformAtMost(long macs) {
-        double lo = 0;
-        double hi = 1;
-        Map<String, Integer> best = space.uniformRanks(1e-9);
-        for (int i = 0; i < 50; i++) {
-            double mid = (lo + hi) / 2;
-            Map<String, Integer> r = space.uniformRanks(mid);
-            if (macs(r) <= macs) {
-                lo = mid;
-                best = r;
-            } else {
-                hi = mid;
-            }
-        }
-        return best;
+        return space.uniformAtMost(this::macs, macs);
     }
 }

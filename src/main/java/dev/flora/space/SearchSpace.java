@@ -94,6 +94,19 @@ public final class SearchSpace {
         return full(config, t, DEFAULT_RATIOS);
     }
 
+    /**
+     * The space a stage's settings name for a backbone of {@code config}: the JSON file or bundled
+     * space {@code spec} when given, else every tuple of the default targets (and proj when
+     * {@code includeProj}) at {@code ratios} (null for the default ratios).
+     */
+    public static SearchSpace resolve(ViTConfig config, String spec, boolean includeProj, double[] ratios) {
+        if (spec != null) {
+            return read(dev.flora.models.ModelSource.resolveSearchSpace(spec), config);
+        }
+        SearchSpace d = defaults(config, includeProj);
+        return ratios == null ? d : full(config, d.targets(), ratios);
+    }
+
     /** All tuples of {@code n} indices in [0, choices), lexicographic. */
     public static List<int[]> allTuples(int n, int choices) {
         List<int[]> out = new ArrayList<>();
@@ -212,6 +225,29 @@ public final class SearchSpace {
             }
         }
         return m;
+    }
+
+    /**
+     * The uniform-rank architecture ({@link #uniformRanks}) of the largest ratio whose
+     * {@code cost} is not above {@code budget}, the ratio found by bisection; any cost that
+     * grows with the ratio will do (FLOPs, predicted latency).
+     */
+    public java.util.Map<String, Integer> uniformAtMost(
+            java.util.function.ToDoubleFunction<java.util.Map<String, Integer>> cost, double budget) {
+        double lo = 0;
+        double hi = 1;
+        java.util.Map<String, Integer> best = uniformRanks(1e-9);
+        for (int i = 0; i < 50; i++) {
+            double mid = (lo + hi) / 2;
+            java.util.Map<String, Integer> r = uniformRanks(mid);
+            if (cost.applyAsDouble(r) <= budget) {
+                lo = mid;
+                best = r;
+            } else {
+                hi = mid;
+            }
+        }
+        return best;
     }
 
     /** The target index of a module path's kind (attn.qkv, ...). */

@@ -9,28 +9,35 @@ import dev.flora.engine.nn.LowRankLinear;
 import dev.flora.engine.nn.Param;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.space.FactorizationRule;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Turns a subnet of a supernet into a standalone model: each target module at its rank r is
  * stored factorized (VT [r, in], U [out, r]) where that costs fewer multiply-accumulates than
- * the dense matrix, and as the dense product W = U[:, :r] · VT[:r] where it does not. Everything
- * else is copied. The result loads with {@code ModelIO} like any timm checkpoint.
+ * the dense matrix, and as the dense product W = U[:, :r] · VT[:r] where it does not; or, under a
+ * latency table, where its factors ran faster than the dense layer ({@link FactorizationRule}).
+ * Everything else is copied. The result loads with {@code ModelIO} like any timm checkpoint.
  */
 public final class SubnetExport {
     private SubnetExport() {
     }
 
+    /** The subnet at {@code ranks}, factorized where that saves FLOPs. */
     public static VisionTransformer export(Supernet supernet, Map<String, Integer> ranks) {
+        return export(supernet, ranks, FactorizationRule.FEWER_FLOPS);
+    }
+
+    /** The subnet at {@code ranks}, factorized where {@code rule} says so. */
+    public static VisionTransformer export(Supernet supernet, Map<String, Integer> ranks, FactorizationRule rule) {
         supernet.applyRanks(ranks);
         VisionTransformer src = supernet.model();
         Backend backend = src.backend();
         Map<String, LinearSpec> specs = new LinkedHashMap<>();
         ranks.forEach((path, r) -> {
             LinearLayer l = src.linears().get(path);
-            if (!(l instanceof Linear)
-                    && (long) r * (l.inFeatures() + l.outFeatures()) < (long) l.inFeatures() * l.outFeatures()) {
+            if (!(l instanceof Linear) && rule.factorize(path, l.inFeatures(), l.outFeatures(), r)) {
                 specs.put(path, new LinearSpec.LowRank(r));
             }
         });

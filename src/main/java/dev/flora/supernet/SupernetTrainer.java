@@ -55,11 +55,7 @@ public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
 
     /** The search space of a config, for a backbone of {@code config}. */
     public static SearchSpace space(SupernetConfig c, ViTConfig arch) {
-        if (c.searchSpace() != null) {
-            return SearchSpace.read(ModelSource.resolveSearchSpace(c.searchSpace()), arch);
-        }
-        SearchSpace d = SearchSpace.defaults(arch, c.space().includeProj());
-        return c.space().ratios() == null ? d : SearchSpace.full(arch, d.targets(), c.space().ratios());
+        return SearchSpace.resolve(arch, c.searchSpace(), c.space().includeProj(), c.space().ratios());
     }
 
     /** What a run leaves: the trained supernet (null if stopped early) and its last validation. */

@@ -14,15 +14,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pins the layering of the application (DESIGN.md): cli → pipeline → filter, search → supernet →
- * train → stage → space, config → models, data → image → engine; api beside it on models, image
- * and engine, perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
+ * train → stage → space, config → models, data → image → engine, with latency (measured cost)
+ * beside the stages, under search and over space; api beside it on models, image and engine,
+ * perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
  * rules fail on an upward import and on a cycle (fixture classes under the test sources).
  */
 class LayeringTest {
     private static final String[] ALL_ABOVE_DATA = {"Models", "Config", "Space", "Stage", "Train", "Supernet",
-        "Filter", "Search", "Pipeline", "Api", "Perf", "Cli"};
+        "Filter", "Search", "Latency", "Pipeline", "Api", "Perf", "Cli"};
     private static final String[] ALL_ABOVE_IMAGE = {"Data", "Models", "Config", "Space", "Stage", "Train",
-        "Supernet", "Filter", "Search", "Pipeline", "Api", "Perf", "Cli"};
+        "Supernet", "Filter", "Search", "Latency", "Pipeline", "Api", "Perf", "Cli"};
 
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Cli").definedBy("dev.flora.cli..")
@@ -30,6 +31,7 @@ class LayeringTest {
             .layer("Filter").definedBy("dev.flora.filter..")
             .layer("Search").definedBy("dev.flora.search..")
             .layer("Supernet").definedBy("dev.flora.supernet..")
+            .layer("Latency").definedBy("dev.flora.latency..")
             .layer("Train").definedBy("dev.flora.train..")
             .layer("Stage").definedBy("dev.flora.stage..")
             .layer("Space").definedBy("dev.flora.space..")
@@ -45,16 +47,17 @@ class LayeringTest {
             .whereLayer("Filter").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Search").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Supernet").mayOnlyBeAccessedByLayers("Filter", "Search", "Pipeline", "Cli")
+            .whereLayer("Latency").mayOnlyBeAccessedByLayers("Search", "Pipeline", "Cli")
             .whereLayer("Train").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Pipeline", "Cli")
             .whereLayer("Stage").mayOnlyBeAccessedByLayers("Train", "Supernet", "Filter", "Search", "Pipeline", "Cli")
-            .whereLayer("Space").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Pipeline", "Cli")
+            .whereLayer("Space").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Latency", "Pipeline", "Cli")
             .whereLayer("Config").mayOnlyBeAccessedByLayers("Stage", "Train", "Supernet", "Filter", "Search",
                     "Pipeline", "Cli")
             .whereLayer("Report").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Perf").mayOnlyBeAccessedByLayers("Cli")
             .whereLayer("Api").mayOnlyBeAccessedByLayers("Perf", "Cli")
             .whereLayer("Models").mayOnlyBeAccessedByLayers("Config", "Space", "Train", "Supernet", "Filter",
-                    "Search", "Pipeline", "Api", "Perf", "Cli")
+                    "Search", "Latency", "Pipeline", "Api", "Perf", "Cli")
             .whereLayer("Data").mayOnlyBeAccessedByLayers(ALL_ABOVE_DATA)
             .whereLayer("Image").mayOnlyBeAccessedByLayers(ALL_ABOVE_IMAGE);
 

@@ -10,7 +10,19 @@ import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.latency.LatencyPredictor;
+import dev.flora.latency.LatencyTable;
+import dev.flora.latency.Machine;
+import dev.flora.latency.Measurement;
+import dev.flora.latency.StubTables;
+import dev.flora.space.Candidate;
+import dev.flora.space.SearchSpace;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,5 +181,149 @@ class PipelineCliTest {
                 dir.resolve("x.safetensors").toString());
         assertEquals(2, r.code());
         assertTrue(r.error().contains("not in the supernet's search space"), r.err());
+    }
+
+    /** The test supernet's search space (the default one over the backbone). */
+    private static SearchSpace space() throws Exception {
+        return SearchSpace.defaults(dev.flora.engine.io.ModelIO.inferConfig(SafeTensors.open(backbone),
+                java.util.OptionalInt.empty()), false);
+    }
+
+    /** A stub latency table (numbers chosen, not measured) of the test space at batch 1, changed by {@code change}. */
+    private static Path stubTable(String name, UnaryOperator<LatencyTable> change) throws Exception {
+        try (CpuBackend cpu = new CpuBackend()) {
+            Path f = dir.resolve(name);
+            change.apply(StubTables.of(space(), Machine.of(cpu), 1)).write(f);
+            return f;
+        }
+    }
+
+    private static LatencyTable on(LatencyTable t, Machine m) {
+        return new LatencyTable(t.format(), m, t.model(), t.batch(), t.tokens(), t.timing(), t.dense(), t.overheadMs(),
+                t.modules(), t.calibration(), t.check());
+    }
+
+    /** Halfway between the stub table's cheapest uniform subnet and the dense model: a budget that binds. */
+    private static double budget(Path table) throws Exception {
+        SearchSpace space = space();
+        LatencyPredictor p = new LatencyPredictor(LatencyTable.read(table), space, "t");
+        return (p.millis(Candidate.uniform(space.depth(), space.targets().size(), 0)) + p.millis(Map.of())) / 2;
+    }
+
+    @Test
+    void searchUnderALatencyBudgetKeepsEveryCandidateWithinIt() throws Exception {
+        Path table = stubTable("stub.json", t -> t);
+        double budget = budget(table);
+        Path out = dir.resolve("search-latency");
+        CliRunner.Run r = run(searchArgs(out, "--device", "cpu", "--min-flops", "0", "--max-flops", "1",
+                "--latency-ms", Double.toString(budget), "--latency-table", table.toString()));
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("ms predicted (budget"), r.out());
+        List<String> rows = Files.readAllLines(out.resolve("evaluated.csv"));
+        assertEquals("arch,flops,params,val_top1,generation,predicted_ms", rows.get(0));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",");
+            assertTrue(Double.parseDouble(f[5]) <= budget + 1e-6, row + " over " + budget);
+        }
+    }
+
+    @Test
+    void latencyBadInputsExitTwoWithOneLine() throws Exception {
+        String budget = Double.toString(budget(stubTable("ok.json", t -> t)));
+        Map<String, Path> tables = new LinkedHashMap<>();
+        tables.put("another machine or backend (CPU 'Other CPU'", stubTable("other-cpu.json", t -> on(t,
+                new Machine("Other CPU", t.machine().cores(), t.machine().arch(), "cpu", t.machine().threads()))));
+        tables.put("another machine or backend (backend cuda-emulated, not cpu)", stubTable("other-backend.json",
+                t -> on(t, new Machine(t.machine().cpu(), t.machine().cores(), t.machine().arch(), "cuda-emulated",
+                        t.machine().threads()))));
+        tables.put(" threads, not ", stubTable("other-threads.json", t -> on(t, new Machine(t.machine().cpu(),
+                t.machine().cores(), t.machine().arch(), "cpu", t.machine().threads() + 7))));
+        tables.put("the latency table has no module blocks.1.mlp.fc2", stubTable("no-module.json", t -> {
+            Map<String, LatencyTable.Module> m = new LinkedHashMap<>(t.modules());
+            m.remove("blocks.1.mlp.fc2");
+            return new LatencyTable(t.format(), t.machine(), t.model(), t.batch(), t.tokens(), t.timing(), t.dense(),
+                    t.overheadMs(), m, t.calibration(), t.check());
+        }));
+        tables.put("the latency table has no time for blocks.0.mlp.fc1 at rank 8", stubTable("no-rank.json", t -> {
+            Map<String, LatencyTable.Module> m = new LinkedHashMap<>(t.modules());
+            LatencyTable.Module fc1 = m.get("blocks.0.mlp.fc1");
+            TreeMap<Integer, Measurement> ranks = new TreeMap<>(fc1.ranks());
+            ranks.remove(8);
+            m.put("blocks.0.mlp.fc1", new LatencyTable.Module(fc1.in(), fc1.out(), fc1.rows(), fc1.dense(), ranks));
+            return new LatencyTable(t.format(), t.machine(), t.model(), t.batch(), t.tokens(), t.timing(), t.dense(),
+                    t.overheadMs(), m, t.calibration(), t.check());
+        }));
+        for (var e : tables.entrySet()) {
+            Path out = dir.resolve("bad-" + e.getValue().getFileName());
+            CliRunner.Run r = run(searchArgs(out, "--device", "cpu", "--latency-ms", budget, "--latency-table",
+                    e.getValue().toString()));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.error().startsWith("error: " + e.getValue()) && r.error().contains(e.getKey()), r.err());
+            assertTrue(!Files.exists(out), "no partial output");
+        }
+        Path ok = dir.resolve("ok.json");
+        CliRunner.Run r = run(searchArgs(dir.resolve("bad-budget"), "--device", "cpu", "--latency-ms", "0.01",
+                "--latency-table", ok.toString()));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("latency budget 0.010 ms at batch 1 admits no architecture"), r.err());
+        r = run(searchArgs(dir.resolve("bad-no-table"), "--latency-ms", "3"));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("latency_ms needs latency_table"), r.err());
+        r = run("compress", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu", "--out",
+                dir.resolve("bad-compress").toString(), "--latency-ms", budget, "--latency-table",
+                tables.values().iterator().next().toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("another machine or backend"), r.err());
+        r = run("compress", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu", "--out",
+                dir.resolve("bad-compress-budget").toString(), "--latency-ms", "0.01", "--latency-table",
+                ok.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("admits no architecture") && !r.out().contains("supernet-lrat"), r.err());
+    }
+
+    @Test
+    void compressUnderALatencyBudgetReportsPredictedAndMeasuredLatency() throws Exception {
+        Path table = stubTable("compress.json", t -> t);
+        Path out = dir.resolve("compress-latency");
+        CliRunner.Run r = run("compress", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu",
+                "--out", out.toString(), "--supernet-epochs", "1", "--min-flops", "0", "--max-flops", "1",
+                "--latency-ms", Double.toString(budget(table)), "--latency-table", table.toString(),
+                "--set", "supernet.loop.train_limit=256", "--set", "supernet.loop.batch_size=64",
+                "--set", "search.evolution.population=6", "--set", "search.evolution.top_k=2",
+                "--set", "search.evolution.mutations=2", "--set", "search.evolution.crossovers=2",
+                "--set", "search.evolution.generations=2", "--set", "search.val_limit=100");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("latency at batch 1: FLORA (searched, LRAT supernet) predicted"), r.out());
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertTrue(summary.contains("## Latency at batch 1") && summary.contains("| uniform rank at matched latency |"),
+                summary);
+        JsonNode lat = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("latency");
+        assertEquals(3, lat.get("models").size());
+        double budget = lat.get("budget_ms").asDouble();
+        assertTrue(lat.get("models").get(1).get("predicted_ms").asDouble() <= budget, lat.toString());
+        assertTrue(lat.get("models").get(2).get("predicted_ms").asDouble()
+                <= lat.get("models").get(1).get("predicted_ms").asDouble() + 1e-9, "uniform at matched latency");
+        assertTrue(lat.get("models").get(0).get("measured_ms").asDouble() > 0);
+    }
+
+    @Test
+    void aMeasuredTableIsAcceptedBySearch() throws Exception {
+        Path table = dir.resolve("measured.json");
+        CliRunner.Run r = run("latency-table", "--model", backbone.toString(), "--batch", "2", "--device", "cpu",
+                "--module-seconds", "0.002", "--model-seconds", "0.01", "--warmup-seconds", "0", "--calibration", "1",
+                "--check", "2",
+                "--out", table.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("predictor on 2 random subnets at batch 2: median |error|"), r.out());
+        LatencyTable t = LatencyTable.read(table);
+        assertEquals(2, t.check().points().size());
+        double generous = 10 * t.dense().ms() + 10 * t.overheadMs();
+        CliRunner.Run s = run(searchArgs(dir.resolve("search-measured"), "--device", "cpu", "--latency-ms", Double.toString(Math.max(generous, 1)), "--latency-table", table.toString()));
+        assertEquals(0, s.code(), s.err() + s.out());
+        CliRunner.Run e = run("eval", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu",
+                "--latency-table", table.toString(), "--json");
+        assertEquals(0, e.code(), e.err());
+        JsonNode j = new ObjectMapper().readTree(e.out().strip());
+        assertTrue(j.get("latency_ms").asDouble() > 0 && j.get("latency_batch").asInt() == 2, j.toString());
     }
 }

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.EvolutionSettings;
 import dev.flora.engine.nn.ViTConfig;
+import dev.flora.latency.LatencyPredictor;
+import dev.flora.latency.Machine;
+import dev.flora.latency.StubTables;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
 import dev.flora.space.FlopsBounds;
@@ -14,6 +17,7 @@ import dev.flora.space.SearchSpace;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,6 +77,41 @@ class EvolutionarySearchTest {
                 EvolutionarySearchTest::fitness, dir.resolve("x.json"), quiet));
         assertTrue(e.getMessage().contains("admit no architecture") && e.getMessage().contains("spans"),
                 e.getMessage());
+    }
+
+    /** A stub table's predictor (numbers chosen, not measured) and a search within a latency budget of it. */
+    private final LatencyPredictor stub = new LatencyPredictor(StubTables.of(space,
+            new Machine("Test CPU", 2, "amd64", "cpu", 2), 32), space, "stub.json");
+
+    private EvolutionarySearch underLatency(Path state, double budgetMs) {
+        return new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 6, 7),
+                FlopsBounds.parse("0", "1", dense), SearchBound.latency(stub, budgetMs, "stub.json"),
+                EvolutionarySearchTest::fitness, state, quiet);
+    }
+
+    @Test
+    void underALatencyBudgetEveryCandidateIsPredictedWithinIt() {
+        double budget = 0.6 * stub.millis(Map.of());
+        EvolutionarySearch.State s = underLatency(dir.resolve("l.json"), budget).run(false, Integer.MAX_VALUE);
+        assertTrue(s.evaluated().size() > 40, "explores: " + s.evaluated().size());
+        for (EvolutionarySearch.Evaluated e : s.evaluated()) {
+            assertEquals(stub.millis(e.candidate()), e.latencyMs(), 1e-9);
+            assertTrue(e.latencyMs() <= budget, e.arch() + " at " + e.latencyMs() + " ms");
+        }
+        assertEquals(budget, s.latencyMs());
+        // the budget binds: the fittest architecture of the whole space (every ratio at its largest) is far over it
+        assertTrue(stub.millis(Candidate.uniform(6, 3, 6)) > budget);
+        EvolutionarySearch.State resumed = underLatency(dir.resolve("l2.json"), budget).run(false, 2);
+        resumed = underLatency(dir.resolve("l2.json"), budget).run(true, Integer.MAX_VALUE);
+        assertEquals(s.best(), resumed.best());
+    }
+
+    @Test
+    void aLatencyBudgetNothingMeetsIsRejectedWithThePredictedRange() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> underLatency(dir.resolve("y.json"), 0.5));
+        assertTrue(e.getMessage().startsWith("latency budget 0.500 ms at batch 32 admits no architecture: stub.json "
+                + "predicts the search space at ["), e.getMessage());
     }
 
     @Test

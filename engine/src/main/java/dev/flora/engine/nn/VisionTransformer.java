@@ -215,6 +215,20 @@ public final class VisionTransformer {
         return logits;
     }
 
+    /**
+     * The images of each lane a model on {@code backend} splits a batch of {@code batch} into
+     * (one entry when it runs whole): what each lane's layers see, which a per-layer timing must
+     * reproduce.
+     */
+    public static int[] laneImages(Backend backend, int batch) {
+        int n = backend.batchLanes(batch);
+        int[] images = new int[n];
+        for (int i = 0; i < n; i++) {
+            images[i] = laneStart(batch, n, i + 1) - laneStart(batch, n, i);
+        }
+        return images;
+    }
+
     /** First image of lane {@code lane} of {@code laneCount} near-equal lanes over the batch. */
     private static int laneStart(int batch, int laneCount, int lane) {
         return (int) ((long) batch * lane / laneCount);

@@ -1,0 +1,42 @@
+package dev.flora.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.flora.models.ModelSource;
+
+/**
+ * Settings of {@code flora latency-table}: which model and search space to time, at which
+ * serving batch, how long to repeat each timing, and how many random subnets calibrate the
+ * predictor's fixed overhead and then check it.
+ */
+public record LatencyTableConfig(
+        @JsonPropertyDescription("Model: a file, a bundled name or a preset (deit-small; weights do not change "
+                + "the time).") String model,
+        @JsonPropertyDescription("Serving batch: images per forward.") int batch,
+        @JsonPropertyDescription("Search space JSON or a bundled one (vit-fmnist-filtered); empty for every tuple of "
+                + "the space section.") String searchSpace,
+        SpaceSettings space,
+        @JsonPropertyDescription("Random subnets measured end to end to calibrate the fixed overhead.")
+        int calibration,
+        @JsonPropertyDescription("Further random subnets measured against the prediction (0: none); their errors go "
+                + "into the table.") int check,
+        @JsonPropertyDescription("Stop repeating a timing once its interquartile range is at most this fraction of "
+                + "its median.") double targetSpread,
+        @JsonPropertyDescription("Most seconds timing one module at one rank.") double moduleSeconds,
+        @JsonPropertyDescription("Most seconds timing one whole model (at least 3 timed runs).") double modelSeconds,
+        @JsonPropertyDescription("Seconds of untimed dense forwards first, while the JIT compiles the engine.")
+        double warmupSeconds,
+        @JsonPropertyDescription("Seed of the random subnets.") long seed) {
+
+    public LatencyTableConfig {
+        Checks.require(batch > 0, "batch must be positive, got " + batch);
+        Checks.require(calibration >= 0, "calibration must be >= 0, got " + calibration);
+        Checks.require(check >= 0, "check must be >= 0, got " + check);
+        Checks.require(targetSpread > 0 && moduleSeconds > 0 && modelSeconds > 0,
+                "target_spread, module_seconds and model_seconds must be positive");
+        Checks.require(warmupSeconds >= 0, "warmup_seconds must be >= 0, got " + warmupSeconds);
+    }
+
+    public static LatencyTableConfig defaults() {
+        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 5.0, 0);
+    }
+}

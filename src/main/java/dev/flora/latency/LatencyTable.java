@@ -1,0 +1,157 @@
+package dev.flora.latency;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.FormatException;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * A latency table (the JSON file {@code flora latency-table} writes): for one machine, backend,
+ * thread count and serving batch, the forward time of every target module of a search space,
+ * dense and at every rank the space uses, at the rows that module really sees; the end-to-end
+ * time of the dense model; the calibrated fixed overhead (everything that is not a target
+ * module); and, when checked, the predictor's error on random subnets.
+ *
+ * @param overheadMs  what a forward costs beyond its target modules: patch embedding, attention
+ *                    products and softmax, attn.proj when not a target, norms, GELU, residuals
+ *                    and head. Not timed part by part but calibrated as a difference: the median,
+ *                    over the dense model and random subnets, of measured − Σ module times
+ *                    (which also absorbs what isolated module timings miss, such as cold weights)
+ * @param calibration the models that overhead was calibrated on (their prediction is with it)
+ * @param check       random subnets predicted and then measured; null until checked
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record LatencyTable(@JsonProperty("format") String format, @JsonProperty("machine") Machine machine,
+                           @JsonProperty("model") String model, @JsonProperty("batch") int batch,
+                           @JsonProperty("tokens") int tokens, @JsonProperty("timing") Timing timing,
+                           @JsonProperty("dense") Measurement dense,
+                           @JsonProperty("overhead_ms") double overheadMs,
+                           @JsonProperty("modules") Map<String, Module> modules,
+                           @JsonProperty("calibration") List<Point> calibration,
+                           @JsonProperty("check") Check check) {
+    public static final String FORMAT = "flora-latency-table/1";
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+
+    /**
+     * How the figures were timed ({@link LatencyMeter}): after {@code warmupSeconds} of dense
+     * forwards (the JIT compiles the engine's loops for seconds), repeated until their spread is
+     * at most {@code targetSpread}, or for at most {@code moduleSeconds} per module and rank and
+     * {@code modelSeconds} per whole model. Measurements against the table use the same loop.
+     */
+    public record Timing(@JsonProperty("target_spread") double targetSpread,
+                         @JsonProperty("module_seconds") double moduleSeconds,
+                         @JsonProperty("model_seconds") double modelSeconds,
+                         @JsonProperty("warmup_seconds") double warmupSeconds) {
+        public Timing {
+            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)) {
+                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive "
+                        + "and warmup_seconds not negative, got " + targetSpread + ", " + moduleSeconds + ", "
+                        + modelSeconds + ", " + warmupSeconds);
+            }
+        }
+
+        /** The timing loop for single modules. */
+        public LatencyMeter modules(dev.flora.engine.backend.Backend backend) {
+            return new LatencyMeter(backend, targetSpread, moduleSeconds);
+        }
+
+        /** The timing loop for whole models. */
+        public LatencyMeter models(dev.flora.engine.backend.Backend backend) {
+            return new LatencyMeter(backend, targetSpread, modelSeconds);
+        }
+    }
+
+    /**
+     * One target module: its shape, the rows it sees at the table's batch (batch × tokens, or
+     * batch alone for the class-token tail of the last block), and its forward time dense and
+     * factorized at each rank.
+     */
+    public record Module(@JsonProperty("in") int in, @JsonProperty("out") int out, @JsonProperty("rows") int rows,
+                         @JsonProperty("dense") Measurement dense,
+                         @JsonProperty("ranks") SortedMap<Integer, Measurement> ranks) {
+    }
+
+    /** A subnet predicted and measured end to end; error = (predicted − measured) / measured, in percent. */
+    public record Point(@JsonProperty("arch") String arch, @JsonProperty("predicted_ms") double predictedMs,
+                        @JsonProperty("measured_ms") double measuredMs, @JsonProperty("spread") double spread,
+                        @JsonProperty("error_pct") double errorPct) {
+        public static Point of(String arch, double predicted, Measurement measured) {
+            return new Point(arch, predicted, measured.ms(), measured.spread(),
+                    100 * (predicted - measured.ms()) / measured.ms());
+        }
+    }
+
+    /** The predictor's accuracy on {@code points}: median and worst absolute percentage error. */
+    public record Check(@JsonProperty("median_abs_error_pct") double medianAbsErrorPct,
+                        @JsonProperty("worst_abs_error_pct") double worstAbsErrorPct,
+                        @JsonProperty("points") List<Point> points) {
+        public static Check of(List<Point> points) {
+            double[] abs = points.stream().mapToDouble(p -> Math.abs(p.errorPct())).toArray();
+            return new Check(LatencyMeter.median(abs), java.util.Arrays.stream(abs).max().orElse(0), List.copyOf(points));
+        }
+    }
+
+    /** This table with its accuracy check. */
+    public LatencyTable withCheck(Check c) {
+        return new LatencyTable(format, machine, model, batch, tokens, timing, dense, overheadMs, modules, calibration,
+                c);
+    }
+
+    /** Refuses a table measured under another key than {@code here}'s, naming the first difference. */
+    public void requireMachine(Machine here, Path file) {
+        machine.difference(here).ifPresent(d -> {
+            throw new FormatException(file + ": latency table measured on another machine or backend (" + d
+                    + "); build one here with flora latency-table");
+        });
+    }
+
+    /**
+     * {@code m}'s inference latency here, at this table's batch with its warm-up and timing loop,
+     * so that it compares with the table's figures; refused on another machine ({@code file} names the table).
+     */
+    public Measurement measure(dev.flora.engine.nn.VisionTransformer m, Path file) {
+        requireMachine(Machine.of(m.backend()), file);
+        LatencyMeter meter = timing.models(m.backend());
+        meter.warmUp(m, batch, timing.warmupSeconds());
+        return meter.timeInference(m, batch);
+    }
+
+    public static LatencyTable read(Path file) {
+        LatencyTable t;
+        try {
+            t = JSON.readValue(file.toFile(), LatencyTable.class);
+        } catch (FileNotFoundException | NoSuchFileException e) {
+            throw new FormatException(file + ": latency table not found");
+        } catch (JsonProcessingException e) {
+            throw new FormatException(file + ": not a latency table (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        if (!FORMAT.equals(t.format()) || t.machine() == null || t.timing() == null || t.modules() == null
+                || t.dense() == null) {
+            throw new FormatException(file + ": not a latency table (expected format " + FORMAT
+                    + " with machine, timing, dense and modules)");
+        }
+        return t;
+    }
+
+    /** Writes the table as JSON, atomically. */
+    public void write(Path file) {
+        try {
+            AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this) + "\n");
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
