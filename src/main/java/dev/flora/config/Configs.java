@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Layered configuration of the settings records: defaults, then a YAML file, then flags, each
@@ -72,8 +73,23 @@ public final class Configs {
             }
             return (ObjectNode) node;
         } catch (JsonProcessingException e) {
-            throw new FormatException(source + ": not valid YAML (" + e.getOriginalMessage() + ")");
+            throw new FormatException(source + ": not valid YAML " + syntaxError(e));
         }
+    }
+
+    /**
+     * "at line L, column C: problem (context)" in one line; SnakeYAML's own message spans five,
+     * with the offending line quoted and a caret under the column.
+     */
+    private static String syntaxError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException y && y.getProblemMark() != null) {
+            String context = y.getContext() == null ? "" : " (" + y.getContext() + ")";
+            return "at line " + (y.getProblemMark().getLine() + 1) + ", column " + (y.getProblemMark().getColumn() + 1)
+                    + ": " + y.getProblem() + context;
+        }
+        String first = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("").trim();
+        return e.getLocation() == null ? "(" + first + ")"
+                : "at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + first;
     }
 
     /** A layer from flag values; null values (flags not given) are left out. */
