@@ -55,9 +55,11 @@ public final class IdxReader {
                             + " (expected a positive size)");
                 }
                 total *= dims[i];
-            }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new FormatException(source + ": IDX array of " + total + " bytes is too large");
+                // checked after each dimension: four ints can overflow a long
+                if (total > Integer.MAX_VALUE - 8) {
+                    throw new FormatException(source + ": IDX dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
+                            + " make an array of more than 2 GiB, too large");
+                }
             }
             byte[] data = readDeclared(in, (int) total, source);
             if (in.read() != -1) {
