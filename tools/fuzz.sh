@@ -41,7 +41,7 @@ for t in "${targets[@]}"; do
   if [[ $rc -eq 0 ]]; then
     outcome="no finding"
   else
-    outcome="FINDING or failure, see $log: $(grep -aE 'FuzzTestFinding|Exception' "$log" | head -1 | cut -c1-200)"
+    outcome="FINDING or failure, see $log: $(grep -aE 'FuzzTestFinding|BUILD FAILURE' "$log" | head -1 | cut -c1-200)"
     status=1
   fi
   summary+=("$test: ${runs:-?} executions in ${seconds}s, $outcome")

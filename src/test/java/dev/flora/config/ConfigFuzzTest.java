@@ -5,8 +5,7 @@ import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.FuzzRules;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of YAML configs: the file is read as a layer and merged over the
@@ -15,20 +14,12 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code ConfigFuzzTestInputs/yaml/}; {@code tools/fuzz.sh} fuzzes.
  */
 class ConfigFuzzTest {
-    private static Path file;
-
-    @BeforeAll
-    static void createFile() throws Exception {
-        file = Files.createTempFile("fuzz", ".yaml");
-    }
-
-    @AfterAll
-    static void deleteFile() throws Exception {
-        Files.deleteIfExists(file);
-    }
+    @TempDir
+    static Path dir;
 
     @FuzzTest(maxDuration = "10s")
     void yaml(byte[] data) throws Exception {
+        Path file = dir.resolve("fuzz.yaml");
         Files.write(file, data);
         FuzzRules.check(file.toString(), data.length, () -> Configs.merge(TrainConfig.class, TrainConfig.defaults(),
                 file.toString(), Configs.readLayer(file)), FormatException.class, IllegalArgumentException.class);

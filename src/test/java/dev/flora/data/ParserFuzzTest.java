@@ -7,8 +7,7 @@ import dev.flora.image.ImageFiles;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of the dataset readers: IDX (raw and gzip), CIFAR binaries and image
@@ -17,22 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class ParserFuzzTest {
     private static final int CIFAR100_RECORD = 2 + 3 * 32 * 32;
-    private static Path dir;
-
-    @BeforeAll
-    static void createDir() throws Exception {
-        dir = Files.createTempDirectory("fuzz-data");
-    }
-
-    @AfterAll
-    static void deleteDir() throws Exception {
-        try (var files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Files.delete(f);
-            }
-        }
-        Files.delete(dir);
-    }
+    @TempDir
+    static Path dir;
 
     @FuzzTest(maxDuration = "10s")
     void idx(byte[] data) throws Exception {

@@ -7,8 +7,7 @@ import dev.flora.engine.nn.ViTConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of the search-space JSON ({@link SearchSpace#read}) and of architecture
@@ -17,20 +16,12 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class SpaceFuzzTest {
     private static final ViTConfig CONFIG = ViTConfig.vitFmnist();
-    private static Path file;
-
-    @BeforeAll
-    static void createFile() throws Exception {
-        file = Files.createTempFile("fuzz", ".json");
-    }
-
-    @AfterAll
-    static void deleteFile() throws Exception {
-        Files.deleteIfExists(file);
-    }
+    @TempDir
+    static Path dir;
 
     @FuzzTest(maxDuration = "10s")
     void searchSpaceJson(byte[] data) throws Exception {
+        Path file = dir.resolve("fuzz.json");
         Files.write(file, data);
         FuzzRules.check(file.toString(), data.length, () -> SearchSpace.read(file, CONFIG), FormatException.class);
     }

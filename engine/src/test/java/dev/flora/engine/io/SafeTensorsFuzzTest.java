@@ -5,8 +5,7 @@ import dev.flora.engine.cpu.CpuBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of the safetensors reader and the ViT loader on top of it. The default
@@ -15,20 +14,12 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class SafeTensorsFuzzTest {
     private static final CpuBackend BACKEND = new CpuBackend();
-    private static Path file;
-
-    @BeforeAll
-    static void createFile() throws Exception {
-        file = Files.createTempFile("fuzz", ".safetensors");
-    }
-
-    @AfterAll
-    static void deleteFile() throws Exception {
-        Files.deleteIfExists(file);
-    }
+    @TempDir
+    static Path dir;
 
     @FuzzTest(maxDuration = "10s")
     void openReadAndLoad(byte[] data) throws Exception {
+        Path file = dir.resolve("fuzz.safetensors");
         Files.write(file, data);
         FuzzRules.check(file.toString(), data.length, () -> {
             SafeTensors st = SafeTensors.open(file);
