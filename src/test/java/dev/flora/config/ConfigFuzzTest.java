@@ -3,7 +3,6 @@ package dev.flora.config;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.FuzzRules;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,8 +19,7 @@ class ConfigFuzzTest {
     @FuzzTest(maxDuration = "10s")
     void yaml(byte[] data) throws Exception {
         Path file = dir.resolve("fuzz.yaml");
-        Files.write(file, data);
-        FuzzRules.check(file.toString(), data.length, () -> Configs.merge(TrainConfig.class, TrainConfig.defaults(),
+        FuzzRules.checkFile(file, data, () -> Configs.merge(TrainConfig.class, TrainConfig.defaults(),
                 file.toString(), Configs.readLayer(file)), FormatException.class, IllegalArgumentException.class);
     }
 }

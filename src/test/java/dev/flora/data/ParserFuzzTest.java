@@ -30,13 +30,13 @@ class ParserFuzzTest {
     void cifar(byte[] data) throws Exception {
         Files.write(dir.resolve("train.bin"), data);
         Files.write(dir.resolve("test.bin"), new byte[CIFAR100_RECORD]);
+        // messages name train.bin or the dataset (dir/train), both under dir
         FuzzRules.check(dir.toString(), data.length, () -> CifarReader.load(dir), FormatException.class);
     }
 
     @FuzzTest(maxDuration = "10s")
     void image(byte[] data) throws Exception {
         Path file = dir.resolve("fuzz.png");
-        Files.write(file, data);
-        FuzzRules.check(file.toString(), data.length, () -> ImageFiles.read(file), FormatException.class);
+        FuzzRules.checkFile(file, data, () -> ImageFiles.read(file), FormatException.class);
     }
 }

@@ -5,7 +5,6 @@ import dev.flora.engine.io.FormatException;
 import dev.flora.engine.io.FuzzRules;
 import dev.flora.engine.nn.ViTConfig;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,14 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SpaceFuzzTest {
     private static final ViTConfig CONFIG = ViTConfig.vitFmnist();
+
     @TempDir
     static Path dir;
 
     @FuzzTest(maxDuration = "10s")
     void searchSpaceJson(byte[] data) throws Exception {
         Path file = dir.resolve("fuzz.json");
-        Files.write(file, data);
-        FuzzRules.check(file.toString(), data.length, () -> SearchSpace.read(file, CONFIG), FormatException.class);
+        FuzzRules.checkFile(file, data, () -> SearchSpace.read(file, CONFIG), FormatException.class);
     }
 
     @FuzzTest(maxDuration = "10s")

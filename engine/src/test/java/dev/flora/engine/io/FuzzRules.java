@@ -65,6 +65,14 @@ public final class FuzzRules {
         }
     }
 
+    /** {@link #check} of {@code parse} after {@code data} is written to {@code file}, which names the source. */
+    @SafeVarargs
+    public static void checkFile(java.nio.file.Path file, byte[] data, Parse parse,
+                                 Class<? extends RuntimeException>... allowed) throws Exception {
+        java.nio.file.Files.write(file, data);
+        check(file.toString(), data.length, parse, allowed);
+    }
+
     private static long directBytes() {
         return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getTotalCapacity).sum();
