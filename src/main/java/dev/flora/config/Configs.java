@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Layered configuration of the settings records: defaults, then a YAML file, then flags, each
@@ -72,8 +73,28 @@ public final class Configs {
             }
             return (ObjectNode) node;
         } catch (JsonProcessingException e) {
-            throw new FormatException(source + ": not valid YAML (" + e.getOriginalMessage() + ")");
+            throw new FormatException(source + ": not valid YAML " + syntaxError(e));
         }
+    }
+
+    /**
+     * "at line L, column C: problem (context)" in one line; SnakeYAML's own message spans five,
+     * with the offending line quoted and a caret under the column.
+     */
+    private static String syntaxError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException y && y.getProblemMark() != null) {
+            String context = y.getContext() == null ? "" : " (" + printable(y.getContext()) + ")";
+            return "at line " + (y.getProblemMark().getLine() + 1) + ", column " + (y.getProblemMark().getColumn() + 1)
+                    + ": " + printable(y.getProblem()) + context;
+        }
+        String first = printable(String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("").trim());
+        return e.getLocation() == null ? "(" + first + ")"
+                : "at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + first;
+    }
+
+    /** {@code s} on one line: SnakeYAML quotes the offending character as is, a newline or a tab included. */
+    private static String printable(String s) {
+        return String.valueOf(s).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t").replaceAll("\\p{Cntrl}", "?");
     }
 
     /** A layer from flag values; null values (flags not given) are left out. */
@@ -103,16 +124,16 @@ public final class Configs {
         try {
             return YAML.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
-            throw new FormatException(source + ": unknown config key '" + e.getPropertyName() + "'");
+            throw new FormatException(source + ": unknown config key '" + printable(e.getPropertyName()) + "'");
         } catch (ValueInstantiationException e) {
             // A record's own range check: its message already names the key.
             Throwable cause = e.getCause();
             if (cause instanceof IllegalArgumentException bad) {
-                throw new IllegalArgumentException(source + ": " + bad.getMessage(), bad);
+                throw new IllegalArgumentException(source + ": " + printable(bad.getMessage()), bad);
             }
-            throw new FormatException(source + ": invalid config (" + e.getOriginalMessage() + ")");
+            throw new FormatException(source + ": invalid config (" + printable(e.getOriginalMessage()) + ")");
         } catch (JsonProcessingException e) {
-            throw new FormatException(source + ": invalid config (" + e.getOriginalMessage() + ")");
+            throw new FormatException(source + ": invalid config (" + printable(e.getOriginalMessage()) + ")");
         }
     }
 
@@ -123,7 +144,7 @@ public final class Configs {
             if (!target.has(key)) {
                 String moved = sectionOf(target, key);
                 if (moved == null) {
-                    throw new FormatException(source + ": unknown config key '" + prefix + key + "' (known: "
+                    throw new FormatException(source + ": unknown config key '" + printable(prefix + key) + "' (known: "
                             + String.join(", ", (Iterable<String>) target::fieldNames) + ")");
                 }
                 String[] path = moved.split("\\.");

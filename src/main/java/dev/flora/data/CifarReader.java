@@ -16,6 +16,7 @@ import java.util.List;
  */
 public final class CifarReader {
     private static final int PIXELS = 3 * 32 * 32;
+    private static final int CIFAR100_COARSE_CLASSES = 20;
 
     private CifarReader() {
     }
@@ -90,7 +91,15 @@ public final class CifarReader {
             } catch (IOException e) {
                 throw new FormatException(f + ": cannot read (" + e.getMessage() + ")");
             }
+            if (bytes.length != size(f) || bytes.length % record != 0 || i + bytes.length / record > n) {
+                throw new FormatException(f + ": changed while it was read (now " + bytes.length + " bytes)");
+            }
             for (int off = 0; off < bytes.length; off += record, i++) {
+                int coarse = bytes[off] & 0xff;
+                if (labelBytes == 2 && coarse >= CIFAR100_COARSE_CLASSES) {
+                    throw new FormatException(f + ": record " + (off / record) + " has coarse label " + coarse
+                            + ", expected 0.." + (CIFAR100_COARSE_CLASSES - 1));
+                }
                 int label = bytes[off + labelBytes - 1] & 0xff;
                 if (label >= classes) {
                     throw new FormatException(f + ": record " + (off / record) + " has label " + label + ", expected "

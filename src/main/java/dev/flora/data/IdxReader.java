@@ -6,17 +6,19 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.GZIPInputStream;
+import java.util.Arrays;
 import java.util.zip.ZipException;
 
 /**
  * Reads IDX files (the MNIST / Fashion-MNIST format), gzip-compressed or raw: a magic number
  * (two zero bytes, the type code 0x08 for unsigned bytes, the number of dimensions), the
- * dimensions as big-endian ints, then the data. Truncated or malformed files fail with a
- * {@link FormatException} that names the file and what was expected.
+ * dimensions as big-endian ints, then the data. Truncated or malformed files, and bytes after
+ * the data or after the gzip members, fail with a {@link FormatException} that names the file
+ * and what was expected.
  */
 public final class IdxReader {
     private static final int UNSIGNED_BYTE = 0x08;
+    private static final int INITIAL_BUFFER = 1 << 20;
 
     private IdxReader() {
     }
@@ -53,15 +55,13 @@ public final class IdxReader {
                             + " (expected a positive size)");
                 }
                 total *= dims[i];
+                // checked after each dimension: four ints can overflow a long
+                if (total > Integer.MAX_VALUE - 8) {
+                    throw new FormatException(source + ": IDX dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
+                            + " make an array of more than 2 GiB, too large");
+                }
             }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new FormatException(source + ": IDX array of " + total + " bytes is too large");
-            }
-            byte[] data = new byte[(int) total];
-            int got = in.readNBytes(data, 0, data.length);
-            if (got != data.length) {
-                throw new FormatException(source + ": IDX data truncated: expected " + total + " bytes, found " + got);
-            }
+            byte[] data = readDeclared(in, (int) total, source);
             if (in.read() != -1) {
                 throw new FormatException(source + ": IDX file has bytes after the " + total + " bytes its header "
                         + "declares");
@@ -76,6 +76,26 @@ public final class IdxReader {
         }
     }
 
+    /**
+     * The {@code declared} bytes of data, read into a buffer that grows as they arrive, so that a
+     * header declaring gigabytes costs memory in proportion to the bytes that are really there.
+     */
+    private static byte[] readDeclared(InputStream in, int declared, String source) throws IOException {
+        byte[] data = new byte[Math.min(declared, INITIAL_BUFFER)];
+        int got = 0;
+        while (got < declared) {
+            if (got == data.length) {
+                data = Arrays.copyOf(data, (int) Math.min(declared, 2L * data.length));
+            }
+            int n = in.read(data, got, data.length - got);
+            if (n < 0) {
+                throw new FormatException(source + ": IDX data truncated: expected " + declared + " bytes, found " + got);
+            }
+            got += n;
+        }
+        return data;
+    }
+
     /** Wraps the stream in a gzip decoder when it starts with the gzip magic bytes. */
     private static InputStream decompress(InputStream raw, String source) throws IOException {
         BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
@@ -84,7 +104,7 @@ public final class IdxReader {
         int b1 = in.read();
         in.reset();
         if (b0 == 0x1f && b1 == 0x8b) {
-            return new GZIPInputStream(in, 1 << 16);
+            return new StrictGzipInputStream(in, 1 << 16);
         }
         return in;
     }

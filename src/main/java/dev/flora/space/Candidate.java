@@ -1,12 +1,17 @@
 package dev.flora.space;
 
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * One architecture of a {@link SearchSpace}: for every block and every target module of the
  * block, the index of its rank ratio. Stored flat, block-major ({@code [block * targets + t]}).
  */
 public final class Candidate {
+    /** Blocks of ':'-separated decimal indices (spaces around them allowed), separated by '|'. */
+    private static final Pattern CODE = Pattern.compile("[ \\t]*\\d+[ \\t]*(:[ \\t]*\\d+[ \\t]*)*"
+            + "(\\|[ \\t]*\\d+[ \\t]*(:[ \\t]*\\d+[ \\t]*)*)*");
+
     private final int[] ratioIndex;
     private final int targets;
 
@@ -70,7 +75,16 @@ public final class Candidate {
         return sb.toString();
     }
 
+    /**
+     * The candidate of a code written by {@link #encode}; anything else (a letter, a sign, an empty
+     * block, a number past an int, blocks of different lengths) is an IllegalArgumentException that
+     * quotes the code.
+     */
     public static Candidate decode(String s) {
+        if (!CODE.matcher(s).matches()) {
+            throw new IllegalArgumentException("candidate '" + printable(s) + "': expected ratio indices such as "
+                    + "6:6:6|0:3:2 (digits, ':' between a block's modules, '|' between blocks)");
+        }
         String[] blocks = s.split("\\|");
         int targets = blocks[0].split(":").length;
         int[] g = new int[blocks.length * targets];
@@ -81,10 +95,21 @@ public final class Candidate {
                         + " genes, expected " + targets);
             }
             for (int t = 0; t < targets; t++) {
-                g[b * targets + t] = Integer.parseInt(parts[t].trim());
+                try {
+                    g[b * targets + t] = Integer.parseInt(parts[t].trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("candidate '" + s + "': ratio index " + parts[t].trim()
+                            + " is too large");
+                }
             }
         }
         return new Candidate(g, targets);
+    }
+
+    /** {@code s} for an error message: control characters as '?', at most 80 characters. */
+    private static String printable(String s) {
+        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 
     @Override

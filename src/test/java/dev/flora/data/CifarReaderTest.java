@@ -74,4 +74,19 @@ class CifarReaderTest {
         FormatException e = assertThrows(FormatException.class, () -> Datasets.load(dir.toString()));
         assertTrue(e.getMessage().contains("test_batch.bin") && e.getMessage().contains("3073"), e.getMessage());
     }
+    /** Issue 27 item 10: every label byte of a record is in range, the coarse CIFAR-100 one too. */
+    @Test
+    void labelsOutOfRangeNameTheFileAndTheRecord() throws IOException {
+        byte[] train = records(3, 2, 0);
+        train[3074] = 20; // record 1's coarse label: CIFAR-100 has 20 superclasses
+        Files.write(dir.resolve("train.bin"), train);
+        Files.write(dir.resolve("test.bin"), records(1, 2, 0));
+        FormatException e = assertThrows(FormatException.class, () -> Datasets.load(dir.toString()));
+        assertTrue(e.getMessage().contains("train.bin: record 1 has coarse label 20, expected 0..19"), e.getMessage());
+        train[3074] = 0;
+        train[3075] = (byte) 100;
+        Files.write(dir.resolve("train.bin"), train);
+        e = assertThrows(FormatException.class, () -> Datasets.load(dir.toString()));
+        assertTrue(e.getMessage().contains("train.bin: record 1 has label 100, expected 0..99"), e.getMessage());
+    }
 }

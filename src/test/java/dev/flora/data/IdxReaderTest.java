@@ -65,4 +65,37 @@ class IdxReaderTest {
         assertThrows(FormatException.class, () -> read(new byte[0]));
         assertThrows(FormatException.class, () -> read(idx(new int[] {2}, new byte[3])), "trailing bytes");
     }
+    /** Issue 27 item 10: a header that declares 2.1 GB costs memory in proportion to the bytes that are there. */
+    @Test
+    void aHugeDeclaredSizeAllocatesOnlyWhatTheFileHolds() throws IOException {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (byte[] file : new byte[][] {idx(new int[] {60000, 35000}, new byte[4]),
+            gzip(idx(new int[] {60000, 35000}, new byte[4]))}) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            FormatException e = assertThrows(FormatException.class, () -> read(file));
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(e.getMessage().contains("expected 2100000000 bytes, found 4"), e.getMessage());
+            assertTrue(allocated < 16 << 20, allocated + " bytes allocated for a file of " + file.length);
+        }
+    }
+
+    /** Issue 27 item 10: bytes after the last gzip member are refused, more members are read. */
+    @Test
+    void trailingJunkAfterTheGzipDataIsRefused() throws IOException {
+        byte[] file = idx(new int[] {3, 2}, new byte[] {1, 2, 3, 4, 5, 6});
+        byte[] gz = gzip(file);
+        for (byte[] junk : new byte[][] {{0}, {'x', 'y', 'z'}, new byte[64], {0x1f}}) {
+            byte[] withJunk = Arrays.copyOf(gz, gz.length + junk.length);
+            System.arraycopy(junk, 0, withJunk, gz.length, junk.length);
+            FormatException e = assertThrows(FormatException.class, () -> read(withJunk));
+            assertTrue(e.getMessage().startsWith("test.idx: ") && e.getMessage().contains("after the gzip data"),
+                    e.getMessage());
+        }
+        byte[] first = gzip(Arrays.copyOf(file, 10));
+        byte[] second = gzip(Arrays.copyOfRange(file, 10, file.length));
+        byte[] twoMembers = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, twoMembers, first.length, second.length);
+        assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6}, read(twoMembers).data(), "concatenated members, as gzip -c");
+    }
 }

@@ -28,7 +28,6 @@ public final class ModelIO {
     /** Tensors under this prefix hold training state, not model weights. */
     public static final String OPTIMIZER_PREFIX = "optimizer.";
 
-    private static final Pattern BLOCK = Pattern.compile("^blocks\\.(\\d+)\\.");
     private static final Pattern LOW_RANK = Pattern.compile("^(.*)\\.VT\\.weight$");
     private static final Pattern CHOICE = Pattern.compile("^(.*)\\.choices\\.(\\d+)\\.VT\\.weight$");
 
@@ -59,8 +58,12 @@ public final class ModelIO {
             Matcher c = CHOICE.matcher(e.name());
             Matcher m = LOW_RANK.matcher(e.name());
             if (c.matches()) {
-                choices.computeIfAbsent(c.group(1), k -> new TreeMap<>()).put(Integer.parseInt(c.group(2)),
-                        factorRank(file, e));
+                long index = BlockIndices.parse(c.group(2));
+                if (index >= file.entries().size()) {
+                    throw new FormatException(file.path() + ": tensor " + e.name() + " has choice index " + c.group(2)
+                            + ", expected choices numbered 0.. below the file's " + file.entries().size() + " tensors");
+                }
+                choices.computeIfAbsent(c.group(1), k -> new TreeMap<>()).put((int) index, factorRank(file, e));
             } else if (m.matches()) {
                 out.put(m.group(1), new LinearSpec.LowRank(factorRank(file, e)));
             }
@@ -78,9 +81,9 @@ public final class ModelIO {
 
     private static int factorRank(SafeTensors file, SafeTensors.Entry e) {
         int[] s = e.shape();
-        if (s.length != 2) {
+        if (s.length != 2 || s[0] < 1) {
             throw new FormatException(file.path() + ": tensor " + e.name() + " has shape " + Arrays.toString(s)
-                    + ", expected [rank, in_features]");
+                    + ", expected [rank, in_features] with rank at least 1");
         }
         return s[0];
     }
@@ -98,7 +101,7 @@ public final class ModelIO {
                 throw new FormatException(file.path() + ": tensor " + p.name() + " has shape "
                         + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(p.shape()));
             }
-            backend.upload(file.read(p.name()), 0, p.value());
+            backend.upload(finite(file, p.name(), file.read(p.name())), 0, p.value());
         }
         for (String name : file.entries().keySet()) {
             if (!name.startsWith(OPTIMIZER_PREFIX) && !model.arena().contains(name)) {
@@ -106,6 +109,17 @@ public final class ModelIO {
                         + model.config() + ")");
             }
         }
+    }
+
+    /** {@code values} of tensor {@code name}, refused if one is NaN or infinite: such a model only predicts NaN. */
+    private static float[] finite(SafeTensors file, String name, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new FormatException(file.path() + ": tensor " + name + " holds a non-finite value (" + values[i]
+                        + " at index " + i + "), expected finite weights");
+            }
+        }
+        return values;
     }
 
     /** Model weights by name, in arena order, downloaded to host arrays. */
@@ -173,13 +187,7 @@ public final class ModelIO {
         }
         int prefix = distilled ? 2 : 1;
         int grid = gridOf(path, pos[1], prefix);
-        int depth = 0;
-        for (String name : file.entries().keySet()) {
-            Matcher m = BLOCK.matcher(name);
-            if (m.find()) {
-                depth = Math.max(depth, Integer.parseInt(m.group(1)) + 1);
-            }
-        }
+        int depth = BlockIndices.depth(file);
         if (depth == 0) {
             throw new FormatException(path + ": not a ViT checkpoint: no tensors under blocks.0.");
         }
@@ -193,12 +201,24 @@ public final class ModelIO {
         int dep = intMeta(meta, path, "depth", depth);
         int classes = intMeta(meta, path, "num_classes", head[0]);
         double ratio = meta.containsKey("mlp_ratio") ? doubleMeta(meta, path, "mlp_ratio") : mlpRatio;
+        if (Math.round(embed * ratio) != hidden) {
+            throw new FormatException(path + ": __metadata__ mlp_ratio is \"" + meta.get("mlp_ratio") + "\", but "
+                    + "blocks.0.mlp.fc1 has " + hidden + " features for embed_dim " + embed + " (ratio " + mlpRatio + ")");
+        }
         boolean distilledMeta = meta.containsKey("distilled") ? booleanMeta(meta, path, "distilled") : distilled;
         int heads = numHeads(path, meta, embed, numHeadsFlag);
         double[] mean = meta.containsKey("input_mean") ? doublesMeta(meta, path, "input_mean", chans)
                 : defaultMean(chans);
         double[] std = meta.containsKey("input_std") ? doublesMeta(meta, path, "input_std", chans)
                 : defaultStd(chans);
+        for (int c = 0; c < chans; c++) {
+            // pixels are divided by std: a zero, negative or non-finite one makes every input NaN or meaningless
+            if (!Double.isFinite(mean[c]) || !(std[c] > 0) || !Double.isFinite(std[c])) {
+                String key = Double.isFinite(mean[c]) ? "input_std" : "input_mean";
+                throw new FormatException(path + ": __metadata__ " + key + " is \"" + meta.get(key) + "\", expected "
+                        + (key.equals("input_std") ? "positive finite" : "finite") + " numbers, one per channel");
+            }
+        }
         if (imgSize != grid * patch || patchSize != patch || chans != inChans || dim != embed || dep != depth
                 || classes != head[0] || distilledMeta != distilled) {
             throw new FormatException(path + ": __metadata__ (img_size " + imgSize + ", patch_size " + patchSize

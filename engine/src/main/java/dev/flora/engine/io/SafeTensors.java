@@ -1,31 +1,26 @@
 package dev.flora.engine.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Reader for the safetensors format: an 8-byte little-endian header length, a JSON header
  * ({@code name -> {dtype, shape, data_offsets}} plus an optional {@code __metadata__} map of
- * strings), then the raw little-endian data. Every header entry is validated against the
- * file before any tensor is read. F32, F16, BF16 and F64 tensors are read as float32.
+ * strings), then the raw little-endian data. The header is validated against the file
+ * ({@link SafeTensorsHeader}) before any tensor is read. F32, F16, BF16 and F64 tensors are read as float32.
  */
 public final class SafeTensors {
-    static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
     private final Path path;
@@ -73,93 +68,13 @@ public final class SafeTensors {
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8, path);
-            JsonNode root;
-            try {
-                root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
-            } catch (JsonProcessingException e) {
-                throw new FormatException(path + ": safetensors header is not valid JSON (" + e.getOriginalMessage()
-                        + ")");
-            }
-            if (root == null || !root.isObject()) {
-                throw new FormatException(path + ": safetensors header is not a JSON object");
-            }
-            long dataSize = size - 8 - headerLen;
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (f.getKey().equals("__metadata__")) {
-                    readMetadata(path, f.getValue(), metadata);
-                } else {
-                    entries.put(f.getKey(), parseEntry(path, f.getKey(), f.getValue(), dataSize));
-                }
-            }
-            return new SafeTensors(path, 8 + headerLen, Collections.unmodifiableMap(entries),
-                    Collections.unmodifiableMap(metadata));
+            SafeTensorsHeader parsed = SafeTensorsHeader.parse(path, header.array(), size - 8 - headerLen);
+            return new SafeTensors(path, 8 + headerLen, parsed.entries(), parsed.metadata());
         } catch (NoSuchFileException e) {
             throw new FormatException(path + ": no such file");
         } catch (IOException e) {
             throw new FormatException(path + ": cannot read (" + e.getMessage() + ")", e);
         }
-    }
-
-    private static void readMetadata(Path path, JsonNode node, Map<String, String> out) {
-        if (!node.isObject()) {
-            throw new FormatException(path + ": __metadata__ must be a JSON object of strings");
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> m = it.next();
-            if (!m.getValue().isTextual()) {
-                throw new FormatException(path + ": __metadata__ value of " + m.getKey() + " must be a string");
-            }
-            out.put(m.getKey(), m.getValue().asText());
-        }
-    }
-
-    private static Entry parseEntry(Path path, String name, JsonNode node, long dataSize) {
-        String where = path + ": tensor " + name;
-        JsonNode dtype = node.get("dtype");
-        JsonNode shape = node.get("shape");
-        JsonNode offsets = node.get("data_offsets");
-        if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray() || offsets == null
-                || !offsets.isArray() || offsets.size() != 2) {
-            throw new FormatException(where + ": header entry needs dtype, shape and data_offsets [begin, end]");
-        }
-        int elemSize = elementSize(dtype.asText());
-        if (elemSize < 0) {
-            throw new FormatException(where + ": dtype " + dtype.asText() + " is not supported (expected F32, F16, "
-                    + "BF16 or F64)");
-        }
-        int[] dims = new int[shape.size()];
-        long numel = 1;
-        for (int i = 0; i < dims.length; i++) {
-            JsonNode d = shape.get(i);
-            if (!d.canConvertToInt() || d.asInt() < 0) {
-                throw new FormatException(where + ": shape " + shape + " must hold non-negative integers");
-            }
-            dims[i] = d.asInt();
-            numel *= dims[i];
-        }
-        long begin = offsets.get(0).asLong(-1);
-        long end = offsets.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end > dataSize) {
-            throw new FormatException(where + ": data_offsets [" + begin + ", " + end + "] outside the data section of "
-                    + dataSize + " bytes (file truncated?)");
-        }
-        if (end - begin != numel * elemSize) {
-            throw new FormatException(where + ": shape " + Arrays.toString(dims) + " of " + dtype.asText() + " needs "
-                    + numel * elemSize + " bytes, data_offsets give " + (end - begin));
-        }
-        return new Entry(name, dtype.asText(), dims, begin, end);
-    }
-
-    private static int elementSize(String dtype) {
-        return switch (dtype) {
-            case "F32" -> 4;
-            case "F16", "BF16" -> 2;
-            case "F64" -> 8;
-            default -> -1;
-        };
     }
 
     private static void readFully(FileChannel ch, ByteBuffer dst, long position, Path path) throws IOException {
@@ -201,7 +116,11 @@ public final class SafeTensors {
     /** Reads tensor {@code name} as float32 values in row-major order. */
     public float[] read(String name) {
         Entry e = entry(name);
-        int n = Math.toIntExact(e.numel());
+        if (e.end() - e.begin() > Integer.MAX_VALUE - 8) {
+            throw new FormatException(path + ": tensor " + name + " of " + (e.end() - e.begin()) + " bytes is too "
+                    + "large to read into one array (at most 2 GiB)");
+        }
+        int n = (int) e.numel();
         ByteBuffer raw = ByteBuffer.allocate(Math.toIntExact(e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             readFully(ch, raw, dataStart + e.begin(), path);

@@ -198,4 +198,62 @@ class ModelIOTest {
         assertTrue(assertThrows(FormatException.class, () -> ModelIO.load(p, backend, OptionalInt.empty()))
                 .getMessage().contains("disagrees"));
     }
+    /** Issue 27 item 3: a NaN or Inf weight, or a normalization that divides by zero, is refused at load. */
+    @Test
+    void nonFiniteWeightsAndDegenerateNormalizationAreRefused() {
+        VisionTransformer m = randomModel(Map.of());
+        Map<String, String> meta = ModelIO.configMetadata(m.config());
+        for (String tensor : new String[] {"head.weight", "patch_embed.proj.weight"}) {
+            Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(m));
+            float[] v = w.get(tensor).data();
+            v[v.length / 2] = tensor.startsWith("head") ? Float.NaN : Float.POSITIVE_INFINITY;
+            w.put(tensor, new TensorData(w.get(tensor).shape(), v));
+            Path p = dir.resolve("nonfinite.safetensors");
+            SafeTensors.write(p, w, meta);
+            assertLoadFails(p, "tensor " + tensor, "non-finite");
+        }
+        String[][] degenerate = {{"input_std", "0"}, {"input_std", "0,0.25"}, {"input_std", "-1,0.25"},
+            {"input_std", "Infinity,0.25"}, {"input_mean", "NaN,0.5"}, {"mlp_ratio", "Infinity"},
+            {"mlp_ratio", "3.0"}};
+        for (String[] kv : degenerate) {
+            Map<String, String> bad = new LinkedHashMap<>(meta);
+            bad.put(kv[0], kv[1]);
+            Path p = dir.resolve("degenerate.safetensors");
+            SafeTensors.write(p, ModelIO.weights(m), bad);
+            assertLoadFails(p, kv[0]);
+        }
+    }
+
+    /** Issue 27 item 5: block indices are bounded by the blocks present, and factors have a rank. */
+    @Test
+    void absurdBlockIndicesAndRankZeroFactorsNameTheTensor() {
+        VisionTransformer m = randomModel(Map.of("blocks.0.mlp.fc1", 3));
+        for (String index : new String[] {"9999999999", "50000", "2500", "3"}) {
+            Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(m));
+            w.put("blocks." + index + ".norm1.weight", new TensorData(new int[] {8}, new float[8]));
+            Path p = dir.resolve("deep.safetensors");
+            SafeTensors.write(p, w, Map.of("format", "pt"));
+            assertLoadFails(p, "blocks." + index + ".norm1.weight", "missing tensor blocks.2.");
+        }
+        Map<String, TensorData> w = new LinkedHashMap<>(ModelIO.weights(m));
+        w.put("blocks.0.mlp.fc1.VT.weight", new TensorData(new int[] {0, 8}, new float[0]));
+        w.put("blocks.0.mlp.fc1.U.weight", new TensorData(new int[] {16, 0}, new float[0]));
+        Path rankZero = dir.resolve("rank0.safetensors");
+        SafeTensors.write(rankZero, w, ModelIO.configMetadata(m.config()));
+        assertLoadFails(rankZero, "tensor blocks.0.mlp.fc1.VT.weight", "rank");
+        Map<String, TensorData> c = new LinkedHashMap<>(ModelIO.weights(m));
+        c.put("blocks.0.attn.qkv.choices.99999999999.VT.weight", new TensorData(new int[] {1, 8}, new float[8]));
+        Path choice = dir.resolve("choice.safetensors");
+        SafeTensors.write(choice, c, ModelIO.configMetadata(m.config()));
+        assertLoadFails(choice, "blocks.0.attn.qkv.choices.99999999999.VT.weight");
+    }
+
+    private void assertLoadFails(Path file, String... words) {
+        FormatException e = assertThrows(FormatException.class, () -> ModelIO.load(file, backend, OptionalInt.of(2)));
+        String msg = e.getMessage();
+        assertTrue(msg.startsWith(file.toString()) && msg.lines().count() == 1, msg);
+        for (String word : words) {
+            assertTrue(msg.contains(word), msg);
+        }
+    }
 }

@@ -120,6 +120,54 @@ class SafeTensorsTest {
         assertEquals(5.9604645e-8f, SafeTensors.halfToFloat((short) 0x0001)); // smallest subnormal
     }
 
+    /** Issue 27 item 2: the data section is tiled exactly by the tensors, as the reference reader requires. */
+    @Test
+    void dataOffsetsMustTileTheDataSectionExactly() throws IOException {
+        String two = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]}}";
+        Path outOfOrder = raw(String.format(two, 8, 16, 0, 8), new byte[16]);
+        assertEquals(Map.of("a", 8L, "b", 0L), Map.of("a", SafeTensors.open(outOfOrder).entry("a").begin(),
+                "b", SafeTensors.open(outOfOrder).entry("b").begin()), "header order need not be data order");
+        assertRejected(raw(String.format(two, 0, 8, 4, 12), new byte[16]), "tensor b", "overlap");
+        assertRejected(raw(String.format(two, 0, 8, 0, 8), new byte[8]), "tensor b", "overlap");
+        assertRejected(raw(String.format(two, 0, 8, 9, 17), new byte[17]), "tensor b", "gap");
+        assertRejected(raw(String.format(two, 4, 12, 12, 20), new byte[20]), "tensor a", "gap");
+        assertRejected(raw(String.format(two, 0, 8, 8, 16), new byte[17]), "1 byte", "after");
+        assertRejected(raw("{}", new byte[3]), "3 bytes", "after");
+    }
+
+    /** Issue 27 item 4: numbers in the header are JSON integers in range, and keys are unique. */
+    @Test
+    void theHeaderIsParsedStrictly() throws IOException {
+        String entry = "{\"a\":{\"dtype\":\"F32\",\"shape\":%s,\"data_offsets\":%s}}";
+        assertRejected(raw(String.format(entry, "[1,1.5,2]", "[0,8]"), new byte[8]), "tensor a", "shape");
+        assertRejected(raw(String.format(entry, "[2,-1]", "[0,8]"), new byte[8]), "tensor a", "shape");
+        assertRejected(raw(String.format(entry, "[\"2\"]", "[0,8]"), new byte[8]), "tensor a", "shape");
+        assertRejected(raw(String.format(entry, "[2]", "[\"0\",\"8\"]"), new byte[8]), "tensor a", "data_offsets");
+        assertRejected(raw(String.format(entry, "[2]", "[0.0,8.0]"), new byte[8]), "tensor a", "data_offsets");
+        assertRejected(raw(String.format(entry, "[2]", "[0,8.5]"), new byte[8]), "tensor a", "data_offsets");
+        assertRejected(raw(String.format(entry, "[2]", "[-8,0]"), new byte[8]), "tensor a", "data_offsets");
+        assertRejected(raw(String.format(entry, "[2]", "[0,99999999999999999999]"), new byte[8]), "tensor a",
+                "data_offsets");
+        assertRejected(raw(String.format(entry, "[2147483647,2147483647,2147483647]", "[0,8]"), new byte[8]),
+                "tensor a", "elements");
+        assertRejected(raw(String.format(entry, "[65536,65536]", "[0,8]"), new byte[8]), "tensor a", "elements");
+        assertRejected(raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", new byte[8]), "'a'",
+                "duplicate");
+        assertRejected(raw("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", new byte[0]), "'k'", "duplicate");
+        assertRejected(raw("{} {}", new byte[0]), "header", "JSON");
+    }
+
+    private static void assertRejected(Path file, String... words) {
+        FormatException e = assertThrows(FormatException.class, () -> SafeTensors.open(file));
+        String m = e.getMessage();
+        assertTrue(m.startsWith(file.toString()) && !m.contains("\n"), m);
+        for (String w : words) {
+            assertTrue(m.toLowerCase(java.util.Locale.ROOT).contains(w.toLowerCase(java.util.Locale.ROOT)), m);
+        }
+    }
+
     private Path raw(String header, byte[] data) throws IOException {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
