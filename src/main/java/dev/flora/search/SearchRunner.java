@@ -14,9 +14,7 @@ import dev.flora.stage.RunDirectory;
 import dev.flora.stage.Stage;
 import dev.flora.supernet.Supernet;
 import dev.flora.train.Evaluator;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -87,15 +85,11 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         Datasets.checkReadable(val);
         FlopsBounds bounds = FlopsBounds.parse(config.minFlops(), config.maxFlops(),
                 CostModel.denseMacs(supernet.space().config()));
-        try {
-            if (!resume && Files.exists(runDir.resolve(STATE))) {
-                throw new FormatException(runDir + " already holds a search: pass --resume to "
-                        + "continue it, or choose another --out");
-            }
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + runDir, e);
+        if (!resume && Files.exists(runDir.resolve(STATE))) {
+            throw new FormatException(runDir + " already holds a search: pass --resume to "
+                    + "continue it, or choose another --out");
         }
+        RunDirectory.open(runDir);
         if (!resume) {
             AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         }
