@@ -106,7 +106,7 @@ public final class Compressor {
         int ebs = config.supernet().loop().evalBatchSize();
         // the subnets and the dense model share the backbone's input, which the supernet recorded
         ModelInput input = lrat.input();
-        Scored dense = score("dense", ModelSource.resolve(config.model()).toString(),
+        Scored dense = score("dense", config.model(),
                 ModelSource.load(config.model(), backend, OptionalInt.empty()), input, val, test, ebs);
         Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(),
                 ModelIO.load(floraPath, backend, OptionalInt.empty()), input, val, test, ebs);
