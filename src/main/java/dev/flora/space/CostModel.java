@@ -1,6 +1,7 @@
 package dev.flora.space;
 
 import dev.flora.engine.nn.ViTConfig;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -109,11 +110,18 @@ public final class CostModel {
     /**
      * The uniform-rank architecture (one ratio for every target module, any rank, not only the
      * grid's) with the most FLOPs not above {@code macs}; its ratio is found by bisection.
+     *
+     * @throws IllegalArgumentException when even the smallest (rank 1 everywhere) costs more
      */
     public Map<String, Integer> uniformAtMost(long macs) {
         double lo = 0;
         double hi = 1;
         Map<String, Integer> best = space.uniformRanks(1e-9);
+        if (macs(best) > macs) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "no uniform-rank subnet has at most %,d "
+                    + "FLOPs: the smallest has %,d (%.1f %% of dense)", macs, macs(best),
+                    100.0 * macs(best) / denseMacs(space.config())));
+        }
         for (int i = 0; i < 50; i++) {
             double mid = (lo + hi) / 2;
             Map<String, Integer> r = space.uniformRanks(mid);
