@@ -44,11 +44,23 @@ public final class FloraCli implements Runnable {
         cli.setExecutionExceptionHandler(FloraCli::handle);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + firstMistake(ex).getMessage());
             err.flush();
             return EXIT_BAD_INPUT;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * An unknown option before any other complaint: picocli checks required options first, so
+     * {@code eval --bogus} would say {@code --data} is missing when the user mistyped a flag.
+     */
+    private static CommandLine.ParameterException firstMistake(CommandLine.ParameterException ex) {
+        CommandLine cmd = ex.getCommandLine();
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException) && !cmd.getUnmatchedArguments().isEmpty()) {
+            return new CommandLine.UnmatchedArgumentException(cmd, cmd.getUnmatchedArguments());
+        }
+        return ex;
     }
 
     private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
