@@ -91,9 +91,17 @@ public final class ModelSource {
             return preset(spec, backend, numHeads);
         }
         Path file = resolve(spec);
-        SafeTensors st = SafeTensors.open(file);
-        VisionTransformer model = ModelIO.load(file, backend, numHeads);
-        return new LoadedModel(model, st.metadata(), spec);
+        try {
+            SafeTensors st = SafeTensors.open(file);
+            VisionTransformer model = ModelIO.load(file, backend, numHeads);
+            return new LoadedModel(model, st.metadata(), spec);
+        } catch (FormatException e) {
+            if (file.equals(Path.of(spec))) {
+                throw e;
+            }
+            // the user named the bundled model, not the cached copy the reader opened
+            throw new FormatException(e.getMessage().replace(file.toString(), "bundled model " + spec), e);
+        }
     }
 
     /**

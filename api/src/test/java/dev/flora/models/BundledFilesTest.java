@@ -2,10 +2,14 @@ package dev.flora.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.io.FormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +31,15 @@ class BundledFilesTest {
         }
         Path space = ModelSource.resolveSearchSpace("vit-fmnist-filtered");
         assertEquals(space, ModelSource.resolveSearchSpace("vit-fmnist-filtered"));
+    }
+
+    @Test
+    void anErrorAboutABundledModelNamesItNotItsCopy() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            FormatException e = assertThrows(FormatException.class,
+                    () -> ModelSource.open("vit-fmnist", cpu, OptionalInt.of(8)));
+            assertTrue(e.getMessage().startsWith("bundled model vit-fmnist: --num-heads 8"), e.getMessage());
+        }
     }
 
     @Test
