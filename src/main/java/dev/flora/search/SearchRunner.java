@@ -63,7 +63,9 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
 
     @Override
     public boolean isDone() {
-        return canResume() && finished().generationsDone() == config.evolution().generations();
+        // best.txt is written after the last generation's state, so a kill between the two is not done
+        return Files.exists(runDir.resolve(BEST)) && canResume()
+                && finished().generationsDone() == config.evolution().generations();
     }
 
     @Override

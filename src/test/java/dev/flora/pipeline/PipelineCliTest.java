@@ -60,6 +60,13 @@ class PipelineCliTest {
         CliRunner.Run resumed = run("search", "--out", split.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(Files.readString(straight.resolve("best.txt")), Files.readString(split.resolve("best.txt")));
+        // a kill between the last state and best.txt (tools/crashtest.sh compress) leaves a search that is not done
+        Files.delete(split.resolve("best.txt"));
+        try (var cpu = new dev.flora.engine.cpu.CpuBackend()) {
+            assertTrue(!new dev.flora.search.SearchRunner(dev.flora.search.SearchRunner.savedConfig(split), split, cpu,
+                    System.out).isDone());
+        }
+        assertEquals(0, run("search", "--out", split.toString(), "--resume").code());
         assertEquals(Files.readString(straight.resolve("evaluated.csv")),
                 Files.readString(split.resolve("evaluated.csv")));
     }
