@@ -65,7 +65,11 @@ public final class ExportCommand implements Callable<Integer> {
         String code;
         if (which.uniformAt != null) {
             long f = FlopsBounds.parse(which.uniformAt, CostModel.denseMacs(net.space().config()), "--uniform-at-flops");
-            ranks = cost.uniformAtMost(f);
+            try {
+                ranks = cost.uniformAtMost(f);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--uniform-at-flops " + which.uniformAt + ": " + e.getMessage(), e);
+            }
             code = "uniform";
         } else {
             Candidate c = which.arch != null ? parseArch(which.arch)

@@ -1,6 +1,7 @@
 package dev.flora.cli;
 
 import dev.flora.engine.io.FormatException;
+import dev.flora.engine.io.OutputException;
 import dev.flora.train.TrainingDivergedException;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
@@ -8,7 +9,8 @@ import picocli.CommandLine;
 
 /**
  * The {@code flora} command. Exit codes: 0 success, 1 internal error, 2 bad input (flag, file,
- * tensor or config; one line on stderr naming it), 3 training diverged.
+ * tensor or config, or an output path that cannot be written; one line on stderr naming it), 3 training
+ * diverged.
  */
 @Command(name = "flora", mixinStandardHelpOptions = true, version = "flora-j 0.1.0",
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
@@ -43,17 +45,29 @@ public final class FloraCli implements Runnable {
         cli.setExecutionExceptionHandler(FloraCli::handle);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + firstMistake(ex).getMessage());
             err.flush();
             return EXIT_BAD_INPUT;
         });
         return cli.execute(args);
     }
 
+    /**
+     * An unknown option before any other complaint: picocli checks required options first, so
+     * {@code eval --bogus} would say {@code --data} is missing when the user mistyped a flag.
+     */
+    private static CommandLine.ParameterException firstMistake(CommandLine.ParameterException ex) {
+        CommandLine cmd = ex.getCommandLine();
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException) && !cmd.getUnmatchedArguments().isEmpty()) {
+            return new CommandLine.UnmatchedArgumentException(cmd, cmd.getUnmatchedArguments());
+        }
+        return ex;
+    }
+
     private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
         int code;
-        if (ex instanceof FormatException || ex instanceof IllegalArgumentException) {
+        if (ex instanceof FormatException || ex instanceof IllegalArgumentException || ex instanceof OutputException) {
             err.println("error: " + ex.getMessage());
             code = EXIT_BAD_INPUT;
         } else if (ex instanceof TrainingDivergedException) {

@@ -1,5 +1,6 @@
 package dev.flora.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,9 +33,12 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * their section with a note naming the new key.
  */
 public final class Configs {
+    // a key given twice and 1.7 for an integer are mistakes, not the last value and 1
     public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION))
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);

@@ -19,6 +19,10 @@ public record EvolutionSettings(
     public EvolutionSettings {
         Checks.require(population > 0, "population must be positive, got " + population);
         Checks.require(topK > 0, "top_k must be positive, got " + topK);
+        // the parents are the best of the population, so there are never more of them than that
+        Checks.require(topK <= population, "top_k (" + topK + ") must not exceed the population (" + population + ")");
+        Checks.require(crossovers == 0 || topK >= 2, "crossovers need at least two parents: top_k must be at least 2 "
+                + "when crossovers is " + crossovers + ", got " + topK);
         Checks.require(mutations >= 0 && crossovers >= 0 && mutations + crossovers <= population,
                 "mutations + crossovers must be within the population (" + population + ")");
         Checks.fraction(mutationProb, "mutation_prob");

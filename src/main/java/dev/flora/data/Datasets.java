@@ -121,10 +121,18 @@ public final class Datasets {
         return trainFile.subset(trainFile.name() + ":train", idx);
     }
 
-    /** The validation images carved from the training file. */
+    /**
+     * The validation images carved from the training file; refused when that leaves none, since
+     * every stage that asks for them scores or selects on them (a search on none picks at random).
+     */
     public static ImageSource valPart(ImageSource trainFile) {
+        int count = valCount(trainFile.count());
+        if (count == 0) {
+            throw new FormatException(trainFile.name() + ": the validation split is empty: it is a tenth of the "
+                    + trainFile.count() + " training images, so it needs at least 10 of them");
+        }
         int[] perm = splitPermutation(trainFile.count());
-        int[] idx = java.util.Arrays.copyOf(perm, valCount(trainFile.count()));
+        int[] idx = java.util.Arrays.copyOf(perm, count);
         java.util.Arrays.sort(idx);
         return trainFile.subset(trainFile.name() + ":val", idx);
     }

@@ -125,7 +125,7 @@ public final class Compressor {
         VisionTransformer denseModel = ModelSource.load(config.model(), backend, OptionalInt.empty());
         VisionTransformer floraModel = ModelIO.load(floraPath, backend, OptionalInt.empty());
         VisionTransformer uniformModel = ModelIO.load(uniformPath, backend, OptionalInt.empty());
-        Scored dense = score("dense", ModelSource.resolve(config.model()).toString(), denseModel, input, val, test, ebs);
+        Scored dense = score("dense", config.model(), denseModel, input, val, test, ebs);
         Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(), floraModel, input, val, test, ebs);
         Scored uniform = score("uniform rank at matched " + (byLatency ? "latency" : "FLOPs"), uniformPath.toString(),
                 uniformModel, input, val, test, ebs);

@@ -1,8 +1,9 @@
 package dev.flora.report;
 
+import dev.flora.engine.io.AtomicFiles;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,15 +54,14 @@ public final class ParetoPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.CIRCLE);
         });
+        // encoded in memory first: the encoder closes the stream it is given, and the channel must stay open
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {
-            Files.createDirectories(png.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), ".plot", ".png");
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write plot " + png, e);
+            throw new UncheckedIOException("cannot encode the plot " + png, e);
         }
+        AtomicFiles.writeBytes(png, bytes.toByteArray());
     }
 
     private static double[] x(List<ParetoFront.Point> pts) {

@@ -15,9 +15,7 @@ import dev.flora.stage.RunDirectory;
 import dev.flora.stage.Stage;
 import dev.flora.supernet.Supernet;
 import dev.flora.train.Evaluator;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -66,7 +64,9 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
 
     @Override
     public boolean isDone() {
-        return canResume() && finished().generationsDone() == config.evolution().generations();
+        // best.txt is written after the last generation's state, so a kill between the two is not done
+        return Files.exists(runDir.resolve(BEST)) && canResume()
+                && finished().generationsDone() == config.evolution().generations();
     }
 
     @Override
@@ -99,15 +99,11 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
         // bounds nothing meets fail here, before the run directory exists
         EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, latency,
                 fitness, runDir.resolve(STATE), out);
-        try {
-            if (!resume && Files.exists(runDir.resolve(STATE))) {
-                throw new FormatException(runDir + " already holds a search: pass --resume to "
-                        + "continue it, or choose another --out");
-            }
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + runDir, e);
+        if (!resume && Files.exists(runDir.resolve(STATE))) {
+            throw new FormatException(runDir + " already holds a search: pass --resume to "
+                    + "continue it, or choose another --out");
         }
+        RunDirectory.open(runDir);
         if (!resume) {
             AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         }

@@ -1,6 +1,7 @@
 package dev.flora.space;
 
 import dev.flora.engine.nn.ViTConfig;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -109,8 +110,16 @@ public final class CostModel {
     /**
      * The uniform-rank architecture (one ratio for every target module, any rank, not only the
      * grid's) with the most FLOPs not above {@code macs}.
+     *
+     * @throws IllegalArgumentException when even the smallest (rank 1 everywhere) costs more
      */
     public Map<String, Integer> uniformAtMost(long macs) {
+        Map<String, Integer> smallest = space.uniformRanks(1e-9);
+        if (macs(smallest) > macs) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "no uniform-rank subnet has at most %,d "
+                    + "FLOPs: the smallest has %,d (%.1f %% of dense)", macs, macs(smallest),
+                    100.0 * macs(smallest) / denseMacs(space.config())));
+        }
         return space.uniformAtMost(this::macs, macs);
     }
 }

@@ -27,6 +27,7 @@ public final class RunDirectory {
     public static void claim(Path dir, String configFile, String yaml, UnaryOperator<String> normalize,
                              PrintStream out) {
         Path cfg = dir.resolve(configFile);
+        open(dir);
         try {
             if (Files.exists(cfg)) {
                 if (!normalize.apply(Files.readString(cfg)).equals(yaml)) {
@@ -35,12 +36,21 @@ public final class RunDirectory {
                 }
                 out.println("continuing " + dir + " (finished stages are skipped)");
             } else {
-                Files.createDirectories(dir);
                 AtomicFiles.writeString(cfg, yaml);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up the run directory " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Creates {@code dir} (an {@link dev.flora.engine.io.OutputException} naming it when it cannot
+     * be) and deletes the temporary files that a run killed inside a write left there: every
+     * stage calls this before it writes, so a resumed run ends with no leftovers.
+     */
+    public static void open(Path dir) {
+        AtomicFiles.createDirectories(dir);
+        AtomicFiles.removeStaleTemps(dir);
     }
 
     /** The config saved as {@code configFile} in {@code dir} by the run that started there. */

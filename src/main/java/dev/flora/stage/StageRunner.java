@@ -22,6 +22,8 @@ public final class StageRunner {
     public <R> R run(String name, Stage<R> stage) {
         if (stage.isDone()) {
             out.println(name + ": done, " + stage.dir());
+            // a kill inside a write after the stage's final output leaves a temporary file that no later run claims
+            RunDirectory.open(stage.dir());
             return stage.finished();
         }
         boolean resume = stage.canResume();

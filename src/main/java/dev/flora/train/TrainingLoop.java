@@ -12,9 +12,8 @@ import dev.flora.engine.optim.AdamW;
 import dev.flora.engine.optim.CosineSchedule;
 import dev.flora.engine.optim.GradientClipping;
 import dev.flora.engine.tensor.Tensor;
-import java.io.IOException;
+import dev.flora.stage.RunDirectory;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -52,7 +51,7 @@ public final class TrainingLoop {
 
     /**
      * Fails unless the run directory may be (re)used: a fresh run must not overwrite a
-     * checkpoint, a resumed run needs one. Creates the directory.
+     * checkpoint, a resumed run needs one. Creates the directory and clears what killed writes left.
      */
     public static void prepareRunDir(Path runDir, boolean resume) {
         Path cp = runDir.resolve(CHECKPOINT);
@@ -63,11 +62,7 @@ public final class TrainingLoop {
         if (resume && !Files.exists(cp)) {
             throw new FormatException(runDir + ": no " + CHECKPOINT + " to resume from");
         }
-        try {
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create run directory " + runDir, e);
-        }
+        RunDirectory.open(runDir);
     }
 
     /**

@@ -81,7 +81,8 @@ class ImageDataCliTest {
 
     @Test
     void pretrainOnABadSmallFolderFailsBeforeWritingItsRunDirectory() throws IOException {
-        Path data = folder("bad-train");
+        // four images per class: nine would already fail for an empty validation split
+        Path data = ImageFolderFixture.trainVal(dir.resolve("bad-train"), 4, 2, 7);
         Path bad = data.resolve("train/circle/img002.png");
         Files.write(bad, new byte[] {1, 2, 3});
         Path out = dir.resolve("run");

@@ -72,6 +72,13 @@ class PipelineCliTest {
         CliRunner.Run resumed = run("search", "--out", split.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(Files.readString(straight.resolve("best.txt")), Files.readString(split.resolve("best.txt")));
+        // a kill between the last state and best.txt (tools/crashtest.sh compress) leaves a search that is not done
+        Files.delete(split.resolve("best.txt"));
+        try (var cpu = new dev.flora.engine.cpu.CpuBackend()) {
+            assertTrue(!new dev.flora.search.SearchRunner(dev.flora.search.SearchRunner.savedConfig(split), split, cpu,
+                    System.out).isDone());
+        }
+        assertEquals(0, run("search", "--out", split.toString(), "--resume").code());
         assertEquals(Files.readString(straight.resolve("evaluated.csv")),
                 Files.readString(split.resolve("evaluated.csv")));
     }
@@ -91,6 +98,41 @@ class PipelineCliTest {
                 .filter(l -> l.startsWith(best + ",")).findFirst().orElseThrow().split(",")[1];
         assertEquals(Long.parseLong(expectedFlops), j.get("flops").asLong());
         assertTrue(j.get("flops").asLong() <= CostModelBound.half(), "within the default 50 % bound");
+    }
+
+    @Test
+    void unwritableOutputsAndBoundsNothingMeetsAreBadInputsNamedInOneLine() throws Exception {
+        // issue 27 items 1 and 7: these exited 1 with a stack trace, or 0 with the smallest subnet
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        CliRunner.Run s = run(searchArgs(file));
+        assertEquals(2, s.code(), s.err());
+        assertTrue(s.error().contains("cannot create the directory " + file), s.err());
+        Path folder = Files.createDirectories(dir.resolve("a-folder.safetensors"));
+        CliRunner.Run e = run("export", "--supernet", supernet.toString(), "--uniform-at-flops", "0.5", "--out",
+                folder.toString());
+        assertEquals(2, e.code(), e.err());
+        assertEquals("error: cannot write " + folder + ": it is a directory", e.error());
+        for (String bound : new String[] {"0", "2", "1000"}) {
+            CliRunner.Run u = run("export", "--supernet", supernet.toString(), "--uniform-at-flops", bound, "--out",
+                    dir.resolve("u" + bound + ".safetensors").toString());
+            assertEquals(2, u.code(), bound + ": " + u.err() + u.out());
+            assertTrue(u.error().contains("--uniform-at-flops " + bound) && u.error().contains("the smallest has"),
+                    u.err());
+            assertTrue(!Files.exists(dir.resolve("u" + bound + ".safetensors")));
+        }
+    }
+
+    @Test
+    void aSearchOnDataWithoutValidationImagesIsRefused() throws Exception {
+        // issue 27 item 8: nine images gave an empty split, every candidate 0.00 % and an arbitrary best.txt
+        Path data = dev.flora.data.ImageFolderFixture.trainVal(dir.resolve("nine"), 3, 1, 2);
+        Path out = dir.resolve("search-nine");
+        CliRunner.Run r = run("search", "--supernet", supernet.toString(), "--data", data.toString(), "--out",
+                out.toString(), "--population", "4", "--top-k", "2", "--mutations", "1", "--crossovers", "1",
+                "--generations", "1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.error().contains("the validation split is empty"), r.err());
+        assertTrue(!Files.exists(out));
     }
 
     /** Half the backbone's FLOPs. */

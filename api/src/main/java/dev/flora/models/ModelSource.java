@@ -9,12 +9,8 @@ import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.ViTInitializer;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.image.Preprocessing;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +22,8 @@ import java.util.function.Consumer;
  * Resolves a {@code --model} argument: a safetensors path, the name of a model bundled in the
  * jar ({@code vit-fmnist}, ...), or the name of a preset ({@code deit-tiny}, ...): a randomly
  * initialised model of a named architecture, the same weights in every run (a fixed seed).
- * Bundled models are copied to a temporary file, since the safetensors reader works on files.
+ * Bundled models are files in a per-user cache ({@link BundledFiles}), since the safetensors
+ * reader works on files.
  */
 public final class ModelSource {
     /** Names of the models that ship inside flora-j. */
@@ -94,14 +91,23 @@ public final class ModelSource {
             return preset(spec, backend, numHeads);
         }
         Path file = resolve(spec);
-        SafeTensors st = SafeTensors.open(file);
-        VisionTransformer model = ModelIO.load(file, backend, numHeads);
-        return new LoadedModel(model, st.metadata(), spec);
+        try {
+            SafeTensors st = SafeTensors.open(file);
+            VisionTransformer model = ModelIO.load(file, backend, numHeads);
+            return new LoadedModel(model, st.metadata(), spec);
+        } catch (FormatException e) {
+            if (file.equals(Path.of(spec))) {
+                throw e;
+            }
+            // the user named the bundled model, not the cached copy the reader opened
+            throw new FormatException(e.getMessage().replace(file.toString(), "bundled model " + spec), e);
+        }
     }
 
     /**
-     * The file behind a model spec. A preset is written to a temporary file (deleted on exit),
-     * the model {@link #open} gives, metadata included.
+     * The file behind a model spec. A bundled model is its cached copy; a preset is written to
+     * the same cache (replaced each time, so it is always today's), the model {@link #open} gives,
+     * metadata included.
      */
     public static Path resolve(String spec) {
         Path p = Path.of(spec);
@@ -140,12 +146,8 @@ public final class ModelSource {
     private static Path writePreset(String name) {
         try (CpuBackend cpu = new CpuBackend()) {
             LoadedModel m = preset(name, cpu, OptionalInt.empty());
-            Path tmp = Files.createTempFile("flora-" + name + "-", ".safetensors");
-            tmp.toFile().deleteOnExit();
-            ModelIO.save(m.model(), tmp, PRESET_DATA_CONFIG);
-            return tmp;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write preset " + name + " to a temporary file", e);
+            return BundledFiles.inCache("presets", name + ".safetensors",
+                    file -> ModelIO.save(m.model(), file, PRESET_DATA_CONFIG));
         }
     }
 
@@ -163,17 +165,6 @@ public final class ModelSource {
     }
 
     private static Path extract(String dir, String name, String suffix) {
-        String resource = dir + name + suffix;
-        try (InputStream in = ModelSource.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new FormatException("bundled " + name + " is missing from this build (" + resource + ")");
-            }
-            Path tmp = Files.createTempFile("flora-" + name + "-", suffix);
-            tmp.toFile().deleteOnExit();
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            return tmp;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract bundled model " + name, e);
-        }
+        return BundledFiles.extract(dir + name + suffix, name, suffix);
     }
 }
