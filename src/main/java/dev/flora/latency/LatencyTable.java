@@ -143,7 +143,57 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
             throw new FormatException(file + ": not a latency table (expected format " + FORMAT
                     + " with machine, timing, dense and modules)");
         }
+        t.requireSane(file);
         return t;
+    }
+
+    /**
+     * Refuses what no measurement writes, so that nothing downstream divides by it or prices a
+     * subnet with it: a key with missing fields, a batch or token count below 1, a time that is
+     * not a positive finite number, a module without its shape, dense time or ranks, a rank
+     * outside 1..min(in, out).
+     */
+    private void requireSane(Path file) {
+        String bad = null;
+        if (machine.cpu() == null || machine.arch() == null || machine.backend() == null || machine.cores() < 1
+                || machine.threads() < 1) {
+            bad = "machine needs cpu, arch, backend and cores and threads of at least 1";
+        } else if (batch < 1 || tokens < 1) {
+            bad = "batch and tokens must be at least 1, got " + batch + " and " + tokens;
+        } else if (!Double.isFinite(overheadMs)) {
+            bad = "overhead_ms must be a finite number";
+        } else if (!sane(dense)) {
+            bad = "dense: " + SANE_MEASUREMENT;
+        }
+        for (var e : modules.entrySet()) {
+            if (bad != null) {
+                break;
+            }
+            Module m = e.getValue();
+            if (m == null || m.in() < 1 || m.out() < 1 || m.rows() < 1 || m.ranks() == null || !sane(m.dense())) {
+                bad = "module " + e.getKey() + " needs in, out and rows of at least 1, ranks, and dense: "
+                        + SANE_MEASUREMENT;
+                break;
+            }
+            for (var r : m.ranks().entrySet()) {
+                if (r.getKey() < 1 || r.getKey() > Math.min(m.in(), m.out()) || !sane(r.getValue())) {
+                    bad = "module " + e.getKey() + " rank " + r.getKey() + ": a rank of 1.." + Math.min(m.in(), m.out())
+                            + " with " + SANE_MEASUREMENT;
+                    break;
+                }
+            }
+        }
+        if (bad != null) {
+            throw new FormatException(file + ": not a latency table (" + bad + ")");
+        }
+    }
+
+    private static final String SANE_MEASUREMENT = "ms a positive finite number, spread finite and not negative, "
+            + "samples at least 1";
+
+    private static boolean sane(Measurement m) {
+        return m != null && m.ms() > 0 && Double.isFinite(m.ms()) && m.spread() >= 0 && Double.isFinite(m.spread())
+                && m.samples() >= 1;
     }
 
     /** Writes the table as JSON, atomically. */

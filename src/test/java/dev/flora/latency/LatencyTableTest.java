@@ -128,4 +128,35 @@ class LatencyTableTest {
         e = assertThrows(FormatException.class, () -> LatencyTable.read(dir.resolve("none.json")));
         assertTrue(e.getMessage().endsWith("latency table not found"), e.getMessage());
     }
+
+    @Test
+    void aTableWithTimesNoMeasurementGivesIsRefusedNamingTheModule() {
+        LatencyTable full = StubTables.of(space, here, 1);
+        String path = "blocks.1.mlp.fc2";
+        LatencyTable.Module m = full.modules().get(path);
+        List<LatencyTable.Module> bad = List.of(
+                new LatencyTable.Module(m.in(), m.out(), m.rows(), new Measurement(-1, 0.01, 5), m.ranks()),
+                new LatencyTable.Module(m.in(), m.out(), m.rows(), new Measurement(Double.POSITIVE_INFINITY, 0.01, 5),
+                        m.ranks()),
+                new LatencyTable.Module(m.in(), m.out(), 0, m.dense(), m.ranks()),
+                new LatencyTable.Module(m.in(), m.out(), m.rows(), m.dense(),
+                        new TreeMap<>(Map.of(0, m.dense()))),
+                new LatencyTable.Module(m.in(), m.out(), m.rows(), m.dense(),
+                        new TreeMap<>(Map.of(4, new Measurement(0.1, Double.NaN, 5)))),
+                new LatencyTable.Module(m.in(), m.out(), m.rows(), m.dense(), null));
+        Path f = dir.resolve("bad.json");
+        for (LatencyTable.Module b : bad) {
+            Map<String, LatencyTable.Module> modules = new LinkedHashMap<>(full.modules());
+            modules.put(path, b);
+            with(full, modules).write(f);
+            FormatException e = assertThrows(FormatException.class, () -> LatencyTable.read(f), b.toString());
+            assertTrue(e.getMessage().startsWith(f + ": not a latency table (module " + path), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"));
+        }
+        LatencyTable negativeBatch = new LatencyTable(full.format(), full.machine(), full.model(), 0, full.tokens(),
+                full.timing(), full.dense(), full.overheadMs(), full.modules(), full.calibration(), null);
+        negativeBatch.write(f);
+        FormatException e = assertThrows(FormatException.class, () -> LatencyTable.read(f));
+        assertTrue(e.getMessage().contains("batch and tokens must be at least 1"), e.getMessage());
+    }
 }
