@@ -292,10 +292,10 @@ class PipelineCliTest {
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("ms predicted (budget"), r.out());
         List<String> rows = Files.readAllLines(out.resolve("evaluated.csv"));
-        assertEquals("arch,flops,params,val_top1,generation,predicted_ms", rows.get(0));
+        assertEquals("arch,flops,params,val_top1,fitness_top1,generation,predicted_ms", rows.get(0));
         for (String row : rows.subList(1, rows.size())) {
             String[] f = row.split(",");
-            assertTrue(Double.parseDouble(f[5]) <= budget + 1e-6, row + " over " + budget);
+            assertTrue(Double.parseDouble(f[6]) <= budget + 1e-6, row + " over " + budget);
         }
     }
 
