@@ -36,8 +36,9 @@ import java.util.Set;
  * architectures to fill the population. Candidates outside the FLOPs bounds (and, given a
  * latency table, over the latency budget: {@link SearchBound}), or seen before, are rejected.
  * Fitness (by default validation top-1 with inherited weights; see {@link FitnessSignal}) is
- * computed once per architecture, higher being better, and top-1 is kept beside it. The state is written after every generation; randomness derives from
- * (seed, generation), so a resumed search ends exactly where an uninterrupted one would.
+ * computed once per architecture, higher being better, and top-1 is kept beside it. The state
+ * is written after every generation; randomness derives from (seed, generation), so a resumed
+ * search ends exactly where an uninterrupted one would.
  */
 public final class EvolutionarySearch {
     private static final ObjectMapper JSON = new ObjectMapper();
