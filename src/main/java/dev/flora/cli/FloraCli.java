@@ -16,7 +16,7 @@ import picocli.CommandLine;
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
             SearchCommand.class, AblationCommand.class,
-            ExportCommand.class, CompressCommand.class, EvalCommand.class, PredictCommand.class, BenchCommand.class,
+            ExportCommand.class, AllocateCommand.class, CompressCommand.class, EvalCommand.class, PredictCommand.class, BenchCommand.class,
             LatencyTableCommand.class,
             CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {

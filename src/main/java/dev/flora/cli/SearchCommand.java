@@ -1,5 +1,6 @@
 package dev.flora.cli;
 
+import dev.flora.config.FitnessSignal;
 import dev.flora.config.SearchConfig;
 import dev.flora.engine.backend.Backend;
 import dev.flora.search.EvolutionarySearch;
@@ -13,8 +14,9 @@ import picocli.CommandLine.Option;
 /** {@code flora search}: evolutionary search over a trained supernet under FLOPs bounds and a latency budget. */
 @Command(name = "search", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evolutionary search for the most accurate subnet within FLOPs bounds (and, with --latency-ms "
-                + "and --latency-table, a predicted latency budget); fitness is validation top-1 with the supernet's "
-                + "inherited weights. Defaults are the FLORA reference's.",
+                + "and --latency-table, a predicted latency budget); fitness (--fitness) is validation top-1, minus the "
+                + "loss, or minus the KL divergence from the largest subnet, with the supernet's inherited weights. "
+                + "Defaults are the FLORA reference's.",
             "Writes config.yaml, search_state.json (every generation; --resume continues), evaluated.csv, best.txt."})
 public final class SearchCommand extends StageCommand<SearchConfig, EvolutionarySearch.State> {
     @Option(names = "--out", defaultValue = "runs/search", paramLabel = "DIR",
@@ -47,8 +49,10 @@ public final class SearchCommand extends StageCommand<SearchConfig, Evolutionary
     @Override
     void report(EvolutionarySearch.State s) {
         EvolutionarySearch.Evaluated best = s.best();
-        System.out.printf(Locale.ROOT, "best after %d generations: %s, val top-1 %.2f %%, %.2fM FLOPs, %,d params%s%n",
-                s.generationsDone(), best.arch(), best.top1(), best.flops() / 1e6, best.params(),
+        System.out.printf(Locale.ROOT, "best after %d generations: %s, %sval top-1 %.2f %%, %.2fM FLOPs, %,d params%s%n",
+                s.generationsDone(), best.arch(), s.fitness() == FitnessSignal.TOP1 ? ""
+                        : String.format(Locale.ROOT, "fitness %s %.6f, ", s.fitness().label(), best.fitness()),
+                best.top1(), best.flops() / 1e6, best.params(),
                 best.latencyMs() == null ? "" : String.format(Locale.ROOT, ", %.3f ms predicted (budget %.3f ms)",
                         best.latencyMs(), s.latencyMs()));
     }

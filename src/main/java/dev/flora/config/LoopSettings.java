@@ -51,6 +51,15 @@ public record LoopSettings(
         return new LoopSettings(10, 128, 1e-4, 1e-6, 1, 0.01, 0.999, 1.0, 0.1, 2, true, 0, 256, 0);
     }
 
+    /**
+     * A short fine-tune of a fixed subnet (the allocation baselines): the supernet's learning rate
+     * and decay, a tenth of an epoch of warm-up; {@code epochs} is each caller's budget.
+     */
+    public static LoopSettings fineTuning(int epochs) {
+        return new LoopSettings(epochs, 128, 1e-4, 1e-6, 0.1, 0.01, 0.999, 1.0, 0.1, 2, true, 0, 256,
+                0);
+    }
+
     /** The local supernets of candidate filtering: one short epoch on the proxy set. */
     public static LoopSettings localSupernets() {
         return new LoopSettings(1, 128, 1e-4, 1e-6, 0.1, 0.01, 0.999, 1.0, 0.1, 2, true, 0, 256, 0);

@@ -8,7 +8,8 @@ import java.util.Locale;
  * Settings of the evolutionary search ({@code flora search}). FLOPs bounds are fractions of the
  * dense model (0.5, 50%) or counts (31.5M). A latency budget, in milliseconds per forward at
  * the batch its latency table was measured at, bounds the search beside them (to bound by
- * latency alone, widen the FLOPs bounds to 0 and 1). Fitness is top-1 on the validation split
+ * latency alone, widen the FLOPs bounds to 0 and 1). Fitness ({@link FitnessSignal}: top-1 by default,
+ * or minus the loss or the KL divergence from the dense teacher) is computed on the validation split
  * (the first {@code val_limit} images of it when set), never the test set.
  */
 public record SearchConfig(
@@ -23,10 +24,14 @@ public record SearchConfig(
                 + "alone, it adds predicted and measured latency to the report.") String latencyTable,
         @JsonPropertyDescription("Batch size for scoring.") int evalBatchSize,
         @JsonPropertyDescription("Score on the first N validation images, 0 for all.") int valLimit,
+        @JsonPropertyDescription("What subnets are ranked by: top1 (validation top-1), loss (minus the mean "
+                + "cross-entropy) or kl (minus the mean KL divergence from the largest subnet's outputs).")
+        FitnessSignal fitness,
         EvolutionSettings evolution) {
 
     public SearchConfig {
         Checks.require(evalBatchSize > 0, "eval_batch_size must be positive, got " + evalBatchSize);
+        Checks.require(fitness != null, "fitness must be one of " + FitnessSignal.labels());
         Checks.require(valLimit >= 0, "val_limit must be >= 0 (0 means all), got " + valLimit);
         Checks.require(latencyMs == null || latencyMs > 0, "latency_ms must be positive, got " + latencyMs);
         Checks.require(latencyMs == null || latencyTable != null,
@@ -35,7 +40,7 @@ public record SearchConfig(
 
     public static SearchConfig defaults() {
         return new SearchConfig(null, Datasets.DEBIAN_FMNIST, "0.45", "0.5", null, null, 256, 0,
-                EvolutionSettings.reference());
+                FitnessSignal.TOP1, EvolutionSettings.reference());
     }
 
     /** Checks what the defaults leave open: the supernet to search. */
@@ -47,12 +52,13 @@ public record SearchConfig(
     /** This search over the supernet at {@code path}, scored on {@code data}. */
     public SearchConfig over(String path, String data) {
         return new SearchConfig(path, data, minFlops, maxFlops, latencyMs, latencyTable, evalBatchSize, valLimit,
-                evolution);
+                fitness, evolution);
     }
 
     /** This search within [lo, hi] of the dense FLOPs. */
     public SearchConfig within(double lo, double hi) {
         return new SearchConfig(supernet, data, String.format(Locale.ROOT, "%.4f", lo),
-                String.format(Locale.ROOT, "%.4f", hi), latencyMs, latencyTable, evalBatchSize, valLimit, evolution);
+                String.format(Locale.ROOT, "%.4f", hi), latencyMs, latencyTable, evalBatchSize, valLimit, fitness,
+                evolution);
     }
 }

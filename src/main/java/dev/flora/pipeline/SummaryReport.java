@@ -22,11 +22,12 @@ final class SummaryReport {
         md.append("# FLORA compression of `").append(config.model()).append("` on `").append(config.data())
                 .append("`\n\n");
         md.append(String.format(Locale.ROOT, "Search space: %s architectures (targets %s, ratios %s); FLOPs bounds "
-                        + "[%s, %s] of the dense model; supernet %d epochs; search population %d, %d generations. "
+                        + "[%s, %s] of the dense model; supernet %d epochs; search population %d, %d generations, "
+                        + "fitness %s. "
                         + "Machine: %d cores, %s.%n%n", space.size(), space.targets(),
                 java.util.Arrays.toString(space.ratios()), config.search().minFlops(), config.search().maxFlops(),
                 config.supernet().loop().epochs(), config.search().evolution().population(),
-                config.search().evolution().generations(),
+                config.search().evolution().generations(), config.search().fitness().label(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch")));
         md.append("| model | FLOPs (M MAC) | FLOPs vs dense | params | val top-1 | test top-1 | test loss |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|\n");
@@ -62,7 +63,7 @@ final class SummaryReport {
                 Math.min(space.inFeatures(0), space.outFeatures(0))));
 
         md.append("## Supernets and fronts\n\n");
-        md.append("| supernet | architectures evaluated | best val top-1 within bounds | best val top-1 at ≤ 50 % "
+        md.append("| supernet | architectures evaluated | val top-1 of the fittest within bounds | best val top-1 at ≤ 50 % "
                 + "FLOPs |\n|---|---:|---:|---:|\n");
         for (var e : searches.entrySet()) {
             List<ParetoFront.Point> pts = Compressor.points(e.getValue());

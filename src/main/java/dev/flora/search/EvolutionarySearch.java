@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.EvolutionSettings;
+import dev.flora.config.FitnessSignal;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
 import dev.flora.space.Candidate;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 
@@ -32,46 +34,67 @@ import java.util.Set;
  * population; then, each generation, mutations of the top-k found so far (each block re-drawn
  * with probability p), crossovers of two of them (each block from either parent), and random
  * architectures to fill the population. Candidates outside the FLOPs bounds (and, given a
- * latency table, over the latency budget: {@link SearchBound}), or seen before, are rejected. Fitness (validation top-1 with inherited weights) is computed once per
- * architecture. The state is written after every generation; randomness derives from
- * (seed, generation), so a resumed search ends exactly where an uninterrupted one would.
+ * latency table, over the latency budget: {@link SearchBound}), or seen before, are rejected.
+ * Fitness (by default validation top-1 with inherited weights; see {@link FitnessSignal}) is
+ * computed once per architecture, higher being better, and top-1 is kept beside it. The state
+ * is written after every generation; randomness derives from (seed, generation), so a resumed
+ * search ends exactly where an uninterrupted one would.
  */
 public final class EvolutionarySearch {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Draws per wanted candidate before a generation makes do with fewer. */
     private static final int TRIES_PER_CANDIDATE = 50;
 
-    /** Scores an architecture: validation top-1 in percent. */
+    /** An architecture's fitness (higher is better) and its validation top-1 in percent. */
+    public record Score(double fitness, double top1) {
+    }
+
+    /** Scores an architecture. */
     @FunctionalInterface
     public interface Fitness {
-        double top1(Candidate c);
+        Score score(Candidate c);
     }
 
     /** An architecture with its cost, its predicted latency (under a latency budget, else null) and fitness. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Evaluated(@JsonProperty("arch") String arch, @JsonProperty("flops") long flops,
                            @JsonProperty("params") long params, @JsonProperty("top1") double top1,
+                           @JsonProperty("fitness") Double fitness,
                            @JsonProperty("generation") int generation,
                            @JsonProperty("latency_ms") Double latencyMs) {
+        public Evaluated {
+            // states written before the fitness setting ranked by top-1
+            fitness = fitness == null ? top1 : fitness;
+        }
+
         public Candidate candidate() {
             return Candidate.decode(arch);
         }
     }
 
-    /** Summary of one generation. */
+    /** Summary of one generation: the fittest so far (its fitness and top-1) and the top-k's mean fitness. */
     public record Generation(@JsonProperty("generation") int generation, @JsonProperty("evaluated") int evaluated,
-                             @JsonProperty("best_top1") double bestTop1, @JsonProperty("mean_top_k") double meanTopK,
+                             @JsonProperty("best_top1") double bestTop1, @JsonProperty("best_fitness") Double bestFitness,
+                             @JsonProperty("mean_top_k") double meanTopK,
                              @JsonProperty("best_arch") String bestArch) {
+        public Generation {
+            bestFitness = bestFitness == null ? bestTop1 : bestFitness;
+        }
     }
 
     /** Everything needed to resume: written as JSON after every generation; latency_ms only under a budget. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record State(@JsonProperty("settings") EvolutionSettings settings, @JsonProperty("flops_lower") long flopsLower,
+    public record State(@JsonProperty("settings") EvolutionSettings settings,
+                        @JsonProperty("fitness") FitnessSignal fitness, @JsonProperty("flops_lower") long flopsLower,
                         @JsonProperty("flops_upper") long flopsUpper, @JsonProperty("latency_ms") Double latencyMs,
                         @JsonProperty("generations_done") int generationsDone,
                         @JsonProperty("evaluated") List<Evaluated> evaluated,
                         @JsonProperty("top_k") List<String> topK,
                         @JsonProperty("history") List<Generation> history) {
+        public State {
+            fitness = fitness == null ? FitnessSignal.TOP1 : fitness;
+        }
+
         /** The best architecture found. */
         public Evaluated best() {
             return evaluated.stream().filter(e -> e.arch().equals(topK.get(0))).findFirst().orElseThrow();
@@ -86,21 +109,23 @@ public final class EvolutionarySearch {
     private final SearchBound latency;
     /** Every bound a candidate must meet: FLOPs first, then latency. */
     private final List<SearchBound> limits;
+    private final FitnessSignal signal;
     private final Fitness fitness;
     private final Path stateFile;
     private final PrintStream out;
 
-    public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds, Fitness fitness,
-                              Path stateFile, PrintStream out) {
-        this(space, settings, bounds, null, fitness, stateFile, out);
+    public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds,
+                              FitnessSignal signal, Fitness fitness, Path stateFile, PrintStream out) {
+        this(space, settings, bounds, null, signal, fitness, stateFile, out);
     }
 
     /**
      * A search within FLOPs {@code bounds} and, when {@code latency} is not null, within that
-     * latency bound too. Fails with the reachable range when no architecture meets one of them.
+     * latency bound too, ranking by {@code fitness}, which computes {@code signal}. Fails with the
+     * reachable range when no architecture meets one of the bounds.
      */
     public EvolutionarySearch(SearchSpace space, EvolutionSettings settings, FlopsBounds bounds, SearchBound latency,
-                              Fitness fitness, Path stateFile, PrintStream out) {
+                              FitnessSignal signal, Fitness fitness, Path stateFile, PrintStream out) {
         this.space = space;
         this.cost = new CostModel(space);
         this.settings = settings;
@@ -108,6 +133,7 @@ public final class EvolutionarySearch {
         this.latency = latency;
         this.limits = latency == null ? List.of(SearchBound.flops(space, bounds))
                 : List.of(SearchBound.flops(space, bounds), latency);
+        this.signal = signal;
         this.fitness = fitness;
         this.stateFile = stateFile;
         this.out = out;
@@ -122,7 +148,7 @@ public final class EvolutionarySearch {
 
     /** Runs up to {@code generationBudget} more generations (all remaining by default). */
     public State run(boolean resume, int generationBudget) {
-        State state = resume ? load() : new State(settings, bounds.lower(), bounds.upper(), latencyMs(), 0,
+        State state = resume ? load() : new State(settings, signal, bounds.lower(), bounds.upper(), latencyMs(), 0,
                 new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Map<Candidate, Evaluated> seen = new LinkedHashMap<>();
         for (Evaluated e : state.evaluated()) {
@@ -141,22 +167,26 @@ public final class EvolutionarySearch {
             try (Progress progress = Progress.create(task, population.size(), out)) {
                 for (Candidate c : population) {
                     if (!seen.containsKey(c)) {
-                        seen.put(c, new Evaluated(c.encode(), cost.macs(c), cost.params(c), fitness.top1(c), g,
-                                latency == null ? null : latency.cost(c)));
+                        Score score = fitness.score(c);
+                        seen.put(c, new Evaluated(c.encode(), cost.macs(c), cost.params(c), score.top1(),
+                                score.fitness(), g, latency == null ? null : latency.cost(c)));
                         fresh++;
                     }
-                    progress.step(1, String.format(Locale.ROOT, "best %.2f%%", bestTop1(seen)));
+                    progress.step(1, "best " + shown(bestFitness(seen)));
                 }
             }
             topK.clear();
             topK.addAll(selectTopK(seen));
-            double mean = topK.stream().mapToDouble(c -> seen.get(c).top1()).average().orElse(0);
+            double mean = topK.stream().mapToDouble(c -> seen.get(c).fitness()).average().orElse(0);
             Evaluated best = seen.get(topK.get(0));
-            history.add(new Generation(g + 1, fresh, best.top1(), mean, best.arch()));
-            out.printf(Locale.ROOT, "generation %d/%d: %d evaluated, best %.2f%% at %.2fM FLOPs%s, top-%d mean %.2f%%%n",
-                    g + 1, settings.generations(), fresh, best.top1(), best.flops() / 1e6, best.latencyMs() == null ? ""
-                            : String.format(Locale.ROOT, " and %.3f ms predicted", best.latencyMs()), topK.size(), mean);
-            state = new State(settings, bounds.lower(), bounds.upper(), latencyMs(), g + 1,
+            history.add(new Generation(g + 1, fresh, best.top1(), best.fitness(), mean, best.arch()));
+            out.printf(Locale.ROOT, "generation %d/%d: %d evaluated, best %s%s at %.2fM FLOPs%s, top-%d mean %s%n",
+                    g + 1, settings.generations(), fresh, shown(best.fitness()), signal == FitnessSignal.TOP1 ? ""
+                            : String.format(Locale.ROOT, " (val top-1 %.2f%%)", best.top1()), best.flops() / 1e6,
+                    best.latencyMs() == null ? ""
+                            : String.format(Locale.ROOT, " and %.3f ms predicted", best.latencyMs()), topK.size(),
+                    shown(mean));
+            state = new State(settings, signal, bounds.lower(), bounds.upper(), latencyMs(), g + 1,
                     new ArrayList<>(seen.values()),
                     topK.stream().map(Candidate::encode).toList(), new ArrayList<>(history));
             save(state);
@@ -164,8 +194,14 @@ public final class EvolutionarySearch {
         return state;
     }
 
-    private double bestTop1(Map<Candidate, Evaluated> seen) {
-        return seen.values().stream().filter(this::inBounds).mapToDouble(Evaluated::top1).max().orElse(0);
+    private double bestFitness(Map<Candidate, Evaluated> seen) {
+        return seen.values().stream().filter(this::inBounds).mapToDouble(Evaluated::fitness).max().orElse(0);
+    }
+
+    /** A fitness as progress shows it: "85.20%" for top-1, "loss -0.4321" or "kl -0.0123" for the others. */
+    private String shown(double f) {
+        return signal == FitnessSignal.TOP1 ? String.format(Locale.ROOT, "%.2f%%", f)
+                : String.format(Locale.ROOT, "%s %.4f", signal.label(), f);
     }
 
     /** The latency budget in milliseconds, null without one. */
@@ -181,10 +217,10 @@ public final class EvolutionarySearch {
         return limits.stream().allMatch(l -> l.admits(c));
     }
 
-    /** The best k in bounds: highest top-1, then fewer FLOPs, then the encoding (a total order). */
+    /** The best k in bounds: highest fitness, then fewer FLOPs, then the encoding (a total order). */
     private List<Candidate> selectTopK(Map<Candidate, Evaluated> seen) {
         return seen.values().stream().filter(this::inBounds)
-                .sorted(Comparator.comparingDouble(Evaluated::top1).reversed()
+                .sorted(Comparator.comparingDouble(Evaluated::fitness).reversed()
                         .thenComparingLong(Evaluated::flops).thenComparing(Evaluated::arch))
                 .limit(settings.topK()).map(Evaluated::candidate).toList();
     }
@@ -294,8 +330,13 @@ public final class EvolutionarySearch {
         } catch (IOException e) {
             throw new FormatException(stateFile + ": corrupt search state (" + e.getMessage() + ")");
         }
+        if (s.fitness() != signal) {
+            // scores of two signals cannot be ranked together
+            throw new IllegalArgumentException(stateFile + ": the search was started with fitness "
+                    + s.fitness().label() + ", not " + signal.label() + "; resume it with that, or start a new one");
+        }
         if (!s.settings().equals(settings) || s.flopsLower() != bounds.lower() || s.flopsUpper() != bounds.upper()
-                || !java.util.Objects.equals(s.latencyMs(), latencyMs())) {
+                || !Objects.equals(s.latencyMs(), latencyMs())) {
             throw new IllegalArgumentException(stateFile + ": the search was started with other settings ("
                     + s.settings() + ", FLOPs [" + s.flopsLower() + ", " + s.flopsUpper() + "]"
                     + (s.latencyMs() == null ? "" : ", latency " + s.latencyMs() + " ms") + "); resume it with "

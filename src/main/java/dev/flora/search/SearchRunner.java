@@ -21,10 +21,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Runs the evolutionary search on a trained supernet: fitness is the top-1 of each subnet, with
- * the supernet's inherited weights, on the validation split. Writes {@code config.yaml},
- * {@code search_state.json} (resumable, every generation), {@code evaluated.csv} and
- * {@code best.txt} (the best architecture) into the run directory.
+ * Runs the evolutionary search on a trained supernet: fitness ({@link SubnetFitness}: top-1, minus
+ * the loss or minus the KL divergence from the largest subnet) of each subnet, with the
+ * supernet's inherited weights, on the validation split. Writes {@code config.yaml},
+ * {@code search_state.json} (resumable, every generation), {@code evaluated.csv} (top-1 and the
+ * fitness, its column named by the signal) and {@code best.txt} (the best architecture on the
+ * first line, its fitness and top-1 on the second) into the run directory.
  */
 public final class SearchRunner implements Stage<EvolutionarySearch.State> {
     public static final String STATE = "search_state.json";
@@ -92,13 +94,10 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
                 : LatencyPredictor.open(Path.of(config.latencyTable()), supernet.space(), backend);
         SearchBound latency = predictor == null ? null
                 : SearchBound.latency(predictor, config.latencyMs(), config.latencyTable());
-        EvolutionarySearch.Fitness fitness = c -> {
-            supernet.apply(c);
-            return 100 * Evaluator.evaluate(supernet.model(), supernet.input(), val, config.evalBatchSize()).top1();
-        };
+        SubnetFitness fitness = new SubnetFitness(supernet, val, config.evalBatchSize(), config.fitness());
         // bounds nothing meets fail here, before the run directory exists
         EvolutionarySearch search = new EvolutionarySearch(supernet.space(), config.evolution(), bounds, latency,
-                fitness, runDir.resolve(STATE), out);
+                config.fitness(), fitness, runDir.resolve(STATE), out);
         if (!resume && Files.exists(runDir.resolve(STATE))) {
             throw new FormatException(runDir + " already holds a search: pass --resume to "
                     + "continue it, or choose another --out");
@@ -108,25 +107,27 @@ public final class SearchRunner implements Stage<EvolutionarySearch.State> {
             AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         }
         out.printf(Locale.ROOT, "searching %s architectures of %s (%s supernet) for FLOPs in [%.2fM, %.2fM]%s, "
-                        + "fitness on %d validation images%n", supernet.space().size(), supernet.space().config(),
+                        + "fitness %s on %d validation images%n", supernet.space().size(), supernet.space().config(),
                 supernet.method().label(), bounds.lower() / 1e6, bounds.upper() / 1e6,
                 predictor == null ? "" : String.format(Locale.ROOT, " and predicted latency at most %.3f ms at batch %d",
-                        config.latencyMs(), predictor.batch()), val.count());
+                        config.latencyMs(), predictor.batch()), config.fitness().label(), val.count());
         EvolutionarySearch.State state = search.run(resume, generationBudget);
         writeEvaluated(state);
         if (state.generationsDone() == config.evolution().generations()) {
-            AtomicFiles.writeString(runDir.resolve(BEST), state.best().arch() + "\n");
+            EvolutionarySearch.Evaluated best = state.best();
+            AtomicFiles.writeString(runDir.resolve(BEST), String.format(Locale.ROOT, "%s%nfitness %s %.6f, val_top1 "
+                    + "%.4f%n", best.arch(), state.fitness().label(), best.fitness(), best.top1()));
         }
         return state;
     }
 
     private void writeEvaluated(EvolutionarySearch.State state) {
         boolean timed = state.latencyMs() != null;
-        StringBuilder sb = new StringBuilder("arch,flops,params,val_top1,generation" + (timed ? ",predicted_ms" : "")
-                + "\n");
+        StringBuilder sb = new StringBuilder("arch,flops,params,val_top1,fitness_" + state.fitness().label()
+                + ",generation" + (timed ? ",predicted_ms" : "") + "\n");
         for (EvolutionarySearch.Evaluated e : state.evaluated()) {
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%d", e.arch(), e.flops(), e.params(), e.top1(),
-                    e.generation()));
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%.4f,%.6f,%d", e.arch(), e.flops(), e.params(), e.top1(),
+                    e.fitness(), e.generation()));
             sb.append(timed ? String.format(Locale.ROOT, ",%.6f%n", e.latencyMs()) : "\n");
         }
         AtomicFiles.writeString(runDir.resolve(EVALUATED), sb.toString());

@@ -97,6 +97,16 @@ public final class Supernet {
 
     /** SVD-initializes a supernet from a dense ViT (which must match the space's config). */
     public static Supernet fromDense(VisionTransformer dense, ModelInput input, SearchSpace space, Method method) {
+        return fromDense(dense, input, space, method, Map.of());
+    }
+
+    /**
+     * As {@link #fromDense(VisionTransformer, ModelInput, SearchSpace, Method)}, with the modules
+     * that {@code factors} names (path to W = U · VT, components by importance) initialized from
+     * those factors instead of the plain SVD: activation-aware ones, or an SVD already computed.
+     */
+    public static Supernet fromDense(VisionTransformer dense, ModelInput input, SearchSpace space, Method method,
+                                     Map<String, LowRankFactors> factors) {
         if (!dense.config().equals(space.config())) {
             throw new IllegalArgumentException("search space was made for " + space.config() + ", the model is "
                     + dense.config());
@@ -118,7 +128,12 @@ public final class Supernet {
                 if (!(source instanceof Linear d)) {
                     throw new IllegalArgumentException(path + " of the backbone is not a dense linear layer");
                 }
-                LowRankFactors f = LowRankFactors.of(backend, d.weight().value(), d.outFeatures(), d.inFeatures());
+                LowRankFactors f = factors.containsKey(path) ? factors.get(path)
+                        : LowRankFactors.of(backend, d.weight().value(), d.outFeatures(), d.inFeatures());
+                if (f.out() != d.outFeatures() || f.in() != d.inFeatures()) {
+                    throw new IllegalArgumentException(path + ": factors of a " + f.out() + "x" + f.in() + " matrix for a "
+                            + d.outFeatures() + "x" + d.inFeatures() + " layer");
+                }
                 LinearLayer target = net.linears().get(path);
                 if (target instanceof LowRankLinear l) {
                     initialize(backend, l, f, d);

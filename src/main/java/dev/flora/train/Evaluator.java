@@ -19,7 +19,23 @@ public final class Evaluator {
     public record Result(double top1, double loss, int count) {
     }
 
+    /** Sees each batch's logits while they are on the backend, for measures beyond top-1 and loss. */
+    @FunctionalInterface
+    public interface LogitsObserver {
+        /**
+         * @param logits [n, classes] on the model's backend, valid until the next batch
+         * @param first  index in the data of the batch's first image (batches come in order)
+         */
+        void batch(Tensor logits, int[] labels, int n, int first);
+    }
+
     public static Result evaluate(VisionTransformer model, ModelInput input, ImageSource data, int batchSize) {
+        return evaluate(model, input, data, batchSize, (logits, labels, n, first) -> { });
+    }
+
+    /** As {@link #evaluate(VisionTransformer, ModelInput, ImageSource, int)}, showing every batch to {@code observer}. */
+    public static Result evaluate(VisionTransformer model, ModelInput input, ImageSource data, int batchSize,
+                                  LogitsObserver observer) {
         ViTConfig c = model.config();
         checkCompatible(c, input, data);
         Backend backend = model.backend();
@@ -37,6 +53,7 @@ public final class Evaluator {
             Tensor in = device.head((long) n * c.imageSize());
             backend.upload(images, 0, in);
             Tensor logits = model.infer(in, n);
+            observer.batch(logits.head((long) n * c.numClasses()), labels, n, count);
             LossResult r = backend.crossEntropy(logits, labels, dLogits, n, c.numClasses(), 0f, 0f, false);
             lossSum += r.lossSum();
             correct += r.correct();

@@ -15,21 +15,23 @@ import org.junit.jupiter.api.Test;
 /**
  * Pins the layering of the application (DESIGN.md): cli → pipeline → filter, search → supernet →
  * train → stage → space, config → models, data → image → engine, with latency (measured cost)
- * beside the stages, under search and over space; api beside it on models, image and engine,
+ * beside the stages, under search and over space; allocation (rank baselines without a supernet)
+ * beside filter and search, on supernet and train; api beside it on models, image and engine,
  * perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
  * rules fail on an upward import and on a cycle (fixture classes under the test sources).
  */
 class LayeringTest {
     private static final String[] ALL_ABOVE_DATA = {"Models", "Config", "Space", "Stage", "Train", "Supernet",
-        "Filter", "Search", "Latency", "Pipeline", "Api", "Perf", "Cli"};
+        "Filter", "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli"};
     private static final String[] ALL_ABOVE_IMAGE = {"Data", "Models", "Config", "Space", "Stage", "Train",
-        "Supernet", "Filter", "Search", "Latency", "Pipeline", "Api", "Perf", "Cli"};
+        "Supernet", "Filter", "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli"};
 
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Cli").definedBy("dev.flora.cli..")
             .layer("Pipeline").definedBy("dev.flora.pipeline..")
             .layer("Filter").definedBy("dev.flora.filter..")
             .layer("Search").definedBy("dev.flora.search..")
+            .layer("Allocation").definedBy("dev.flora.allocation..")
             .layer("Supernet").definedBy("dev.flora.supernet..")
             .layer("Latency").definedBy("dev.flora.latency..")
             .layer("Train").definedBy("dev.flora.train..")
@@ -46,18 +48,22 @@ class LayeringTest {
             .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Cli")
             .whereLayer("Filter").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Search").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
-            .whereLayer("Supernet").mayOnlyBeAccessedByLayers("Filter", "Search", "Pipeline", "Cli")
+            .whereLayer("Allocation").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
+            .whereLayer("Supernet").mayOnlyBeAccessedByLayers("Filter", "Search", "Allocation", "Pipeline", "Cli")
             .whereLayer("Latency").mayOnlyBeAccessedByLayers("Search", "Pipeline", "Cli")
-            .whereLayer("Train").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Pipeline", "Cli")
-            .whereLayer("Stage").mayOnlyBeAccessedByLayers("Train", "Supernet", "Filter", "Search", "Pipeline", "Cli")
-            .whereLayer("Space").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Latency", "Pipeline", "Cli")
-            .whereLayer("Config").mayOnlyBeAccessedByLayers("Stage", "Train", "Supernet", "Filter", "Search",
+            .whereLayer("Train").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Allocation", "Pipeline",
+                    "Cli")
+            .whereLayer("Stage").mayOnlyBeAccessedByLayers("Train", "Supernet", "Filter", "Search", "Allocation",
                     "Pipeline", "Cli")
+            .whereLayer("Space").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Allocation", "Latency",
+                    "Pipeline", "Cli")
+            .whereLayer("Config").mayOnlyBeAccessedByLayers("Stage", "Train", "Supernet", "Filter", "Search",
+                    "Allocation", "Pipeline", "Cli")
             .whereLayer("Report").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Perf").mayOnlyBeAccessedByLayers("Cli")
             .whereLayer("Api").mayOnlyBeAccessedByLayers("Perf", "Cli")
             .whereLayer("Models").mayOnlyBeAccessedByLayers("Config", "Space", "Train", "Supernet", "Filter",
-                    "Search", "Latency", "Pipeline", "Api", "Perf", "Cli")
+                    "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli")
             .whereLayer("Data").mayOnlyBeAccessedByLayers(ALL_ABOVE_DATA)
             .whereLayer("Image").mayOnlyBeAccessedByLayers(ALL_ABOVE_IMAGE);
 

@@ -78,6 +78,14 @@ class BadOutputAndSettingsCliTest {
     }
 
     @Test
+    void anUnknownSearchFitnessIsRefusedWithTheChoices() {
+        assertOneLine(run("search", "--supernet", "nowhere.safetensors", "--data", "fmnist-subset", "--out",
+                dir.resolve("s").toString(), "--fitness", "accuracy"), "unknown search fitness 'accuracy'",
+                "top1|loss|kl");
+        assertTrue(!Files.exists(dir.resolve("s")), "nothing is written");
+    }
+
+    @Test
     void aFractionForAnIntegerAndAKeyGivenTwiceAreRefusedInYaml() throws Exception {
         Path fraction = Files.writeString(dir.resolve("fraction.yaml"), "loop:\n  epochs: 1.7\n");
         assertOneLine(run("pretrain", "--config", fraction.toString(), "--print-config"), fraction.toString());

@@ -84,6 +84,36 @@ class PipelineCliTest {
     }
 
     @Test
+    void theChosenFitnessReachesTheResultsAndAResumeWithAnotherIsRefused() throws Exception {
+        Path out = dir.resolve("search-kl");
+        CliRunner.Run r = run(searchArgs(out, "--fitness", "kl"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("fitness kl on 150 validation images"), r.out());
+        java.util.List<String> csv = Files.readAllLines(out.resolve("evaluated.csv"));
+        assertEquals("arch,flops,params,val_top1,fitness_kl,generation", csv.get(0));
+        for (String row : csv.subList(1, csv.size())) {
+            assertTrue(Double.parseDouble(row.split(",")[4]) <= 0, "minus a divergence: " + row);
+        }
+        java.util.List<String> best = Files.readAllLines(out.resolve("best.txt"));
+        assertTrue(best.get(1).startsWith("fitness kl -") && best.get(1).contains(", val_top1 "), best.get(1));
+        JsonNode state = new ObjectMapper().readTree(out.resolve("search_state.json").toFile());
+        assertEquals("kl", state.get("fitness").asText());
+        assertTrue(state.get("evaluated").get(0).has("top1") && state.get("evaluated").get(0).has("fitness"));
+
+        // a config edited between runs must not mix two signals in one ranking
+        Path half = dir.resolve("search-half");
+        assertEquals(0, run(searchArgs(half, "--generations-this-run", "1")).code());
+        Path config = half.resolve("config.yaml");
+        String yaml = Files.readString(config);
+        assertTrue(yaml.contains("fitness: top1\n"), yaml);
+        Files.writeString(config, yaml.replace("fitness: top1\n", "fitness: loss\n"));
+        r = run("search", "--out", half.toString(), "--resume");
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.error().contains("started with fitness top1, not loss"), r.err());
+    }
+
+    @Test
     void exportedModelEvaluatesWithItsSearchedFlops() throws Exception {
         Path s = dir.resolve("search-for-export");
         assertEquals(0, run(searchArgs(s)).code());
@@ -93,7 +123,7 @@ class PipelineCliTest {
         CliRunner.Run ev = run("eval", "--model", model.toString(), "--data", "fmnist-subset", "--json");
         assertEquals(0, ev.code(), ev.err());
         JsonNode j = new ObjectMapper().readTree(ev.out().strip());
-        String best = Files.readString(s.resolve("best.txt")).strip();
+        String best = Files.readAllLines(s.resolve("best.txt")).get(0);
         String expectedFlops = Files.readAllLines(s.resolve("evaluated.csv")).stream()
                 .filter(l -> l.startsWith(best + ",")).findFirst().orElseThrow().split(",")[1];
         assertEquals(Long.parseLong(expectedFlops), j.get("flops").asLong());
@@ -262,10 +292,10 @@ class PipelineCliTest {
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("ms predicted (budget"), r.out());
         List<String> rows = Files.readAllLines(out.resolve("evaluated.csv"));
-        assertEquals("arch,flops,params,val_top1,generation,predicted_ms", rows.get(0));
+        assertEquals("arch,flops,params,val_top1,fitness_top1,generation,predicted_ms", rows.get(0));
         for (String row : rows.subList(1, rows.size())) {
             String[] f = row.split(",");
-            assertTrue(Double.parseDouble(f[5]) <= budget + 1e-6, row + " over " + budget);
+            assertTrue(Double.parseDouble(f[6]) <= budget + 1e-6, row + " over " + budget);
         }
     }
 

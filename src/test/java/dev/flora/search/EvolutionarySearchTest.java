@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.EvolutionSettings;
+import dev.flora.config.FitnessSignal;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.latency.LatencyPredictor;
 import dev.flora.latency.Machine;
@@ -38,9 +39,13 @@ class EvolutionarySearchTest {
         return 50 + f;
     }
 
+    private static EvolutionarySearch.Score score(Candidate c) {
+        return new EvolutionarySearch.Score(fitness(c), fitness(c));
+    }
+
     private EvolutionarySearch search(Path state) {
         return new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 6, 7),
-                FlopsBounds.parse("0.4", "0.5", dense), EvolutionarySearchTest::fitness, state, quiet);
+                FlopsBounds.parse("0.4", "0.5", dense), FitnessSignal.TOP1, EvolutionarySearchTest::score, state, quiet);
     }
 
     @Test
@@ -71,10 +76,36 @@ class EvolutionarySearchTest {
     }
 
     @Test
+    void theSearchRanksByFitnessAndRecordsItsSignal() {
+        // a fitness that disagrees with top-1: the top-1 winner must not be chosen
+        EvolutionarySearch.State s = new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 3, 7),
+                FlopsBounds.parse("0.4", "0.5", dense), FitnessSignal.LOSS,
+                c -> new EvolutionarySearch.Score(-fitness(c), fitness(c)), dir.resolve("loss.json"), quiet)
+                .run(false, Integer.MAX_VALUE);
+        assertEquals(FitnessSignal.LOSS, s.fitness());
+        assertEquals(FitnessSignal.LOSS, EvolutionarySearch.readState(dir.resolve("loss.json")).fitness());
+        double min = s.evaluated().stream().mapToDouble(EvolutionarySearch.Evaluated::top1).min().orElseThrow();
+        assertEquals(min, s.best().top1());
+        assertEquals(-min, s.best().fitness());
+    }
+
+    @Test
+    void aSearchResumedWithAnotherFitnessIsRefused() {
+        search(dir.resolve("f.json")).run(false, 2);
+        EvolutionarySearch other = new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 6, 7),
+                FlopsBounds.parse("0.4", "0.5", dense), FitnessSignal.KL, EvolutionarySearchTest::score,
+                dir.resolve("f.json"), quiet);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> other.run(true, Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("started with fitness top1, not kl"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
     void boundsNoArchitectureMeetsAreRejectedWithTheReachableRange() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new EvolutionarySearch(space,
                 EvolutionSettings.reference(), FlopsBounds.parse("0.05", "0.1", dense),
-                EvolutionarySearchTest::fitness, dir.resolve("x.json"), quiet));
+                FitnessSignal.TOP1, EvolutionarySearchTest::score, dir.resolve("x.json"), quiet));
         assertTrue(e.getMessage().contains("admit no architecture") && e.getMessage().contains("spans"),
                 e.getMessage());
     }
@@ -86,7 +117,7 @@ class EvolutionarySearchTest {
     private EvolutionarySearch underLatency(Path state, double budgetMs) {
         return new EvolutionarySearch(space, new EvolutionSettings(16, 4, 6, 0.3, 6, 6, 7),
                 FlopsBounds.parse("0", "1", dense), SearchBound.latency(stub, budgetMs, "stub.json"),
-                EvolutionarySearchTest::fitness, state, quiet);
+                FitnessSignal.TOP1, EvolutionarySearchTest::score, state, quiet);
     }
 
     @Test

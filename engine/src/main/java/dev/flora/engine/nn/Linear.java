@@ -55,6 +55,20 @@ public final class Linear implements LinearLayer {
         return bias;
     }
 
+    /**
+     * The input x [rows, in] of the last forward ({@link #lastRows} rows), which backward reads; null
+     * before the first. It is the producing layer's buffer, valid until that layer runs again:
+     * activation-aware compression reads it to measure what this layer sees.
+     */
+    public Tensor lastInput() {
+        return x;
+    }
+
+    /** Rows of the last forward's input. */
+    public int lastRows() {
+        return rows;
+    }
+
     /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual). */
     @Override
     public Tensor forward(Tensor x, int rows, Tensor residual) {

@@ -1,0 +1,137 @@
+package dev.flora.allocation;
+
+import dev.flora.engine.backend.Backend;
+import dev.flora.engine.linalg.LowRankFactors;
+import dev.flora.engine.nn.Linear;
+import dev.flora.engine.nn.LinearLayer;
+import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.tensor.Tensor;
+import dev.flora.space.CostModel;
+import dev.flora.space.SearchSpace;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chooses the rank of every target module of a dense ViT so that the subnet costs at most a
+ * FLOPs budget, by one of the {@link AllocationMethod}s, and the factors each module is truncated
+ * from. Ranks are any integers in [1, min(in, out)]: the cost model and the export take them as
+ * they are, off the search space's ratio grid.
+ */
+public final class Allocator {
+    private Allocator() {
+    }
+
+    /**
+     * What an allocation chose: the ranks (path to rank, model order), the full-rank factors
+     * each is a truncation of, the threshold found (named by the method), and the FLOPs.
+     */
+    public record Allocation(AllocationMethod method, Map<String, Integer> ranks, Map<String, LowRankFactors> factors,
+                             double threshold, long macs) {
+    }
+
+    /**
+     * @param covariances input covariance of every target module (path to C [in, in]), from
+     *     {@link InputCovariance}; only read by the methods that are {@link AllocationMethod#calibrated}
+     * @throws IllegalArgumentException when no subnet of rank ≥ 1 everywhere meets {@code budget}
+     */
+    public static Allocation allocate(AllocationMethod method, VisionTransformer dense, SearchSpace space, long budget,
+                                      Map<String, double[]> covariances) {
+        CostModel cost = new CostModel(space);
+        long denseMacs = CostModel.denseMacs(space.config());
+        Backend backend = dense.backend();
+        Map<String, LowRankFactors> factors = new LinkedHashMap<>();
+        List<Spectrum> spectra = new ArrayList<>();
+        for (String path : targetPaths(space)) {
+            Linear layer = dense(dense, path);
+            Tensor w = layer.weight().value();
+            int out = layer.outFeatures();
+            int in = layer.inFeatures();
+            LowRankFactors f = switch (method) {
+                case ACTIVATION_AWARE -> ActivationAwareFactors.of(backend, w, out, in,
+                        Whitening.of(covariance(covariances, path), in));
+                default -> LowRankFactors.of(backend, w, out, in);
+            };
+            factors.put(path, f);
+            spectra.add(new Spectrum(path, switch (method) {
+                case GREEDY -> outputEnergies(backend, f, covariance(covariances, path));
+                default -> squares(f.singularValues());
+            }));
+        }
+        if (method == AllocationMethod.UNIFORM) {
+            Map<String, Integer> ranks = cost.uniformAtMost(budget);
+            return new Allocation(method, ranks, factors, uniformRatio(space, ranks), cost.macs(ranks));
+        }
+        ThresholdBisection.Found found = ThresholdBisection.atMost(spectra, cost::macs, budget, denseMacs);
+        double threshold = method == AllocationMethod.GREEDY ? Math.sqrt(found.tail()) : 1 - found.tail();
+        return new Allocation(method, found.ranks(), factors, threshold, found.cost());
+    }
+
+    /** Every target module of the space, block by block. */
+    public static List<String> targetPaths(SearchSpace space) {
+        List<String> paths = new ArrayList<>();
+        for (int b = 0; b < space.depth(); b++) {
+            for (int t = 0; t < space.targets().size(); t++) {
+                paths.add(space.modulePath(b, t));
+            }
+        }
+        return paths;
+    }
+
+    private static Linear dense(VisionTransformer model, String path) {
+        LinearLayer l = model.linears().get(path);
+        if (!(l instanceof Linear d)) {
+            throw new IllegalArgumentException(path + " of the model is not a dense linear layer (allocate needs a "
+                    + "dense model)");
+        }
+        return d;
+    }
+
+    private static double[] covariance(Map<String, double[]> covariances, String path) {
+        double[] c = covariances.get(path);
+        if (c == null) {
+            throw new IllegalArgumentException("no input covariance of " + path + " (calibration did not run)");
+        }
+        return c;
+    }
+
+    private static double[] squares(float[] s) {
+        double[] out = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = (double) s[i] * s[i];
+        }
+        return out;
+    }
+
+    /**
+     * ‖X·(σᵢvᵢ)‖² / n = (σᵢvᵢ)ᵀ·C·(σᵢvᵢ) for each row of VT: since U's columns are orthonormal,
+     * the output error of a truncation of the weight's SVD is exactly the sum of the dropped ones.
+     */
+    static double[] outputEnergies(Backend backend, LowRankFactors f, double[] covariance) {
+        int k = f.fullRank();
+        int in = f.in();
+        Tensor vt = backend.allocate(k, in);
+        backend.upload(f.vt(), 0, vt);
+        Tensor g = backend.allocate(k, in);
+        backend.gemm(false, false, k, in, in, 1f, vt, in, ActivationAwareFactors.upload(backend, covariance, in * in),
+                in, 0f, g, in);
+        float[] gh = backend.download(g);
+        double[] e = new double[k];
+        for (int i = 0; i < k; i++) {
+            double s = 0;
+            for (int j = 0; j < in; j++) {
+                s += (double) gh[i * in + j] * f.vt()[i * in + j];
+            }
+            e[i] = Math.max(0, s);
+        }
+        return e;
+    }
+
+    /** The ratio rank / min(in, out) of a uniform allocation (the same in every module, to rounding). */
+    private static double uniformRatio(SearchSpace space, Map<String, Integer> ranks) {
+        var e = ranks.entrySet().iterator().next();
+        int t = space.targetOf(e.getKey());
+        return e.getValue() / (double) Math.min(space.inFeatures(t), space.outFeatures(t));
+    }
+}
