@@ -41,6 +41,12 @@ public final class ImageFiles {
     private static final byte[] IEND = {'I', 'E', 'N', 'D'};
     /** How far from the end of a PNG its IEND chunk may sit (PIL tolerates trailing bytes too). */
     private static final int IEND_SEARCH = 4096;
+    /**
+     * The most pixels a file may declare: PIL's decompression-bomb limit (it refuses twice its
+     * {@code MAX_IMAGE_PIXELS}, 2 × 89 478 485), so that a header of a few bytes cannot make the
+     * decoder allocate gigabytes before the data runs out.
+     */
+    public static final long MAX_PIXELS = 2L * 89_478_485;
 
     private ImageFiles() {
     }
@@ -77,6 +83,12 @@ public final class ImageFiles {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             reader.setInput(in, true, true);
+            long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+            if (pixels > MAX_PIXELS) {
+                throw new FormatException(String.format(Locale.ROOT, "%s: the %s declares %d x %d pixels, more than "
+                        + "the %,d flora-j decodes (PIL's decompression-bomb limit)", file, kind, reader.getWidth(0),
+                        reader.getHeight(0), MAX_PIXELS));
+            }
             Picture p = jpeg && isCmyk(reader) ? fromInvertedCmyk(reader.readRaster(0, null))
                     : fromBufferedImage(reader.read(0));
             for (String w : warnings) {
