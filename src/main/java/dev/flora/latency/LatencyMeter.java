@@ -104,7 +104,16 @@ public final class LatencyMeter {
      * {@link #quantile} of all its samples.
      */
     public List<Measurement> timeAll(List<Runnable> calls) {
-        List<Sampler> samplers = calls.stream().map(Sampler::new).toList();
+        return timeTogether(calls.stream().map(c -> new Call(c, capSeconds)).toList());
+    }
+
+    /** Something to time and the most seconds its figure may take. */
+    public record Call(Runnable run, double capSeconds) {
+    }
+
+    /** {@link #timeAll} for calls with time caps of their own (modules and whole models in one loop). */
+    public List<Measurement> timeTogether(List<Call> calls) {
+        List<Sampler> samplers = calls.stream().map(c -> new Sampler(c.run(), c.capSeconds())).toList();
         for (int r = 0; r < rounds; r++) {
             for (Sampler s : samplers) {
                 s.pass(r == rounds - 1);
@@ -116,11 +125,13 @@ public final class LatencyMeter {
     /** The samples of one call, pass by pass. */
     private final class Sampler {
         private final Runnable call;
+        private final double capSeconds;
         private double[] samples = new double[0];
         private int inner;
 
-        Sampler(Runnable call) {
+        Sampler(Runnable call, double capSeconds) {
             this.call = call;
+            this.capSeconds = capSeconds;
         }
 
         /** One pass: its share of the cap; the last pass also fills the floor of samples. */

@@ -165,7 +165,7 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
         } catch (FileNotFoundException | NoSuchFileException e) {
             throw new FormatException(file + ": latency table not found");
         } catch (JsonProcessingException e) {
-            throw new FormatException(file + ": not a latency table (" + e.getOriginalMessage() + ")");
+            throw new FormatException(file + ": not a latency table (" + FormatException.oneLine(e.getOriginalMessage()) + ")");
         } catch (IOException e) {
             throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
         }

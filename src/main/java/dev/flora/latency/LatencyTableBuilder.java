@@ -39,8 +39,11 @@ public final class LatencyTableBuilder {
     private final LatencyMeter moduleMeter;
     private final LatencyMeter modelMeter;
     private final PrintStream out;
-    /** Weights of the models timed together, interleaved: all of vit-fmnist's subnets, a few of DeiT-S's. */
-    private static final long GROUP_BYTES = 512L << 20;
+    /**
+     * Memory of the models timed in one loop (weights and activations, roughly): all of
+     * vit-fmnist's and DeiT-S's calibration and check subnets at batch 32, about 14 of DeiT-B's.
+     */
+    private static final long LOOP_BYTES = 8L << 30;
 
     /** @param dense the model whose space is timed (its weights do not matter) */
     public LatencyTableBuilder(SearchSpace space, VisionTransformer dense, String model, int batch,
@@ -63,81 +66,104 @@ public final class LatencyTableBuilder {
         this.out = out;
     }
 
-    /** Times the modules and the dense model, and calibrates the overhead on {@code calibration} random subnets. */
-    public LatencyTable build(int calibration, long seed) {
+    /**
+     * Times the modules, the parts, the dense model, {@code calibration} random subnets that
+     * calibrate the overhead and {@code check} further random subnets (another seed) that measure
+     * the predictor's error, all in one loop, so that a phase in which the machine runs slower
+     * weighs on every figure alike instead of on one kind of them.
+     */
+    public LatencyTable build(int calibration, int check, long seed) {
         Machine machine = Machine.of(backend);
         out.printf(Locale.ROOT, "latency table for %s at batch %d on %s; warming up for %.1f s%n", model, batch,
                 machine, timing.warmupSeconds());
         modelMeter.warmUp(dense, batch, timing.warmupSeconds());
-        Timed timed = timeModulesAndParts();
-        Map<String, LatencyTable.Module> modules = timed.modules();
-        LatencyPredictor modulesOnly = new LatencyPredictor(new LatencyTable(LatencyTable.FORMAT, machine, model, batch,
-                space.config().tokens(), timing, new Measurement(1, 0, 1), 0, modules, timed.parts(), List.of(), null),
-                space, model);
-        // the dense model (null) and the random subnets, timed together: what each costs beyond its modules' sum
+        Probes probes = new Probes();
+        // a first timing of the modules alone decides how the subnets are laid out: factorized only
+        // where that was faster, as the export under the table stores them
+        LatencyPredictor layout = predictor(machine, probes.table(moduleMeter.timeAll(probes.forwards()), false), 0);
         List<Candidate> subnets = new ArrayList<>();
-        subnets.add(null);
+        subnets.add(null); // the dense model
         subnets.addAll(randomSubnets(calibration, seed));
-        List<Measurement> measured = timeModels(subnets, modulesOnly);
-        Measurement d = measured.get(0);
+        subnets.addAll(randomSubnets(check, ~seed));
+        List<Measurement> measured = timeTogether(probes, subnets, layout);
+        Timed timed = probes.table(measured.subList(0, probes.size()), true);
+        List<Measurement> models = measured.subList(probes.size(), measured.size());
+        Measurement d = models.get(0);
         out.printf(Locale.ROOT, "dense model: %.3f ms (spread %.3f, %d samples)%n", d.ms(), d.spread(), d.samples());
-        double[] residual = new double[subnets.size()];
-        for (int i = 0; i < subnets.size(); i++) {
-            residual[i] = measured.get(i).ms() - modulesMillis(modulesOnly, subnets.get(i));
+
+        LatencyPredictor uncalibrated = predictor(machine, timed, 0);
+        double[] residual = new double[calibration + 1];
+        for (int i = 0; i <= calibration; i++) {
+            residual[i] = models.get(i).ms() - predicted(uncalibrated, subnets.get(i));
         }
         double overhead = LatencyMeter.median(residual);
-        List<LatencyTable.Point> points = new ArrayList<>();
-        for (int i = 0; i < subnets.size(); i++) {
-            Candidate c = subnets.get(i);
-            points.add(LatencyTable.Point.of(c == null ? "dense" : c.encode(), overhead + modulesMillis(modulesOnly, c),
-                    measured.get(i)));
-        }
         out.printf(Locale.ROOT, "fixed overhead %.3f ms (median over the dense model and %d random subnets of measured "
                 + "minus the modules and parts)%n", overhead, calibration);
-        return new LatencyTable(LatencyTable.FORMAT, machine, model, batch, space.config().tokens(), timing, d,
-                overhead, modules, timed.parts(), points, null);
-    }
-
-    /** The modules' share of the prediction for subnet {@code c}; null is the dense model. */
-    private static double modulesMillis(LatencyPredictor modulesOnly, Candidate c) {
-        return c == null ? modulesOnly.millis(Map.of()) : modulesOnly.millis(c);
-    }
-
-    /** Predicts and measures {@code n} random subnets (another seed than the calibration's), one line each. */
-    public LatencyTable.Check check(LatencyTable table, int n, long seed) {
-        LatencyPredictor p = new LatencyPredictor(table, space, model);
-        List<Candidate> subnets = randomSubnets(n, ~seed);
-        List<Measurement> measured = timeModels(subnets, p);
-        List<LatencyTable.Point> points = new ArrayList<>();
-        for (int i = 0; i < subnets.size(); i++) {
+        LatencyPredictor p = predictor(machine, timed, overhead);
+        List<LatencyTable.Point> calibrated = new ArrayList<>();
+        for (int i = 0; i <= calibration; i++) {
             Candidate c = subnets.get(i);
-            LatencyTable.Point pt = LatencyTable.Point.of(c.encode(), p.millis(c), measured.get(i));
+            calibrated.add(LatencyTable.Point.of(c == null ? "dense" : c.encode(), predicted(p, c), models.get(i)));
+        }
+        LatencyTable table = new LatencyTable(LatencyTable.FORMAT, machine, model, batch, space.config().tokens(),
+                timing, d, overhead, timed.modules(), timed.parts(), calibrated, null);
+        if (check == 0) {
+            return table;
+        }
+        List<LatencyTable.Point> points = new ArrayList<>();
+        for (int i = calibration + 1; i < subnets.size(); i++) {
+            Candidate c = subnets.get(i);
+            LatencyTable.Point pt = LatencyTable.Point.of(c.encode(), p.millis(c), models.get(i));
             points.add(pt);
             out.printf(Locale.ROOT, "check %d/%d: predicted %.3f ms, measured %.3f ms (spread %.3f), error %+.1f %%%n",
-                    i + 1, n, pt.predictedMs(), pt.measuredMs(), pt.spread(), pt.errorPct());
+                    points.size(), check, pt.predictedMs(), pt.measuredMs(), pt.spread(), pt.errorPct());
         }
         LatencyTable.Check c = LatencyTable.Check.of(points);
         out.printf(Locale.ROOT, "predictor on %d random subnets at batch %d: median |error| %.2f %%, worst %.2f %%%n",
-                n, batch, c.medianAbsErrorPct(), c.worstAbsErrorPct());
-        return c;
+                check, batch, c.medianAbsErrorPct(), c.worstAbsErrorPct());
+        return table.withCheck(c);
+    }
+
+    private LatencyPredictor predictor(Machine machine, Timed timed, double overhead) {
+        return new LatencyPredictor(new LatencyTable(LatencyTable.FORMAT, machine, model, batch,
+                space.config().tokens(), timing, new Measurement(1, 0, 1), overhead, timed.modules(), timed.parts(),
+                List.of(), null), space, model);
+    }
+
+    /** {@code p}'s prediction for subnet {@code c}; null is the dense model. */
+    private static double predicted(LatencyPredictor p, Candidate c) {
+        return c == null ? p.millis(Map.of()) : p.millis(c);
     }
 
     /**
-     * End-to-end inference times of {@code subnets} (null: the dense model) at the serving
-     * batch, laid out under {@code rule}, their passes interleaved within groups of models that
-     * together hold about {@link #GROUP_BYTES} of weights.
+     * The probes' figures and then the end-to-end inference times of {@code subnets} (null: the
+     * dense model) at the serving batch, laid out under {@code rule}: one interleaved loop over the
+     * probes and as many models as {@link #LOOP_BYTES} of memory holds, then loops over the rest.
      */
-    private List<Measurement> timeModels(List<Candidate> subnets, FactorizationRule rule) {
-        int group = (int) Math.max(1, Math.min(subnets.size(), GROUP_BYTES / (4 * dense.parameterCount())));
+    private List<Measurement> timeTogether(Probes probes, List<Candidate> subnets, FactorizationRule rule) {
+        int perLoop = (int) Math.max(1, Math.min(subnets.size(), LOOP_BYTES / modelBytes()));
         List<Measurement> measured = new ArrayList<>();
-        for (int i = 0; i < subnets.size(); i += group) {
-            List<Runnable> calls = new ArrayList<>();
-            for (Candidate c : subnets.subList(i, Math.min(subnets.size(), i + group))) {
-                calls.add(modelMeter.inference(c == null ? dense : build(c, rule), batch));
+        for (int i = 0; i < subnets.size(); i += perLoop) {
+            List<LatencyMeter.Call> calls = new ArrayList<>();
+            if (i == 0) {
+                probes.forwards().forEach(f -> calls.add(new LatencyMeter.Call(f, timing.moduleSeconds())));
             }
-            measured.addAll(modelMeter.timeAll(calls));
+            for (Candidate c : subnets.subList(i, Math.min(subnets.size(), i + perLoop))) {
+                calls.add(new LatencyMeter.Call(modelMeter.inference(c == null ? dense : build(c, rule), batch),
+                        timing.modelSeconds()));
+            }
+            measured.addAll(moduleMeter.timeTogether(calls));
         }
         return measured;
+    }
+
+    /** About what one model timed at the serving batch holds: its weights and its largest activations. */
+    private long modelBytes() {
+        var c = space.config();
+        long rows = (long) batch * c.tokens();
+        long hidden = Math.round(c.embedDim() * c.mlpRatio());
+        return 4 * (dense.parameterCount() + rows * (4L * c.embedDim() + 2 * hidden)
+                + (long) batch * c.numHeads() * c.tokens() * c.tokens());
     }
 
     /** The target modules' times by path, and the rest of the model's parts by name. */
@@ -145,44 +171,57 @@ public final class LatencyTableBuilder {
     }
 
     /**
-     * Every target module's times and the parts' (all timed together, their passes interleaved);
-     * modules of one shape and row count share one probe.
+     * The forwards to time for the table: one probe per module shape and row count (dense, then
+     * each rank), shared by the modules of that shape, then the parts of the model.
      */
-    private Timed timeModulesAndParts() {
-        Map<String, Probe> byShape = new LinkedHashMap<>();
-        Map<String, Probe> byPath = new LinkedHashMap<>();
-        int[] lanes = VisionTransformer.laneImages(backend, batch);
-        for (int b = 0; b < space.depth(); b++) {
-            for (int t = 0; t < space.targets().size(); t++) {
-                String target = space.targets().get(t);
-                // the last block runs everything after its qkv on the class (and distillation) rows alone
-                boolean tail = b == space.depth() - 1 && !target.equals("attn.qkv");
-                int rowsPerImage = tail ? space.config().prefixTokens() : space.config().tokens();
-                boolean residual = target.equals("mlp.fc2") || target.equals("attn.proj");
-                int in = space.inFeatures(t);
-                int outF = space.outFeatures(t);
-                String key = in + "x" + outF + "@" + rowsPerImage + (residual ? "+skip" : "");
-                int tt = t;
-                byPath.put(space.modulePath(b, t), byShape.computeIfAbsent(key,
-                        k -> new Probe(target, in, outF, rowsPerImage, residual, lanes, space.ranks(tt))));
+    private final class Probes {
+        private final Map<String, Probe> byShape = new LinkedHashMap<>();
+        private final Map<String, Probe> byPath = new LinkedHashMap<>();
+        private final Parts parts;
+
+        Probes() {
+            int[] lanes = VisionTransformer.laneImages(backend, batch);
+            for (int b = 0; b < space.depth(); b++) {
+                for (int t = 0; t < space.targets().size(); t++) {
+                    String target = space.targets().get(t);
+                    // the last block runs everything after its qkv on the class (and distillation) rows alone
+                    boolean tail = b == space.depth() - 1 && !target.equals("attn.qkv");
+                    int rowsPerImage = tail ? space.config().prefixTokens() : space.config().tokens();
+                    boolean residual = target.equals("mlp.fc2") || target.equals("attn.proj");
+                    int in = space.inFeatures(t);
+                    int outF = space.outFeatures(t);
+                    String key = in + "x" + outF + "@" + rowsPerImage + (residual ? "+skip" : "");
+                    int tt = t;
+                    byPath.put(space.modulePath(b, t), byShape.computeIfAbsent(key,
+                            k -> new Probe(target, in, outF, rowsPerImage, residual, lanes, space.ranks(tt))));
+                }
             }
+            parts = new Parts(lanes);
         }
-        List<Runnable> calls = new ArrayList<>();
-        for (Probe p : byShape.values()) {
-            calls.addAll(p.forwards);
+
+        List<Runnable> forwards() {
+            List<Runnable> calls = new ArrayList<>();
+            byShape.values().forEach(p -> calls.addAll(p.forwards));
+            calls.addAll(parts.forwards.values());
+            return calls;
         }
-        Parts parts = new Parts(lanes);
-        calls.addAll(parts.forwards.values());
-        List<Measurement> measured = moduleMeter.timeAll(calls);
-        int next = 0;
-        Map<Probe, LatencyTable.Module> results = new HashMap<>();
-        for (Probe p : byShape.values()) {
-            results.put(p, p.module(measured.subList(next, next + p.forwards.size())));
-            next += p.forwards.size();
+
+        int size() {
+            return forwards().size();
         }
-        Map<String, LatencyTable.Module> modules = new LinkedHashMap<>();
-        byPath.forEach((path, p) -> modules.put(path, results.get(p)));
-        return new Timed(modules, parts.table(measured.subList(next, measured.size()), modules));
+
+        /** The modules and parts from their {@code measured} forwards, in {@link #forwards}' order; printed if asked. */
+        Timed table(List<Measurement> measured, boolean print) {
+            int next = 0;
+            Map<Probe, LatencyTable.Module> results = new HashMap<>();
+            for (Probe p : byShape.values()) {
+                results.put(p, p.module(measured.subList(next, next + p.forwards.size()), print));
+                next += p.forwards.size();
+            }
+            Map<String, LatencyTable.Module> modules = new LinkedHashMap<>();
+            byPath.forEach((path, p) -> modules.put(path, results.get(p)));
+            return new Timed(modules, parts.table(measured.subList(next, measured.size()), modules, print));
+        }
     }
 
     /**
@@ -218,8 +257,9 @@ public final class LatencyTableBuilder {
             forwards.put("head", () -> backend.runLanes(n, i -> models[i].forwardFrom(tokens[i], lanes[i], depth)));
         }
 
-        /** The parts' table entries from their {@code measured} times, printed as one line. */
-        Map<String, LatencyTable.Part> table(List<Measurement> measured, Map<String, LatencyTable.Module> modules) {
+        /** The parts' table entries from their {@code measured} times, printed as one line if asked. */
+        Map<String, LatencyTable.Part> table(List<Measurement> measured, Map<String, LatencyTable.Module> modules,
+                                             boolean print) {
             int depth = space.config().depth();
             Map<String, LatencyTable.Part> parts = new LinkedHashMap<>();
             StringBuilder line = new StringBuilder("rest of the model:");
@@ -233,7 +273,9 @@ public final class LatencyTableBuilder {
                 line.append(String.format(Locale.ROOT, " %s %.3f ms%s", name, part.restMs(),
                         part.count() > 1 ? " × " + part.count() : ""));
             }
-            out.println(line.append(" (blocks: beyond their target modules)"));
+            if (print) {
+                out.println(line.append(" (blocks: beyond their target modules)"));
+            }
             return parts;
         }
 
@@ -273,8 +315,8 @@ public final class LatencyTableBuilder {
             }
         }
 
-        /** The module's table entry from its {@code measured} forwards (dense first), printed as one line. */
-        LatencyTable.Module module(List<Measurement> measured) {
+        /** The module's table entry from its {@code measured} forwards (dense first), printed as one line if asked. */
+        LatencyTable.Module module(List<Measurement> measured, boolean print) {
             Measurement d = measured.get(0);
             SortedMap<Integer, Measurement> byRank = new TreeMap<>();
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %d→%d, %d rows: dense %.3f ms",
@@ -283,7 +325,9 @@ public final class LatencyTableBuilder {
                 byRank.put(ranks[i], measured.get(i + 1));
                 line.append(String.format(Locale.ROOT, ", r%d %.3f", ranks[i], measured.get(i + 1).ms()));
             }
-            out.println(line);
+            if (print) {
+                out.println(line);
+            }
             return new LatencyTable.Module(in, outF, batch * rowsPerImage, d, byRank);
         }
     }
