@@ -39,13 +39,10 @@ public final class LatencyTableCommand extends ConfiguredCommand {
         SearchSpace space = SearchSpace.resolve(m.model().config(), c.searchSpace(), c.space().includeProj(),
                 c.space().ratios());
         LatencyTable.Timing timing = new LatencyTable.Timing(c.targetSpread(), c.moduleSeconds(), c.modelSeconds(),
-                c.warmupSeconds());
+                c.warmupSeconds(), c.quantile(), c.rounds());
         LatencyTableBuilder builder = new LatencyTableBuilder(space, m.model(), c.model(), c.batch(), timing,
                 System.out);
-        LatencyTable table = builder.build(c.calibration(), c.seed());
-        if (c.check() > 0) {
-            table = table.withCheck(builder.check(table, c.check(), c.seed()));
-        }
+        LatencyTable table = builder.build(c.calibration(), c.check(), c.seed());
         table.write(out);
         System.out.println("latency table -> " + out);
         return 0;

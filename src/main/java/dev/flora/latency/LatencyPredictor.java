@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.SortedMap;
 
 /**
- * Predicted latency of a subnet at the table's batch: the table's fixed overhead plus each
- * target module's time at its rank. As in FLAR-SVD, a factorization that did not beat the dense
+ * Predicted latency of a subnet at the table's batch: the table's calibrated overhead and the
+ * rest of the model's parts, plus each target module's time at its rank. As in FLAR-SVD, a factorization that did not beat the dense
  * layer is priced as dense, and {@link #factorize} tells the export to keep that module dense.
  * A rank between two measured ones (the uniform baseline's, off the grid) is interpolated.
  */
@@ -120,9 +120,9 @@ public final class LatencyPredictor implements FactorizationRule {
         return ms;
     }
 
-    /** What does not depend on the space's ranks: the overhead and any table module outside the space, dense. */
+    /** What does not depend on the space's ranks: overhead, parts, and any table module outside the space, dense. */
     public double fixedMillis() {
-        double ms = table.overheadMs();
+        double ms = table.overheadMs() + table.partsMillis();
         for (var e : table.modules().entrySet()) {
             if (!isTarget(e.getKey())) {
                 ms += e.getValue().dense().ms();
@@ -153,7 +153,7 @@ public final class LatencyPredictor implements FactorizationRule {
 
     /** The same for explicit ranks (path to rank); a target module not named is dense. */
     public double millis(Map<String, Integer> ranks) {
-        double ms = table.overheadMs();
+        double ms = table.overheadMs() + table.partsMillis();
         for (var e : table.modules().entrySet()) {
             Integer r = ranks.get(e.getKey());
             ms += r == null ? e.getValue().dense().ms() : moduleMillis(e.getKey(), r);

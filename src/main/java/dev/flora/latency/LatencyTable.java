@@ -19,14 +19,15 @@ import java.util.SortedMap;
  * A latency table (the JSON file {@code flora latency-table} writes): for one machine, backend,
  * thread count and serving batch, the forward time of every target module of a search space,
  * dense and at every rank the space uses, at the rows that module really sees; the end-to-end
- * time of the dense model; the calibrated fixed overhead (everything that is not a target
- * module); and, when checked, the predictor's error on random subnets.
+ * time of the dense model; the rest of the model timed as parts; the calibrated fixed overhead
+ * (what the modules and parts timed alone miss); and, when checked, the predictor's error on
+ * random subnets.
  *
- * @param overheadMs  what a forward costs beyond its target modules: patch embedding, attention
- *                    products and softmax, attn.proj when not a target, norms, GELU, residuals
- *                    and head. Not timed part by part but calibrated as a difference: the median,
- *                    over the dense model and random subnets, of measured − Σ module times
- *                    (which also absorbs what isolated module timings miss, such as cold weights)
+ * @param overheadMs  what a forward costs beyond its target modules and {@code parts}: calibrated
+ *                    as a difference, the median over the dense model and random subnets of
+ *                    measured − Σ module times − Σ parts' rest (hand-offs between the parts, weights
+ *                    cold in the cache inside a whole forward); it may be negative
+ * @param parts       the rest of the model (see {@link Part}); empty in a table without them
  * @param calibration the models that overhead was calibrated on (their prediction is with it)
  * @param check       random subnets predicted and then measured; null until checked
  */
@@ -37,38 +38,45 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
                            @JsonProperty("dense") Measurement dense,
                            @JsonProperty("overhead_ms") double overheadMs,
                            @JsonProperty("modules") Map<String, Module> modules,
+                           @JsonProperty("parts") Map<String, Part> parts,
                            @JsonProperty("calibration") List<Point> calibration,
                            @JsonProperty("check") Check check) {
-    public static final String FORMAT = "flora-latency-table/1";
+    /** Version 2: figures are a low quantile gathered over interleaved passes (version 1: the median of one pass). */
+    public static final String FORMAT = "flora-latency-table/2";
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
 
     /**
      * How the figures were timed ({@link LatencyMeter}): after {@code warmupSeconds} of dense
-     * forwards (the JIT compiles the engine's loops for seconds), repeated until their spread is
-     * at most {@code targetSpread}, or for at most {@code moduleSeconds} per module and rank and
-     * {@code modelSeconds} per whole model. Measurements against the table use the same loop.
+     * forwards (the JIT compiles the engine's loops for seconds), in {@code rounds} interleaved
+     * passes, each repeated until its spread is at most {@code targetSpread} or its share of
+     * {@code moduleSeconds} per module and rank ({@code modelSeconds} per whole model) is spent;
+     * the figure is the {@code quantile} of the samples. Measurements against the table use the same loop.
      */
     public record Timing(@JsonProperty("target_spread") double targetSpread,
                          @JsonProperty("module_seconds") double moduleSeconds,
                          @JsonProperty("model_seconds") double modelSeconds,
-                         @JsonProperty("warmup_seconds") double warmupSeconds) {
+                         @JsonProperty("warmup_seconds") double warmupSeconds,
+                         @JsonProperty("quantile") double quantile,
+                         @JsonProperty("rounds") int rounds) {
         public Timing {
-            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)) {
-                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive "
-                        + "and warmup_seconds not negative, got " + targetSpread + ", " + moduleSeconds + ", "
-                        + modelSeconds + ", " + warmupSeconds);
+            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)
+                    || !(quantile >= 0 && quantile <= 1) || rounds < 1) {
+                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive, "
+                        + "warmup_seconds not negative, quantile in [0, 1] and rounds at least 1, got " + targetSpread
+                        + ", " + moduleSeconds + ", " + modelSeconds + ", " + warmupSeconds + ", " + quantile + ", "
+                        + rounds);
             }
         }
 
         /** The timing loop for single modules. */
         public LatencyMeter modules(dev.flora.engine.backend.Backend backend) {
-            return new LatencyMeter(backend, targetSpread, moduleSeconds);
+            return new LatencyMeter(backend, targetSpread, moduleSeconds, quantile, rounds);
         }
 
         /** The timing loop for whole models. */
         public LatencyMeter models(dev.flora.engine.backend.Backend backend) {
-            return new LatencyMeter(backend, targetSpread, modelSeconds);
+            return new LatencyMeter(backend, targetSpread, modelSeconds, quantile, rounds);
         }
     }
 
@@ -80,6 +88,28 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
     public record Module(@JsonProperty("in") int in, @JsonProperty("out") int out, @JsonProperty("rows") int rows,
                          @JsonProperty("dense") Measurement dense,
                          @JsonProperty("ranks") SortedMap<Integer, Measurement> ranks) {
+    }
+
+    /**
+     * A part of the forward that no rank changes, timed at the table's batch as the model runs it:
+     * {@code embedding} (patch embedding, class token and position embedding), {@code block} (a
+     * dense block at every token, {@code count} = the blocks before the last), {@code last_block}
+     * (the last block's class-token pass) and {@code head} (final norm and classifier). A block's
+     * time includes its target modules, dense: {@code targetsMs} is their sum in the table, and
+     * {@link #restMs} what is left (attention products and softmax, norms, GELU, attn.proj when it
+     * is not a target).
+     */
+    public record Part(@JsonProperty("count") int count, @JsonProperty("time") Measurement time,
+                       @JsonProperty("targets_ms") double targetsMs) {
+        /** The part's own milliseconds, beyond the target modules it contains. */
+        public double restMs() {
+            return time.ms() - targetsMs;
+        }
+    }
+
+    /** Σ count × rest over the parts: what the table times of the forward beyond its target modules. */
+    public double partsMillis() {
+        return parts == null ? 0 : parts.values().stream().mapToDouble(p -> p.count() * p.restMs()).sum();
     }
 
     /** A subnet predicted and measured end to end; error = (predicted − measured) / measured, in percent. */
@@ -104,7 +134,8 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
 
     /** This table with its accuracy check. */
     public LatencyTable withCheck(Check c) {
-        return new LatencyTable(format, machine, model, batch, tokens, timing, dense, overheadMs, modules, calibration,
+        return new LatencyTable(format, machine, model, batch, tokens, timing, dense, overheadMs, modules, parts,
+                calibration,
                 c);
     }
 
@@ -134,7 +165,7 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
         } catch (FileNotFoundException | NoSuchFileException e) {
             throw new FormatException(file + ": latency table not found");
         } catch (JsonProcessingException e) {
-            throw new FormatException(file + ": not a latency table (" + e.getOriginalMessage() + ")");
+            throw new FormatException(file + ": not a latency table (" + FormatException.oneLine(e.getOriginalMessage()) + ")");
         } catch (IOException e) {
             throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
         }
@@ -179,6 +210,17 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
                 if (r.getKey() < 1 || r.getKey() > Math.min(m.in(), m.out()) || !sane(r.getValue())) {
                     bad = "module " + e.getKey() + " rank " + r.getKey() + ": a rank of 1.." + Math.min(m.in(), m.out())
                             + " with " + SANE_MEASUREMENT;
+                    break;
+                }
+            }
+        }
+        if (bad == null && parts != null) {
+            for (var e : parts.entrySet()) {
+                Part p = e.getValue();
+                if (p == null || p.count() < 1 || !sane(p.time()) || !(p.targetsMs() >= 0)
+                        || !Double.isFinite(p.targetsMs())) {
+                    bad = "part " + e.getKey() + " needs a count of at least 1, targets_ms finite and not negative, "
+                            + "and time: " + SANE_MEASUREMENT;
                     break;
                 }
             }

@@ -4,6 +4,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.nn.LinearSpec;
 import dev.flora.engine.nn.ViTInitializer;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.tensor.Tensor;
 import dev.flora.space.Candidate;
 import dev.flora.space.FactorizationRule;
 import dev.flora.space.SearchSpace;
@@ -38,6 +39,11 @@ public final class LatencyTableBuilder {
     private final LatencyMeter moduleMeter;
     private final LatencyMeter modelMeter;
     private final PrintStream out;
+    /**
+     * Memory of the models timed in one loop (weights and activations, roughly): all of
+     * vit-fmnist's and DeiT-S's calibration and check subnets at batch 32, about 14 of DeiT-B's.
+     */
+    private static final long LOOP_BYTES = 8L << 30;
 
     /** @param dense the model whose space is timed (its weights do not matter) */
     public LatencyTableBuilder(SearchSpace space, VisionTransformer dense, String model, int batch,
@@ -60,104 +66,270 @@ public final class LatencyTableBuilder {
         this.out = out;
     }
 
-    /** Times the modules and the dense model, and calibrates the overhead on {@code calibration} random subnets. */
-    public LatencyTable build(int calibration, long seed) {
+    /**
+     * Times the modules, the parts, the dense model, {@code calibration} random subnets that
+     * calibrate the overhead and {@code check} further random subnets (another seed) that measure
+     * the predictor's error, all in one loop, so that a phase in which the machine runs slower
+     * weighs on every figure alike instead of on one kind of them.
+     */
+    public LatencyTable build(int calibration, int check, long seed) {
         Machine machine = Machine.of(backend);
         out.printf(Locale.ROOT, "latency table for %s at batch %d on %s; warming up for %.1f s%n", model, batch,
                 machine, timing.warmupSeconds());
         modelMeter.warmUp(dense, batch, timing.warmupSeconds());
-        Measurement d = time(dense);
+        Probes probes = new Probes();
+        // a first timing of the modules alone decides how the subnets are laid out: factorized only
+        // where that was faster, as the export under the table stores them
+        LatencyPredictor layout = predictor(machine, probes.table(moduleMeter.timeAll(probes.forwards()), false), 0);
+        List<Candidate> subnets = new ArrayList<>();
+        subnets.add(null); // the dense model
+        subnets.addAll(randomSubnets(calibration, seed));
+        subnets.addAll(randomSubnets(check, ~seed));
+        List<Measurement> measured = timeTogether(probes, subnets, layout);
+        Timed timed = probes.table(measured.subList(0, probes.size()), true);
+        List<Measurement> models = measured.subList(probes.size(), measured.size());
+        Measurement d = models.get(0);
         out.printf(Locale.ROOT, "dense model: %.3f ms (spread %.3f, %d samples)%n", d.ms(), d.spread(), d.samples());
-        LatencyTable uncalibrated = new LatencyTable(LatencyTable.FORMAT, machine, model, batch,
-                space.config().tokens(), timing, d, 0, timeModules(), List.of(), null);
-        LatencyPredictor modulesOnly = new LatencyPredictor(uncalibrated, space, model);
-        List<Candidate> subnets = randomSubnets(calibration, seed);
-        // the dense model (timed already) and the random subnets: what each costs beyond its modules' sum
-        double[] residual = new double[subnets.size() + 1];
-        residual[0] = d.ms() - modulesOnly.millis(Map.of());
-        List<Measurement> measured = new ArrayList<>();
-        for (int i = 0; i < subnets.size(); i++) {
-            Measurement m = time(build(subnets.get(i), modulesOnly));
-            measured.add(m);
-            residual[i + 1] = m.ms() - modulesOnly.millis(subnets.get(i));
+
+        LatencyPredictor uncalibrated = predictor(machine, timed, 0);
+        double[] residual = new double[calibration + 1];
+        for (int i = 0; i <= calibration; i++) {
+            residual[i] = models.get(i).ms() - predicted(uncalibrated, subnets.get(i));
         }
         double overhead = LatencyMeter.median(residual);
-        List<LatencyTable.Point> points = new ArrayList<>();
-        points.add(LatencyTable.Point.of("dense", overhead + modulesOnly.millis(Map.of()), d));
-        for (int i = 0; i < subnets.size(); i++) {
-            points.add(LatencyTable.Point.of(subnets.get(i).encode(), overhead + modulesOnly.millis(subnets.get(i)),
-                    measured.get(i)));
-        }
         out.printf(Locale.ROOT, "fixed overhead %.3f ms (median over the dense model and %d random subnets of measured "
-                + "minus the modules' sum)%n", overhead, calibration);
-        return new LatencyTable(LatencyTable.FORMAT, machine, model, batch, space.config().tokens(), timing, d,
-                overhead, uncalibrated.modules(), points, null);
-    }
-
-    /** Predicts and measures {@code n} random subnets (another seed than the calibration's), one line each. */
-    public LatencyTable.Check check(LatencyTable table, int n, long seed) {
-        LatencyPredictor p = new LatencyPredictor(table, space, model);
-        List<LatencyTable.Point> points = new ArrayList<>();
-        List<Candidate> subnets = randomSubnets(n, ~seed);
-        for (int i = 0; i < subnets.size(); i++) {
+                + "minus the modules and parts)%n", overhead, calibration);
+        LatencyPredictor p = predictor(machine, timed, overhead);
+        List<LatencyTable.Point> calibrated = new ArrayList<>();
+        for (int i = 0; i <= calibration; i++) {
             Candidate c = subnets.get(i);
-            LatencyTable.Point pt = LatencyTable.Point.of(c.encode(), p.millis(c), time(build(c, p)));
+            calibrated.add(LatencyTable.Point.of(c == null ? "dense" : c.encode(), predicted(p, c), models.get(i)));
+        }
+        LatencyTable table = new LatencyTable(LatencyTable.FORMAT, machine, model, batch, space.config().tokens(),
+                timing, d, overhead, timed.modules(), timed.parts(), calibrated, null);
+        if (check == 0) {
+            return table;
+        }
+        List<LatencyTable.Point> points = new ArrayList<>();
+        for (int i = calibration + 1; i < subnets.size(); i++) {
+            Candidate c = subnets.get(i);
+            LatencyTable.Point pt = LatencyTable.Point.of(c.encode(), p.millis(c), models.get(i));
             points.add(pt);
             out.printf(Locale.ROOT, "check %d/%d: predicted %.3f ms, measured %.3f ms (spread %.3f), error %+.1f %%%n",
-                    i + 1, n, pt.predictedMs(), pt.measuredMs(), pt.spread(), pt.errorPct());
+                    points.size(), check, pt.predictedMs(), pt.measuredMs(), pt.spread(), pt.errorPct());
         }
         LatencyTable.Check c = LatencyTable.Check.of(points);
         out.printf(Locale.ROOT, "predictor on %d random subnets at batch %d: median |error| %.2f %%, worst %.2f %%%n",
-                n, batch, c.medianAbsErrorPct(), c.worstAbsErrorPct());
-        return c;
+                check, batch, c.medianAbsErrorPct(), c.worstAbsErrorPct());
+        return table.withCheck(c);
     }
 
-    /** End-to-end inference time of {@code m} at the serving batch. */
-    private Measurement time(VisionTransformer m) {
-        return modelMeter.timeInference(m, batch);
+    private LatencyPredictor predictor(Machine machine, Timed timed, double overhead) {
+        return new LatencyPredictor(new LatencyTable(LatencyTable.FORMAT, machine, model, batch,
+                space.config().tokens(), timing, new Measurement(1, 0, 1), overhead, timed.modules(), timed.parts(),
+                List.of(), null), space, model);
     }
 
-    /** Every target module's times; modules of one shape and row count share one probe. */
-    private Map<String, LatencyTable.Module> timeModules() {
-        Map<String, LatencyTable.Module> modules = new LinkedHashMap<>();
-        Map<String, LatencyTable.Module> byShape = new HashMap<>();
-        int[] lanes = VisionTransformer.laneImages(backend, batch);
-        for (int b = 0; b < space.depth(); b++) {
+    /** {@code p}'s prediction for subnet {@code c}; null is the dense model. */
+    private static double predicted(LatencyPredictor p, Candidate c) {
+        return c == null ? p.millis(Map.of()) : p.millis(c);
+    }
+
+    /**
+     * The probes' figures and then the end-to-end inference times of {@code subnets} (null: the
+     * dense model) at the serving batch, laid out under {@code rule}: one interleaved loop over the
+     * probes and as many models as {@link #LOOP_BYTES} of memory holds, then loops over the rest.
+     */
+    private List<Measurement> timeTogether(Probes probes, List<Candidate> subnets, FactorizationRule rule) {
+        int perLoop = (int) Math.max(1, Math.min(subnets.size(), LOOP_BYTES / modelBytes()));
+        List<Measurement> measured = new ArrayList<>();
+        for (int i = 0; i < subnets.size(); i += perLoop) {
+            List<LatencyMeter.Call> calls = new ArrayList<>();
+            if (i == 0) {
+                probes.forwards().forEach(f -> calls.add(new LatencyMeter.Call(f, timing.moduleSeconds())));
+            }
+            for (Candidate c : subnets.subList(i, Math.min(subnets.size(), i + perLoop))) {
+                calls.add(new LatencyMeter.Call(modelMeter.inference(c == null ? dense : build(c, rule), batch),
+                        timing.modelSeconds()));
+            }
+            measured.addAll(moduleMeter.timeTogether(calls));
+        }
+        return measured;
+    }
+
+    /** About what one model timed at the serving batch holds: its weights and its largest activations. */
+    private long modelBytes() {
+        var c = space.config();
+        long rows = (long) batch * c.tokens();
+        long hidden = Math.round(c.embedDim() * c.mlpRatio());
+        return 4 * (dense.parameterCount() + rows * (4L * c.embedDim() + 2 * hidden)
+                + (long) batch * c.numHeads() * c.tokens() * c.tokens());
+    }
+
+    /** The target modules' times by path, and the rest of the model's parts by name. */
+    private record Timed(Map<String, LatencyTable.Module> modules, Map<String, LatencyTable.Part> parts) {
+    }
+
+    /**
+     * The forwards to time for the table: one probe per module shape and row count (dense, then
+     * each rank), shared by the modules of that shape, then the parts of the model.
+     */
+    private final class Probes {
+        private final Map<String, Probe> byShape = new LinkedHashMap<>();
+        private final Map<String, Probe> byPath = new LinkedHashMap<>();
+        private final Parts parts;
+
+        Probes() {
+            int[] lanes = VisionTransformer.laneImages(backend, batch);
+            for (int b = 0; b < space.depth(); b++) {
+                for (int t = 0; t < space.targets().size(); t++) {
+                    String target = space.targets().get(t);
+                    // the last block runs everything after its qkv on the class (and distillation) rows alone
+                    boolean tail = b == space.depth() - 1 && !target.equals("attn.qkv");
+                    int rowsPerImage = tail ? space.config().prefixTokens() : space.config().tokens();
+                    boolean residual = target.equals("mlp.fc2") || target.equals("attn.proj");
+                    int in = space.inFeatures(t);
+                    int outF = space.outFeatures(t);
+                    String key = in + "x" + outF + "@" + rowsPerImage + (residual ? "+skip" : "");
+                    int tt = t;
+                    byPath.put(space.modulePath(b, t), byShape.computeIfAbsent(key,
+                            k -> new Probe(target, in, outF, rowsPerImage, residual, lanes, space.ranks(tt))));
+                }
+            }
+            parts = new Parts(lanes);
+        }
+
+        List<Runnable> forwards() {
+            List<Runnable> calls = new ArrayList<>();
+            byShape.values().forEach(p -> calls.addAll(p.forwards));
+            calls.addAll(parts.forwards.values());
+            return calls;
+        }
+
+        int size() {
+            return forwards().size();
+        }
+
+        /** The modules and parts from their {@code measured} forwards, in {@link #forwards}' order; printed if asked. */
+        Timed table(List<Measurement> measured, boolean print) {
+            int next = 0;
+            Map<Probe, LatencyTable.Module> results = new HashMap<>();
+            for (Probe p : byShape.values()) {
+                results.put(p, p.module(measured.subList(next, next + p.forwards.size()), print));
+                next += p.forwards.size();
+            }
+            Map<String, LatencyTable.Module> modules = new LinkedHashMap<>();
+            byPath.forEach((path, p) -> modules.put(path, results.get(p)));
+            return new Timed(modules, parts.table(measured.subList(next, measured.size()), modules, print));
+        }
+    }
+
+    /**
+     * The parts of the forward that no rank changes, run by dense copies of the model, one per
+     * lane, as the model runs them: embedding, a block at every token, the last block's
+     * class-token pass, the final norm and head (see {@link LatencyTable.Part}).
+     */
+    private final class Parts {
+        private final Map<String, Runnable> forwards = new LinkedHashMap<>();
+
+        Parts(int[] lanes) {
+            var c = space.config();
+            int n = lanes.length;
+            int t = c.tokens();
+            int depth = c.depth();
+            VisionTransformer[] models = new VisionTransformer[n];
+            Tensor[] images = new Tensor[n];
+            Tensor[] tokens = new Tensor[n];
+            Random rng = new Random(11);
+            for (int i = 0; i < n; i++) {
+                models[i] = new VisionTransformer(backend, c);
+                ViTInitializer.initialize(models[i], 1);
+                images[i] = LatencyMeter.random(backend, lanes[i] * c.imageSize(), rng, 1);
+                tokens[i] = LatencyMeter.random(backend, lanes[i] * t * c.embedDim(), rng, 1);
+            }
+            forwards.put("embedding", () -> backend.runLanes(n, i -> models[i].forwardTo(images[i], lanes[i], 0)));
+            if (depth > 1) {
+                forwards.put("block", () -> backend.runLanes(n, i -> models[i].blocks().get(0)
+                        .forward(tokens[i], lanes[i], t)));
+            }
+            forwards.put("last_block", () -> backend.runLanes(n, i -> models[i].blocks().get(depth - 1)
+                    .forwardPrefixTokens(tokens[i], lanes[i], t, c.prefixTokens())));
+            forwards.put("head", () -> backend.runLanes(n, i -> models[i].forwardFrom(tokens[i], lanes[i], depth)));
+        }
+
+        /** The parts' table entries from their {@code measured} times, printed as one line if asked. */
+        Map<String, LatencyTable.Part> table(List<Measurement> measured, Map<String, LatencyTable.Module> modules,
+                                             boolean print) {
+            int depth = space.config().depth();
+            Map<String, LatencyTable.Part> parts = new LinkedHashMap<>();
+            StringBuilder line = new StringBuilder("rest of the model:");
+            int i = 0;
+            for (String name : forwards.keySet()) {
+                int block = name.equals("block") ? 0 : depth - 1;
+                double targets = name.endsWith("block") ? denseTargets(block, modules) : 0;
+                LatencyTable.Part part = new LatencyTable.Part(name.equals("block") ? depth - 1 : 1, measured.get(i++),
+                        targets);
+                parts.put(name, part);
+                line.append(String.format(Locale.ROOT, " %s %.3f ms%s", name, part.restMs(),
+                        part.count() > 1 ? " × " + part.count() : ""));
+            }
+            if (print) {
+                out.println(line.append(" (blocks: beyond their target modules)"));
+            }
+            return parts;
+        }
+
+        /** The dense times, in the table, of block {@code b}'s target modules. */
+        private double denseTargets(int b, Map<String, LatencyTable.Module> modules) {
+            double ms = 0;
             for (int t = 0; t < space.targets().size(); t++) {
-                int in = space.inFeatures(t);
-                int outF = space.outFeatures(t);
-                String target = space.targets().get(t);
-                // the last block runs everything after its qkv on the class (and distillation) rows alone
-                boolean tail = b == space.depth() - 1 && !target.equals("attn.qkv");
-                int rowsPerImage = tail ? space.config().prefixTokens() : space.config().tokens();
-                boolean residual = target.equals("mlp.fc2") || target.equals("attn.proj");
-                String key = in + "x" + outF + "@" + rowsPerImage + (residual ? "+skip" : "");
-                int tt = t;
-                modules.put(space.modulePath(b, t), byShape.computeIfAbsent(key,
-                        k -> probe(target, in, outF, rowsPerImage, residual, lanes, space.ranks(tt))));
+                ms += modules.get(space.modulePath(b, t)).dense().ms();
+            }
+            return ms;
+        }
+    }
+
+    /** One module shape at its rows: the dense forward, then one per rank. */
+    private final class Probe {
+        private final String target;
+        private final int in;
+        private final int outF;
+        private final int rowsPerImage;
+        private final int[] ranks;
+        private final List<Runnable> forwards = new ArrayList<>();
+
+        Probe(String target, int in, int outF, int rowsPerImage, boolean residual, int[] lanes, int[] ranks) {
+            this.target = target;
+            this.in = in;
+            this.outF = outF;
+            this.rowsPerImage = rowsPerImage;
+            this.ranks = ranks.clone();
+            int[] laneRows = new int[lanes.length];
+            for (int i = 0; i < lanes.length; i++) {
+                laneRows[i] = lanes[i] * rowsPerImage;
+            }
+            ModuleProbe probe = new ModuleProbe(backend, in, outF, laneRows, residual);
+            forwards.add(probe.forward(new LinearSpec.Dense()));
+            for (int r : ranks) {
+                forwards.add(probe.forward(new LinearSpec.LowRank(r)));
             }
         }
-        return modules;
-    }
 
-    private LatencyTable.Module probe(String target, int in, int outF, int rowsPerImage, boolean residual, int[] lanes,
-                                      int[] ranks) {
-        int[] laneRows = new int[lanes.length];
-        for (int i = 0; i < lanes.length; i++) {
-            laneRows[i] = lanes[i] * rowsPerImage;
+        /** The module's table entry from its {@code measured} forwards (dense first), printed as one line if asked. */
+        LatencyTable.Module module(List<Measurement> measured, boolean print) {
+            Measurement d = measured.get(0);
+            SortedMap<Integer, Measurement> byRank = new TreeMap<>();
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %d→%d, %d rows: dense %.3f ms",
+                    target, in, outF, batch * rowsPerImage, d.ms()));
+            for (int i = 0; i < ranks.length; i++) {
+                byRank.put(ranks[i], measured.get(i + 1));
+                line.append(String.format(Locale.ROOT, ", r%d %.3f", ranks[i], measured.get(i + 1).ms()));
+            }
+            if (print) {
+                out.println(line);
+            }
+            return new LatencyTable.Module(in, outF, batch * rowsPerImage, d, byRank);
         }
-        ModuleProbe probe = new ModuleProbe(backend, moduleMeter, in, outF, laneRows, residual);
-        Measurement d = probe.time(new LinearSpec.Dense());
-        SortedMap<Integer, Measurement> byRank = new TreeMap<>();
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %d→%d, %d rows: dense %.3f ms",
-                target, in, outF, batch * rowsPerImage, d.ms()));
-        for (int r : ranks) {
-            Measurement m = probe.time(new LinearSpec.LowRank(r));
-            byRank.put(r, m);
-            line.append(String.format(Locale.ROOT, ", r%d %.3f", r, m.ms()));
-        }
-        out.println(line);
-        return new LatencyTable.Module(in, outF, batch * rowsPerImage, d, byRank);
     }
 
     /** {@code n} subnets drawn uniformly from the space, block by block. */

@@ -15,7 +15,6 @@ import java.util.Random;
  */
 final class ModuleProbe {
     private final Backend backend;
-    private final LatencyMeter meter;
     private final int in;
     private final int out;
     private final int[] laneRows;
@@ -27,9 +26,8 @@ final class ModuleProbe {
      *                 token alone in the last block's tail
      * @param residual whether the module adds the block's skip connection
      */
-    ModuleProbe(Backend backend, LatencyMeter meter, int in, int out, int[] laneRows, boolean residual) {
+    ModuleProbe(Backend backend, int in, int out, int[] laneRows, boolean residual) {
         this.backend = backend;
-        this.meter = meter;
         this.in = in;
         this.out = out;
         this.laneRows = laneRows.clone();
@@ -42,8 +40,8 @@ final class ModuleProbe {
         }
     }
 
-    /** The forward time of the module laid out as {@code spec} (dense, or factorized at one rank). */
-    Measurement time(LinearSpec spec) {
+    /** One forward of the module laid out as {@code spec} (dense, or factorized at one rank), for the meter to time. */
+    Runnable forward(LinearSpec spec) {
         LinearLayer[] layers = new LinearLayer[laneRows.length];
         ParameterArena shared = null;
         for (int i = 0; i < layers.length; i++) {
@@ -57,7 +55,6 @@ final class ModuleProbe {
                 params.bindTo(shared); // lanes share the weights, as a model's lanes do
             }
         }
-        return meter.time(() -> backend.runLanes(layers.length,
-                i -> layers[i].forward(inputs[i], laneRows[i], residuals[i])));
+        return () -> backend.runLanes(layers.length, i -> layers[i].forward(inputs[i], laneRows[i], residuals[i]));
     }
 }

@@ -32,9 +32,13 @@ record LatencyReport(@JsonProperty("table") String table, @JsonProperty("batch")
     static LatencyReport measure(LatencyPredictor p, String table, Double budgetMs, List<Subject> subjects,
                                  PrintStream out) {
         LatencyMeter meter = p.table().timing().models(subjects.get(0).model().backend());
+        // timed together, their passes interleaved, so that the ratios compare like with like
+        List<Measurement> measured = meter.timeAll(subjects.stream()
+                .map(s -> meter.inference(s.model(), p.batch())).toList());
         List<Row> rows = new ArrayList<>();
-        for (Subject s : subjects) {
-            Measurement m = meter.timeInference(s.model(), p.batch());
+        for (int i = 0; i < subjects.size(); i++) {
+            Subject s = subjects.get(i);
+            Measurement m = measured.get(i);
             Row r = new Row(s.name(), p.millis(s.ranks()), m.ms(), m.spread());
             rows.add(r);
             out.printf(Locale.ROOT, "latency at batch %d: %s predicted %.3f ms, measured %.3f ms%n", p.batch(), s.name(),

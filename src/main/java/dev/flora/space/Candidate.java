@@ -1,16 +1,12 @@
 package dev.flora.space;
 
 import java.util.Arrays;
-import java.util.regex.Pattern;
 
 /**
  * One architecture of a {@link SearchSpace}: for every block and every target module of the
  * block, the index of its rank ratio. Stored flat, block-major ({@code [block * targets + t]}).
  */
 public final class Candidate {
-    /** Blocks of ':'-separated decimal indices (spaces around them allowed), separated by '|'. */
-    private static final Pattern CODE = Pattern.compile("[ \\t]*\\d+[ \\t]*(:[ \\t]*\\d+[ \\t]*)*"
-            + "(\\|[ \\t]*\\d+[ \\t]*(:[ \\t]*\\d+[ \\t]*)*)*");
 
     private final int[] ratioIndex;
     private final int targets;
@@ -81,7 +77,9 @@ public final class Candidate {
      * quotes the code.
      */
     public static Candidate decode(String s) {
-        if (!CODE.matcher(s).matches()) {
+        // checked by hand, not by a regular expression: java.util.regex recurses once per repeated
+        // group and overflows the stack on codes of a few thousand characters
+        if (!isCode(s)) {
             throw new IllegalArgumentException("candidate '" + printable(s) + "': expected ratio indices such as "
                     + "6:6:6|0:3:2 (digits, ':' between a block's modules, '|' between blocks)");
         }
@@ -91,19 +89,36 @@ public final class Candidate {
         for (int b = 0; b < blocks.length; b++) {
             String[] parts = blocks[b].split(":");
             if (parts.length != targets) {
-                throw new IllegalArgumentException("candidate '" + s + "': block " + b + " has " + parts.length
-                        + " genes, expected " + targets);
+                throw new IllegalArgumentException("candidate '" + printable(s) + "': block " + b + " has "
+                        + parts.length + " genes, expected " + targets);
             }
             for (int t = 0; t < targets; t++) {
                 try {
                     g[b * targets + t] = Integer.parseInt(parts[t].trim());
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("candidate '" + s + "': ratio index " + parts[t].trim()
-                            + " is too large");
+                    throw new IllegalArgumentException("candidate '" + printable(s) + "': ratio index "
+                            + parts[t].trim() + " is too large");
                 }
             }
         }
         return new Candidate(g, targets);
+    }
+
+    /**
+     * Whether {@code s} is blocks of ':'-separated decimal indices (spaces and tabs around them
+     * allowed), separated by '|'.
+     */
+    private static boolean isCode(String s) {
+        for (String block : s.split("\\|", -1)) {
+            for (String gene : block.split(":", -1)) {
+                String g = gene.strip();
+                if (g.isEmpty() || !gene.chars().allMatch(ch -> ch == ' ' || ch == '\t' || (ch >= '0' && ch <= '9'))
+                        || !g.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** {@code s} for an error message: control characters as '?', at most 80 characters. */

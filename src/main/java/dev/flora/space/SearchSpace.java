@@ -272,7 +272,7 @@ public final class SearchSpace {
     }
 
     public static SearchSpace fromJson(Json j, ViTConfig config, String source) {
-        if (j.targets() == null || j.ratios() == null || j.blocks() == null) {
+        if (j == null || j.targets() == null || j.ratios() == null || j.blocks() == null) {
             throw new FormatException(source + ": a search space needs targets, ratios and blocks");
         }
         try {
@@ -292,7 +292,7 @@ public final class SearchSpace {
         } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
             throw new FormatException(file + ": search space file not found");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new FormatException(file + ": not a search space JSON (" + e.getOriginalMessage() + ")");
+            throw new FormatException(file + ": not a search space JSON (" + FormatException.oneLine(e.getOriginalMessage()) + ")");
         } catch (java.io.IOException e) {
             throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
         }

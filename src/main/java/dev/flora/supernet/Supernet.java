@@ -250,7 +250,7 @@ public final class Supernet {
             space = SearchSpace.fromJson(JSON.readValue(spaceJson, SearchSpace.Json.class), model.config(),
                     path.toString());
         } catch (JsonProcessingException e) {
-            throw new FormatException(path + ": corrupt " + SPACE_KEY + " (" + e.getOriginalMessage() + ")");
+            throw new FormatException(path + ": corrupt " + SPACE_KEY + " (" + FormatException.oneLine(e.getOriginalMessage()) + ")");
         }
         Method m = Method.parse(method);
         Map<String, LinearSpec> expected = specs(space, m);

@@ -26,7 +26,7 @@ class LatencyTableBuilderTest {
     private static final ViTConfig TOY = new ViTConfig(8, 4, 1, 16, 2, 2, 2.0, 3, new double[] {0.5},
             new double[] {0.25});
     /** Short caps: the loop stops after its floor of samples. */
-    private static final LatencyTable.Timing QUICK = new LatencyTable.Timing(0.5, 0.002, 0.01, 0);
+    private static final LatencyTable.Timing QUICK = new LatencyTable.Timing(0.5, 0.002, 0.01, 0, 0.2, 2);
 
     private static void buildsACompleteTable(Backend backend, int batch, double[] ratios, int subnets) {
         SearchSpace space = SearchSpace.full(TOY, SearchSpace.DEFAULT_TARGETS, ratios);
@@ -34,8 +34,7 @@ class LatencyTableBuilderTest {
         ViTInitializer.initialize(dense, 0);
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         LatencyTableBuilder builder = new LatencyTableBuilder(space, dense, "toy", batch, QUICK, quiet);
-        LatencyTable table = builder.build(subnets, 0);
-        table = table.withCheck(builder.check(table, subnets, 0));
+        LatencyTable table = builder.build(subnets, subnets, 0);
 
         assertEquals(backend.name(), table.machine().backend());
         assertEquals(batch, table.batch());
@@ -49,6 +48,10 @@ class LatencyTableBuilderTest {
                 assertTrue(m.dense().ms() > 0 && m.dense().samples() >= LatencyMeter.FLOOR_SAMPLES);
             }
         }
+        assertEquals(java.util.List.of("embedding", "block", "last_block", "head"), java.util.List.copyOf(
+                table.parts().keySet()), "the rest of the model, part by part");
+        assertEquals(TOY.depth() - 1, table.parts().get("block").count());
+        assertTrue(table.parts().get("block").targetsMs() > 0 && table.parts().get("head").targetsMs() == 0);
         assertEquals(subnets + 1, table.calibration().size(), "the dense model and the random subnets");
         assertEquals(subnets, table.check().points().size());
         assertTrue(Double.isFinite(table.overheadMs()) && table.check().worstAbsErrorPct() >= 0);

@@ -84,7 +84,7 @@ class LatencyTableTest {
 
     private static LatencyTable with(LatencyTable t, Map<String, LatencyTable.Module> modules) {
         return new LatencyTable(t.format(), t.machine(), t.model(), t.batch(), t.tokens(), t.timing(), t.dense(),
-                t.overheadMs(), modules, t.calibration(), t.check());
+                t.overheadMs(), modules, t.parts(), t.calibration(), t.check());
     }
 
     @Test
@@ -154,7 +154,7 @@ class LatencyTableTest {
             assertFalse(e.getMessage().contains("\n"));
         }
         LatencyTable negativeBatch = new LatencyTable(full.format(), full.machine(), full.model(), 0, full.tokens(),
-                full.timing(), full.dense(), full.overheadMs(), full.modules(), full.calibration(), null);
+                full.timing(), full.dense(), full.overheadMs(), full.modules(), full.parts(), full.calibration(), null);
         negativeBatch.write(f);
         FormatException e = assertThrows(FormatException.class, () -> LatencyTable.read(f));
         assertTrue(e.getMessage().contains("batch and tokens must be at least 1"), e.getMessage());

@@ -272,7 +272,7 @@ class PipelineCliTest {
 
     private static LatencyTable on(LatencyTable t, Machine m) {
         return new LatencyTable(t.format(), m, t.model(), t.batch(), t.tokens(), t.timing(), t.dense(), t.overheadMs(),
-                t.modules(), t.calibration(), t.check());
+                t.modules(), t.parts(), t.calibration(), t.check());
     }
 
     /** Halfway between the stub table's cheapest uniform subnet and the dense model: a budget that binds. */
@@ -314,7 +314,7 @@ class PipelineCliTest {
             Map<String, LatencyTable.Module> m = new LinkedHashMap<>(t.modules());
             m.remove("blocks.1.mlp.fc2");
             return new LatencyTable(t.format(), t.machine(), t.model(), t.batch(), t.tokens(), t.timing(), t.dense(),
-                    t.overheadMs(), m, t.calibration(), t.check());
+                    t.overheadMs(), m, t.parts(), t.calibration(), t.check());
         }));
         tables.put("the latency table has no time for blocks.0.mlp.fc1 at rank 8", stubTable("no-rank.json", t -> {
             Map<String, LatencyTable.Module> m = new LinkedHashMap<>(t.modules());
@@ -323,7 +323,7 @@ class PipelineCliTest {
             ranks.remove(8);
             m.put("blocks.0.mlp.fc1", new LatencyTable.Module(fc1.in(), fc1.out(), fc1.rows(), fc1.dense(), ranks));
             return new LatencyTable(t.format(), t.machine(), t.model(), t.batch(), t.tokens(), t.timing(), t.dense(),
-                    t.overheadMs(), m, t.calibration(), t.check());
+                    t.overheadMs(), m, t.parts(), t.calibration(), t.check());
         }));
         for (var e : tables.entrySet()) {
             Path out = dir.resolve("bad-" + e.getValue().getFileName());

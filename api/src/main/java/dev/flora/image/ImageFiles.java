@@ -41,6 +41,12 @@ public final class ImageFiles {
     private static final byte[] IEND = {'I', 'E', 'N', 'D'};
     /** How far from the end of a PNG its IEND chunk may sit (PIL tolerates trailing bytes too). */
     private static final int IEND_SEARCH = 4096;
+    /**
+     * The most pixels a file may declare: PIL's decompression-bomb limit (it refuses twice its
+     * {@code MAX_IMAGE_PIXELS}, 2 × 89 478 485), so that a header of a few bytes cannot make the
+     * decoder allocate gigabytes before the data runs out.
+     */
+    public static final long MAX_PIXELS = 2L * 89_478_485;
 
     private ImageFiles() {
     }
@@ -77,11 +83,23 @@ public final class ImageFiles {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             reader.setInput(in, true, true);
+            int w = reader.getWidth(0);
+            int h = reader.getHeight(0);
+            if ((long) w * h > MAX_PIXELS) {
+                throw new FormatException(String.format(Locale.ROOT, "%s: the %s declares %d x %d pixels, more than "
+                        + "the %,d flora-j decodes (PIL's decompression-bomb limit)", file, kind, w, h, MAX_PIXELS));
+            }
+            long least = png ? leastPngBytes(data, w, h) : leastJpegBytes(w, h);
+            if (data.length < least) {
+                throw new FormatException(String.format(Locale.ROOT, "%s: a %s of %,d bytes cannot hold the %d x %d "
+                        + "pixels it declares (that needs at least %,d bytes): truncated or corrupt", file, kind,
+                        data.length, w, h, least));
+            }
             Picture p = jpeg && isCmyk(reader) ? fromInvertedCmyk(reader.readRaster(0, null))
                     : fromBufferedImage(reader.read(0));
             for (String w : warnings) {
                 if (isTruncation(w)) {
-                    throw new FormatException(file + ": truncated " + kind + " (" + oneLine(w)
+                    throw new FormatException(file + ": truncated " + kind + " (" + FormatException.oneLine(w)
                             + "), expected a complete image");
                 }
             }
@@ -238,6 +256,32 @@ public final class ImageFiles {
         return sample * 255 / ((1 << bits) - 1);
     }
 
+    /**
+     * The fewest bytes a PNG of {@code w} x {@code h} pixels can take: its rows (a filter byte and
+     * the samples at the bit depth and channels of IHDR) at deflate's best ratio, 1032:1. A file
+     * below it is short of data, which the decoder would only find after allocating the image.
+     */
+    private static long leastPngBytes(byte[] d, int w, int h) {
+        int bitDepth = d.length > 25 ? d[24] & 0xff : 1;
+        int channels = switch (d.length > 25 ? d[25] & 0xff : 0) {
+            case 2 -> 3;
+            case 4 -> 2;
+            case 6 -> 4;
+            default -> 1; // grey or palette indices
+        };
+        long rowBytes = 1 + ((long) w * bitDepth * channels + 7) / 8;
+        return h * rowBytes / 1032;
+    }
+
+    /**
+     * The fewest bytes a JPEG of {@code w} x {@code h} pixels can take: one bit per 8 x 8 block of
+     * its full-resolution component, the least a Huffman code spends on a block's DC value
+     * (arithmetic-coded JPEGs, which could go below, are not decoded at all).
+     */
+    private static long leastJpegBytes(int w, int h) {
+        return ((w + 7L) / 8) * ((h + 7L) / 8) / 8;
+    }
+
     private static boolean isCmyk(ImageReader reader) throws IOException {
         ImageTypeSpecifier raw = reader.getRawImageType(0);
         return raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK;
@@ -281,11 +325,7 @@ public final class ImageFiles {
 
     private static String oneLine(Throwable e) {
         String m = e.getMessage();
-        return oneLine(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
-    }
-
-    private static String oneLine(String s) {
-        return s.replaceAll("\\s+", " ").trim();
+        return FormatException.oneLine(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
     }
 
     /** The readers: TwelveMonkeys' JPEG reader by class, so a JDK reader ranked first cannot take over. */

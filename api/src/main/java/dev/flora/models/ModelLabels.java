@@ -54,7 +54,7 @@ public final class ModelLabels {
         try {
             node = JSON.readTree(raw);
         } catch (JsonProcessingException e) {
-            throw new FormatException(where + " is not JSON (" + e.getOriginalMessage() + ")", e);
+            throw new FormatException(where + " is not JSON (" + FormatException.oneLine(e.getOriginalMessage()) + ")", e);
         }
         if (node == null || !node.isArray()) {
             throw new FormatException(where + " is " + abbreviate(raw) + ", expected a JSON array of strings");

@@ -71,6 +71,43 @@ class ImageFilesTest {
     }
 
     @Test
+    void aHeaderDeclaringMorePixelsThanPilDecodesIsRefusedBeforeAnyAllocation() throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        byte[] bomb = pngHeaderOnly(20_000, 20_000); // 400 M pixels in 70 bytes: 1.2 GB as a raster
+        ImageFiles.read(write("warm.png", fixture("rgb_300x200.png"))); // class loading is not the file's cost
+        long before = threads.getCurrentThreadAllocatedBytes();
+        failure("bomb.png", bomb, "declares 20000 x 20000 pixels, more than the 178,956,970 flora-j decodes");
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 64L << 20, allocated + " bytes allocated for a 70-byte file");
+    }
+
+    private Path write(String name, byte[] data) throws IOException {
+        return Files.write(tmp.resolve(name), data);
+    }
+
+    /** A PNG of IHDR (8-bit RGB, {@code w} x {@code h}), one tiny IDAT and IEND, with valid CRCs. */
+    private static byte[] pngHeaderOnly(int w, int h) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        chunk(out, "IHDR", java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h).put(new byte[] {8, 2, 0, 0, 0})
+                .array());
+        chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x63, 0, 0, 0, 1, 0, 1});
+        chunk(out, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        out.writeBytes(t);
+        out.writeBytes(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    @Test
     void nonImagesAndEmptyAndMissingFilesAreErrors() throws IOException {
         failure("notes.jpg", "hello, not an image\n".getBytes(), "not a PNG or JPEG image");
         failure("empty.png", new byte[0], "empty file");

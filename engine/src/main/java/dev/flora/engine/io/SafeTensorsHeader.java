@@ -35,8 +35,8 @@ record SafeTensorsHeader(Map<String, SafeTensors.Entry> entries, Map<String, Str
         try {
             root = STRICT.readTree(new String(json, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new FormatException(path + ": safetensors header is not valid JSON (" + oneLine(e.getOriginalMessage())
-                    + ")");
+            throw new FormatException(path + ": safetensors header is not valid JSON ("
+                    + FormatException.oneLine(e.getOriginalMessage()) + ")");
         }
         if (root == null || !root.isObject()) {
             throw new FormatException(path + ": safetensors header is not a JSON object");
@@ -160,7 +160,4 @@ record SafeTensorsHeader(Map<String, SafeTensors.Entry> entries, Map<String, Str
         };
     }
 
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ");
-    }
 }

@@ -15,8 +15,12 @@ import java.util.List;
 public final class FuzzRules {
     /** Room for a reader's fixed costs (buffers, a tiny model) before the proportional budget applies. */
     private static final long FIXED_BUDGET = 64L << 20;
-    /** Bytes a reader may allocate per input byte: deflate's best ratio (~1032:1) plus a copy or two. */
-    private static final long PER_INPUT_BYTE = 4096;
+    /**
+     * Bytes a reader may allocate per input byte. The largest legitimate ratio is a 1-bit palette
+     * PNG at deflate's best ratio (~1032:1): 8 · 1032 pixels per byte, each decoded to 3 bytes of
+     * RGB beside its packed raster, about 26 KB; gzip'd IDX at 1032:1 as floats stays under it.
+     */
+    private static final long PER_INPUT_BYTE = 32 << 10;
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
