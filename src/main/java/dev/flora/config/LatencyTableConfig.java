@@ -43,7 +43,7 @@ public record LatencyTableConfig(
     }
 
     public static LatencyTableConfig defaults() {
-        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 5.0, 0.2, 3,
+        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 5.0, 0.1, 10,
                 0);
     }
 }

@@ -77,16 +77,23 @@ public final class LatencyPredictor implements FactorizationRule {
         return table.batch();
     }
 
-    /** Milliseconds of module {@code path} at {@code rank}: the faster of its factors and its dense layer. */
+    /** Milliseconds of module {@code path} at {@code rank}, laid out as {@link #factorize} lays it out. */
     public double moduleMillis(String path, int rank) {
         LatencyTable.Module m = module(path);
-        return Math.min(m.dense().ms(), factorizedMillis(m, rank));
+        return factorize(m, rank) ? factorizedMillis(m, rank) : m.dense().ms();
     }
 
-    /** Whether module {@code path} at {@code rank} ran faster factorized than dense (FLAR-SVD's rule). */
+    /** Whether module {@code path} at {@code rank} is laid out factorized: where that ran faster than dense (FLAR-SVD). */
     @Override
     public boolean factorize(String path, int in, int out, int rank) {
-        LatencyTable.Module m = module(path);
+        return factorize(module(path), rank);
+    }
+
+    /** The table's decision at a measured rank; between ranks (and in tables without decisions) the faster time. */
+    private static boolean factorize(LatencyTable.Module m, int rank) {
+        if (m.factorized() != null && m.ranks().containsKey(rank)) {
+            return m.factorized().contains(rank);
+        }
         return factorizedMillis(m, rank) < m.dense().ms();
     }
 

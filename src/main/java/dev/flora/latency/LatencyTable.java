@@ -82,12 +82,28 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
 
     /**
      * One target module: its shape, the rows it sees at the table's batch (batch × tokens, or
-     * batch alone for the class-token tail of the last block), and its forward time dense and
-     * factorized at each rank.
+     * batch alone for the class-token tail of the last block), its forward time dense and
+     * factorized at each rank, and the ranks at which the subnets are laid out factorized
+     * ({@code factorized}; null: wherever the factorized time is below the dense one).
      */
     public record Module(@JsonProperty("in") int in, @JsonProperty("out") int out, @JsonProperty("rows") int rows,
                          @JsonProperty("dense") Measurement dense,
-                         @JsonProperty("ranks") SortedMap<Integer, Measurement> ranks) {
+                         @JsonProperty("ranks") SortedMap<Integer, Measurement> ranks,
+                         @JsonProperty("factorized") java.util.SortedSet<Integer> factorized) {
+        /** A module whose layout follows its times (factorized wherever that is faster). */
+        public Module(int in, int out, int rows, Measurement dense, SortedMap<Integer, Measurement> ranks) {
+            this(in, out, rows, dense, ranks, null);
+        }
+
+        /**
+         * This module with the ranks at which the subnets are laid out factorized: decided once,
+         * where the factors ran faster than the dense layer in a first timing, and kept, so that
+         * the subnets timed for the table, the predictor's prices and the export agree on it even
+         * where a later timing of a near tie comes out the other way.
+         */
+        public Module withFactorized(java.util.SortedSet<Integer> ranks) {
+            return new Module(in, out, rows, dense, this.ranks, ranks);
+        }
     }
 
     /**
@@ -204,6 +220,10 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
             if (m == null || m.in() < 1 || m.out() < 1 || m.rows() < 1 || m.ranks() == null || !sane(m.dense())) {
                 bad = "module " + e.getKey() + " needs in, out and rows of at least 1, ranks, and dense: "
                         + SANE_MEASUREMENT;
+                break;
+            }
+            if (m.factorized() != null && !m.ranks().keySet().containsAll(m.factorized())) {
+                bad = "module " + e.getKey() + ": factorized names a rank the module has no time for";
                 break;
             }
             for (var r : m.ranks().entrySet()) {

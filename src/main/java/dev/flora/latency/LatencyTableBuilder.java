@@ -78,15 +78,15 @@ public final class LatencyTableBuilder {
                 machine, timing.warmupSeconds());
         modelMeter.warmUp(dense, batch, timing.warmupSeconds());
         Probes probes = new Probes();
-        // a first timing of the modules alone decides how the subnets are laid out: factorized only
-        // where that was faster, as the export under the table stores them
+        // a first timing of the modules alone decides, once, how the subnets are laid out: factorized
+        // only where that was faster; the table keeps the decision, and the export follows it
         LatencyPredictor layout = predictor(machine, probes.table(moduleMeter.timeAll(probes.forwards()), false), 0);
         List<Candidate> subnets = new ArrayList<>();
         subnets.add(null); // the dense model
         subnets.addAll(randomSubnets(calibration, seed));
         subnets.addAll(randomSubnets(check, ~seed));
         List<Measurement> measured = timeTogether(probes, subnets, layout);
-        Timed timed = probes.table(measured.subList(0, probes.size()), true);
+        Timed timed = laidOutAs(probes.table(measured.subList(0, probes.size()), true), layout);
         List<Measurement> models = measured.subList(probes.size(), measured.size());
         Measurement d = models.get(0);
         out.printf(Locale.ROOT, "dense model: %.3f ms (spread %.3f, %d samples)%n", d.ms(), d.spread(), d.samples());
@@ -122,6 +122,21 @@ public final class LatencyTableBuilder {
         out.printf(Locale.ROOT, "predictor on %d random subnets at batch %d: median |error| %.2f %%, worst %.2f %%%n",
                 check, batch, c.medianAbsErrorPct(), c.worstAbsErrorPct());
         return table.withCheck(c);
+    }
+
+    /** {@code timed} with, in every module, the ranks {@code layout} factorized the timed subnets at. */
+    private static Timed laidOutAs(Timed timed, LatencyPredictor layout) {
+        Map<String, LatencyTable.Module> modules = new LinkedHashMap<>();
+        timed.modules().forEach((path, m) -> {
+            java.util.SortedSet<Integer> factorized = new java.util.TreeSet<>();
+            for (int r : m.ranks().keySet()) {
+                if (layout.factorize(path, m.in(), m.out(), r)) {
+                    factorized.add(r);
+                }
+            }
+            modules.put(path, m.withFactorized(factorized));
+        });
+        return new Timed(modules, timed.parts());
     }
 
     private LatencyPredictor predictor(Machine machine, Timed timed, double overhead) {

@@ -159,4 +159,22 @@ class LatencyTableTest {
         FormatException e = assertThrows(FormatException.class, () -> LatencyTable.read(f));
         assertTrue(e.getMessage().contains("batch and tokens must be at least 1"), e.getMessage());
     }
+
+    @Test
+    void theLayoutDecidedWhenTheTableWasBuiltIsKeptEvenWhereTheFinalTimesDisagree() {
+        LatencyTable full = StubTables.of(space, here, 1);
+        String qkv = "blocks.0.attn.qkv";
+        LatencyTable.Module m = full.modules().get(qkv);
+        int low = space.rank(0, 0);
+        int high = space.maxRank(0);
+        assertTrue(m.ranks().get(low).ms() < m.dense().ms() && m.ranks().get(high).ms() > m.dense().ms());
+        // decided the other way round: the low rank dense, the full rank factorized
+        Map<String, LatencyTable.Module> modules = new LinkedHashMap<>(full.modules());
+        modules.put(qkv, m.withFactorized(new java.util.TreeSet<>(List.of(high))));
+        LatencyPredictor p = new LatencyPredictor(with(full, modules), space, "t.json");
+        assertFalse(p.factorize(qkv, 128, 384, low));
+        assertEquals(m.dense().ms(), p.moduleMillis(qkv, low), 1e-12);
+        assertTrue(p.factorize(qkv, 128, 384, high));
+        assertEquals(m.ranks().get(high).ms(), p.moduleMillis(qkv, high), 1e-12);
+    }
 }
