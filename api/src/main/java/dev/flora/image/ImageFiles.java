@@ -97,9 +97,9 @@ public final class ImageFiles {
             }
             Picture p = jpeg && isCmyk(reader) ? fromInvertedCmyk(reader.readRaster(0, null))
                     : fromBufferedImage(reader.read(0));
-            for (String w : warnings) {
-                if (isTruncation(w)) {
-                    throw new FormatException(file + ": truncated " + kind + " (" + FormatException.oneLine(w)
+            for (String warning : warnings) {
+                if (isTruncation(warning)) {
+                    throw new FormatException(file + ": truncated " + kind + " (" + FormatException.oneLine(warning)
                             + "), expected a complete image");
                 }
             }
