@@ -185,7 +185,7 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
         } catch (IOException e) {
             throw new FormatException(file + ": cannot read (" + e.getMessage() + ")");
         }
-        if (!FORMAT.equals(t.format()) || t.machine() == null || t.timing() == null || t.modules() == null
+        if (t == null || !FORMAT.equals(t.format()) || t.machine() == null || t.timing() == null || t.modules() == null
                 || t.dense() == null) {
             throw new FormatException(file + ": not a latency table (expected format " + FORMAT
                     + " with machine, timing, dense and modules)");
