@@ -20,14 +20,15 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Measures a {@link LatencyTable} on this machine: after a warm-up, the dense model end to end,
- * then every target module of the space, dense and at every rank of the grid, at
- * the rows it sees in the forward at the serving batch (blocks 0..depth−2 and the last block's
- * qkv: batch × tokens; the last block's proj and MLP: the class token rows alone). Modules of
- * the same shape and rows are timed once and share the figures. The fixed overhead is then
- * calibrated on the dense model and a few random subnets, and {@link #check} measures the
- * predictor on others. Subnets are built with random weights (time does not depend on them),
- * factorized where the table says that is faster, as the export under the table stores them.
+ * Measures a {@link LatencyTable} on this machine: after a warm-up, every target module of the
+ * space, dense and at every rank of the grid, at the rows it sees in the forward at the serving
+ * batch (blocks 0..depth−2 and the last block's qkv: batch × tokens; the last block's proj and
+ * MLP: the class token rows alone), the parts of the rest of the model, the dense model and
+ * random subnets end to end, all in one interleaved loop. Modules of the same shape and rows are
+ * timed once and share the figures. The fixed overhead is calibrated on the dense model and a
+ * few of the subnets; the others check the predictor. Subnets are built with random weights
+ * (time does not depend on them), factorized where a first timing of the modules found that
+ * faster, as the export under the table stores them.
  */
 public final class LatencyTableBuilder {
     private final SearchSpace space;
