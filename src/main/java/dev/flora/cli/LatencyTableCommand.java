@@ -38,7 +38,7 @@ public final class LatencyTableCommand extends ConfiguredCommand {
         ModelSource.LoadedModel m = ModelSource.open(c.model(), backend, OptionalInt.empty(), System.err::println);
         SearchSpace space = SearchSpace.resolve(m.model().config(), c.searchSpace(), c.space().includeProj(),
                 c.space().ratios());
-        LatencyTable.Timing timing = new LatencyTable.Timing(c.targetSpread(), c.moduleSeconds(), c.modelSeconds(),
+        LatencyTable.Timing timing = new LatencyTable.Timing(c.moduleSeconds(), c.modelSeconds(),
                 c.warmupSeconds(), c.quantile(), c.rounds());
         LatencyTableBuilder builder = new LatencyTableBuilder(space, m.model(), c.model(), c.batch(), timing,
                 System.out);

@@ -19,31 +19,28 @@ public record LatencyTableConfig(
         int calibration,
         @JsonPropertyDescription("Further random subnets measured against the prediction (0: none); their errors go "
                 + "into the table.") int check,
-        @JsonPropertyDescription("Stop repeating a timing once its interquartile range is at most this fraction of "
-                + "its median.") double targetSpread,
         @JsonPropertyDescription("Most seconds timing one module at one rank.") double moduleSeconds,
         @JsonPropertyDescription("Most seconds timing one whole model (at least 3 timed runs).") double modelSeconds,
         @JsonPropertyDescription("Seconds of untimed dense forwards first, while the JIT compiles the engine.")
         double warmupSeconds,
         @JsonPropertyDescription("Which quantile of a timing's samples is its figure: low, so that the seconds in "
                 + "which other work on the machine slows every call do not move it (0.5: the median).") double quantile,
-        @JsonPropertyDescription("Passes each timing's samples are gathered in, interleaved over every module (and "
-                + "over a group of models), so that each figure has samples from several moments.") int rounds,
+        @JsonPropertyDescription("Passes each timing's samples are spread over, interleaved over every module (and "
+                + "over a group of models), so that each figure has samples from the whole loop.") int rounds,
         @JsonPropertyDescription("Seed of the random subnets.") long seed) {
 
     public LatencyTableConfig {
         Checks.require(batch > 0, "batch must be positive, got " + batch);
         Checks.require(calibration >= 0, "calibration must be >= 0, got " + calibration);
         Checks.require(check >= 0, "check must be >= 0, got " + check);
-        Checks.require(targetSpread > 0 && moduleSeconds > 0 && modelSeconds > 0,
-                "target_spread, module_seconds and model_seconds must be positive");
+        Checks.require(moduleSeconds > 0 && modelSeconds > 0, "module_seconds and model_seconds must be positive");
         Checks.require(warmupSeconds >= 0, "warmup_seconds must be >= 0, got " + warmupSeconds);
         Checks.require(quantile >= 0 && quantile <= 1, "quantile must be in [0, 1], got " + quantile);
         Checks.require(rounds >= 1, "rounds must be at least 1, got " + rounds);
     }
 
     public static LatencyTableConfig defaults() {
-        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.03, 0.5, 3.0, 5.0, 0.1, 10,
+        return new LatencyTableConfig(ModelSource.DEFAULT, 1, null, SpaceSettings.defaults(), 5, 0, 0.5, 3.0, 5.0, 0.1, 50,
                 0);
     }
 }

@@ -9,23 +9,22 @@ import java.util.Random;
 
 /**
  * The timing loop behind every figure of a latency table. On a shared machine a forward's time
- * varies in phases: for a second or so every call runs 20–50 % slower (other work on the host),
- * then fast again. Two things keep those phases out of the figures. Samples are gathered in
- * {@code rounds} passes, and {@link #timeAll} interleaves the passes over every call it times,
- * so each figure has samples from several moments and two figures compared with each other were
- * taken under the same conditions. And the figure is a low {@code quantile} of the samples, not
- * their median: the time the machine gives when it is not disturbed, which repeats where the
- * median jumps with the share of slow samples. Each pass: untimed warm-up calls the first time,
- * then samples until their spread is at most {@code targetSpread} (after {@link #MIN_SAMPLES})
- * or the pass's share of the time cap is spent. Each call is followed by a device synchronize,
- * so an asynchronous backend is timed to completion.
+ * varies in phases: for a fraction of a second to a few seconds every call runs 20–50 % slower
+ * (other work on the host), then fast again. Two things keep those phases out of the figures.
+ * {@link #timeAll} spreads each call's samples evenly over {@code rounds} short, interleaved
+ * passes over every call it times, so each figure has samples from the whole loop and two
+ * figures compared with each other were taken under the same conditions. And the figure is a
+ * low {@code quantile} of the samples, not their median: the time the machine gives when it is
+ * not disturbed, which repeats where the median jumps with the share of slow samples. A call
+ * gets untimed warm-up calls first, then as many samples as its time cap holds, shared out over
+ * the rounds. (Ending a call's sampling early once its samples agree, as an earlier loop did,
+ * let a call sampled only in a slow phase keep that phase's figure.) Each call is followed by a
+ * device synchronize, so an asynchronous backend is timed to completion.
  */
 public final class LatencyMeter {
-    /** Samples in a pass before the spread may end it: a quartile of fewer says little. */
-    static final int MIN_SAMPLES = 5;
     /** Samples even past the time cap, so a slow call (DeiT-S at batch 32: about a second) still has a figure. */
     static final int FLOOR_SAMPLES = 3;
-    private static final int MAX_SAMPLES = 200;
+    private static final int MAX_SAMPLES = 500;
     /**
      * Calls of a few microseconds are repeated within one sample until it lasts this long, so
      * the timer's resolution and one stray interrupt do not make the figure.
@@ -33,25 +32,22 @@ public final class LatencyMeter {
     private static final long MIN_SAMPLE_NANOS = 200_000;
 
     private final Backend backend;
-    private final double targetSpread;
     private final double capSeconds;
     private final double quantile;
     private final int rounds;
 
     /**
-     * @param targetSpread stop a pass once the interquartile range is at most this fraction of the median
      * @param capSeconds   most seconds for one figure, warm-up included (at least {@link #FLOOR_SAMPLES} samples)
      * @param quantile     which quantile of the samples is the figure (0.5: the median)
      * @param rounds       passes the samples of one figure are gathered in
      */
-    public LatencyMeter(Backend backend, double targetSpread, double capSeconds, double quantile, int rounds) {
-        if (!(targetSpread > 0) || !(capSeconds > 0) || !(quantile >= 0 && quantile <= 1) || rounds < 1) {
-            throw new IllegalArgumentException("the target spread and the time cap must be positive, the quantile in "
-                    + "[0, 1] and rounds at least 1, got " + targetSpread + ", " + capSeconds + ", " + quantile
+    public LatencyMeter(Backend backend, double capSeconds, double quantile, int rounds) {
+        if (!(capSeconds > 0) || !(quantile >= 0 && quantile <= 1) || rounds < 1) {
+            throw new IllegalArgumentException("the time cap must be positive, the quantile in "
+                    + "[0, 1] and rounds at least 1, got " + capSeconds + ", " + quantile
                     + " and " + rounds);
         }
         this.backend = backend;
-        this.targetSpread = targetSpread;
         this.capSeconds = capSeconds;
         this.quantile = quantile;
         this.rounds = rounds;
@@ -111,77 +107,81 @@ public final class LatencyMeter {
     public record Call(Runnable run, double capSeconds) {
     }
 
-    /** {@link #timeAll} for calls with time caps of their own (modules and whole models in one loop). */
+    /**
+     * {@link #timeAll} for calls with time caps of their own (modules and whole models in one loop).
+     * Each call's samples are spread evenly over the rounds, a call's share of a round being its
+     * budget (the samples its cap holds) over the rounds: the machine this runs on changes speed
+     * from one second to the next (a shared host), and a call sampled only in a few long passes
+     * would take its figure from whichever moments those were.
+     */
     public List<Measurement> timeTogether(List<Call> calls) {
         List<Sampler> samplers = calls.stream().map(c -> new Sampler(c.run(), c.capSeconds())).toList();
         for (int r = 0; r < rounds; r++) {
             for (Sampler s : samplers) {
-                s.pass(r == rounds - 1);
+                s.pass(r);
             }
         }
         return samplers.stream().map(s -> s.measurement(quantile)).toList();
     }
 
-    /** The samples of one call, pass by pass. */
+    /** The samples of one call, round by round. */
     private final class Sampler {
         private final Runnable call;
         private final double capSeconds;
-        private double[] samples = new double[0];
+        private double[] samples;
+        private int n;
         private int inner;
+        private int budget;
 
         Sampler(Runnable call, double capSeconds) {
             this.call = call;
             this.capSeconds = capSeconds;
         }
 
-        /** One pass: its share of the cap; the last pass also fills the floor of samples. */
-        void pass(boolean last) {
-            long start = System.nanoTime();
-            long cap = (long) (capSeconds * 1e9);
-            long passCap = cap / rounds;
+        /** Round {@code round}'s share of the samples; the first round warms the call up. */
+        void pass(int round) {
             if (inner == 0) {
-                inner = warmUp(cap);
+                warmUp();
             }
-            int begin = samples.length;
-            double[] s = Arrays.copyOf(samples, begin + MAX_SAMPLES / rounds + FLOOR_SAMPLES);
-            int n = begin;
-            while (n < s.length) {
+            int due = (int) Math.ceil((double) budget * (round + 1) / rounds);
+            while (n < due) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < inner; i++) {
                     call.run();
                 }
                 backend.synchronize();
-                s[n++] = (System.nanoTime() - t0) / 1e6 / inner;
-                int inPass = n - begin;
-                boolean settled = inPass >= MIN_SAMPLES && spread(Arrays.copyOfRange(s, begin, n)) <= targetSpread;
-                boolean spent = System.nanoTime() - start > passCap && (!last || n >= FLOOR_SAMPLES);
-                if (settled || spent) {
-                    break;
-                }
+                samples[n++] = (System.nanoTime() - t0) / 1e6 / inner;
             }
-            samples = Arrays.copyOf(s, n);
         }
 
         /**
          * Two untimed calls, more while they take under a tenth of the cap (JIT, caches,
-         * buffers); returns how many calls one sample repeats.
+         * buffers); then how many calls one sample repeats, and how many samples the rest of the
+         * cap holds at the fastest warm-up call's pace (at least {@link #FLOOR_SAMPLES}, at most
+         * {@link #MAX_SAMPLES}).
          */
-        private int warmUp(long cap) {
+        private void warmUp() {
+            long cap = (long) (capSeconds * 1e9);
             long start = System.nanoTime();
-            long one;
+            long fastest = Long.MAX_VALUE;
             int warm = 0;
             do {
                 long t0 = System.nanoTime();
                 call.run();
                 backend.synchronize();
-                one = System.nanoTime() - t0;
+                // the fastest call sizes the samples: one stalled call (a collection, a slow phase) would
+                // otherwise shrink the budget to a few samples
+                fastest = Math.min(fastest, Math.max(1, System.nanoTime() - t0));
                 warm++;
             } while (warm < 2 || (System.nanoTime() - start < cap / 10 && warm < 50));
-            return (int) Math.max(1, Math.min(1000, MIN_SAMPLE_NANOS / Math.max(1, one)));
+            inner = (int) Math.max(1, Math.min(1000, MIN_SAMPLE_NANOS / fastest));
+            budget = (int) Math.max(FLOOR_SAMPLES, Math.min(MAX_SAMPLES, cap * 9 / 10 / (fastest * inner)));
+            samples = new double[budget];
         }
 
         Measurement measurement(double q) {
-            return new Measurement(quantile(samples, q), spread(samples), samples.length);
+            double[] s = Arrays.copyOf(samples, n);
+            return new Measurement(quantile(s, q), spread(s), n);
         }
     }
 

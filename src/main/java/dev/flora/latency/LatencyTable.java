@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.FormatException;
@@ -41,42 +42,43 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
                            @JsonProperty("parts") Map<String, Part> parts,
                            @JsonProperty("calibration") List<Point> calibration,
                            @JsonProperty("check") Check check) {
-    /** Version 2: figures are a low quantile gathered over interleaved passes (version 1: the median of one pass). */
-    public static final String FORMAT = "flora-latency-table/2";
+    /**
+     * Version 3: every figure's samples are spread over the whole loop (version 2: a few long
+     * passes, each ended early once its samples agreed; version 1: the median of one pass).
+     */
+    public static final String FORMAT = "flora-latency-table/3";
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
 
     /**
      * How the figures were timed ({@link LatencyMeter}): after {@code warmupSeconds} of dense
-     * forwards (the JIT compiles the engine's loops for seconds), in {@code rounds} interleaved
-     * passes, each repeated until its spread is at most {@code targetSpread} or its share of
-     * {@code moduleSeconds} per module and rank ({@code modelSeconds} per whole model) is spent;
-     * the figure is the {@code quantile} of the samples. Measurements against the table use the same loop.
+     * forwards (the JIT compiles the engine's loops for seconds), {@code moduleSeconds} of samples
+     * per module and rank ({@code modelSeconds} per whole model) spread over {@code rounds}
+     * interleaved passes; the figure is the {@code quantile} of the samples. Measurements
+     * against the table use the same loop.
      */
-    public record Timing(@JsonProperty("target_spread") double targetSpread,
-                         @JsonProperty("module_seconds") double moduleSeconds,
+    public record Timing(@JsonProperty("module_seconds") double moduleSeconds,
                          @JsonProperty("model_seconds") double modelSeconds,
                          @JsonProperty("warmup_seconds") double warmupSeconds,
                          @JsonProperty("quantile") double quantile,
                          @JsonProperty("rounds") int rounds) {
         public Timing {
-            if (!(targetSpread > 0) || !(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)
+            if (!(moduleSeconds > 0) || !(modelSeconds > 0) || !(warmupSeconds >= 0)
                     || !(quantile >= 0 && quantile <= 1) || rounds < 1) {
-                throw new IllegalArgumentException("target_spread, module_seconds and model_seconds must be positive, "
-                        + "warmup_seconds not negative, quantile in [0, 1] and rounds at least 1, got " + targetSpread
-                        + ", " + moduleSeconds + ", " + modelSeconds + ", " + warmupSeconds + ", " + quantile + ", "
+                throw new IllegalArgumentException("module_seconds and model_seconds must be positive, "
+                        + "warmup_seconds not negative, quantile in [0, 1] and rounds at least 1, got " + moduleSeconds + ", " + modelSeconds + ", " + warmupSeconds + ", " + quantile + ", "
                         + rounds);
             }
         }
 
         /** The timing loop for single modules. */
         public LatencyMeter modules(dev.flora.engine.backend.Backend backend) {
-            return new LatencyMeter(backend, targetSpread, moduleSeconds, quantile, rounds);
+            return new LatencyMeter(backend, moduleSeconds, quantile, rounds);
         }
 
         /** The timing loop for whole models. */
         public LatencyMeter models(dev.flora.engine.backend.Backend backend) {
-            return new LatencyMeter(backend, targetSpread, modelSeconds, quantile, rounds);
+            return new LatencyMeter(backend, modelSeconds, quantile, rounds);
         }
     }
 
@@ -177,7 +179,16 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
     public static LatencyTable read(Path file) {
         LatencyTable t;
         try {
-            t = JSON.readValue(file.toFile(), LatencyTable.class);
+            // the format first: an older table's fields would otherwise be refused as unknown ones
+            JsonNode tree = JSON.readTree(file.toFile());
+            JsonNode format = tree == null ? null : tree.get("format");
+            if (format != null && format.isTextual() && format.asText().startsWith("flora-latency-table/")
+                    && !FORMAT.equals(format.asText())) {
+                throw new FormatException(file + ": a latency table of format " + FormatException.oneLine(format.asText())
+                        + ", timed by an older flora-j; this one reads " + FORMAT
+                        + ": measure it again with flora latency-table");
+            }
+            t = tree == null || tree.isMissingNode() ? null : JSON.treeToValue(tree, LatencyTable.class);
         } catch (FileNotFoundException | NoSuchFileException e) {
             throw new FormatException(file + ": latency table not found");
         } catch (JsonProcessingException e) {

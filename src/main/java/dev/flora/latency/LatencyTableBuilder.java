@@ -84,8 +84,8 @@ public final class LatencyTableBuilder {
         LatencyPredictor layout = predictor(machine, probes.table(moduleMeter.timeAll(probes.forwards()), false), 0);
         List<Candidate> subnets = new ArrayList<>();
         subnets.add(null); // the dense model
-        subnets.addAll(randomSubnets(calibration, seed));
-        subnets.addAll(randomSubnets(check, ~seed));
+        subnets.addAll(space.randomCandidates(calibration, seed));
+        subnets.addAll(space.randomCandidates(check, ~seed));
         List<Measurement> measured = timeTogether(probes, subnets, layout);
         Timed timed = laidOutAs(probes.table(measured.subList(0, probes.size()), true), layout);
         List<Measurement> models = measured.subList(probes.size(), measured.size());
@@ -346,22 +346,6 @@ public final class LatencyTableBuilder {
             }
             return new LatencyTable.Module(in, outF, batch * rowsPerImage, d, byRank);
         }
-    }
-
-    /** {@code n} subnets drawn uniformly from the space, block by block. */
-    private List<Candidate> randomSubnets(int n, long seed) {
-        Random rng = new Random(seed);
-        List<Candidate> out = new ArrayList<>();
-        int nt = space.targets().size();
-        for (int i = 0; i < n; i++) {
-            int[] genes = new int[space.depth() * nt];
-            for (int b = 0; b < space.depth(); b++) {
-                List<int[]> allowed = space.allowed(b);
-                System.arraycopy(allowed.get(rng.nextInt(allowed.size())), 0, genes, b * nt, nt);
-            }
-            out.add(new Candidate(genes, nt));
-        }
-        return out;
     }
 
     /** Subnet {@code c} with random weights, laid out as an export under {@code rule} lays it out. */

@@ -145,6 +145,22 @@ public final class SearchSpace {
         return allowed.get(b);
     }
 
+    /** {@code n} architectures drawn uniformly from the space, block by block (each block's tuple uniformly from those it allows). */
+    public List<Candidate> randomCandidates(int n, long seed) {
+        java.util.Random rng = new java.util.Random(seed);
+        List<Candidate> out = new java.util.ArrayList<>();
+        int nt = targets.size();
+        for (int i = 0; i < n; i++) {
+            int[] genes = new int[depth() * nt];
+            for (int b = 0; b < depth(); b++) {
+                List<int[]> a = allowed.get(b);
+                System.arraycopy(a.get(rng.nextInt(a.size())), 0, genes, b * nt, nt);
+            }
+            out.add(new Candidate(genes, nt));
+        }
+        return out;
+    }
+
     public boolean allows(Candidate c) {
         if (c.blocks() != depth() || c.targets() != targets.size()) {
             return false;

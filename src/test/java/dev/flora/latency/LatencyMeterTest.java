@@ -15,7 +15,7 @@ class LatencyMeterTest {
     void passesAreInterleavedOverTheCallsTimedTogether() {
         List<Character> log = new ArrayList<>();
         try (CpuBackend cpu = new CpuBackend()) {
-            LatencyMeter meter = new LatencyMeter(cpu, 1e-9, 0.03, 0.2, 3);
+            LatencyMeter meter = new LatencyMeter(cpu, 0.03, 0.2, 3);
             List<Measurement> m = meter.timeAll(List.of(() -> spin(log, 'a'), () -> spin(log, 'b')));
             assertEquals(2, m.size());
             assertTrue(m.get(0).samples() >= LatencyMeter.FLOOR_SAMPLES && m.get(1).samples() >= 3, m.toString());
@@ -28,6 +28,30 @@ class LatencyMeterTest {
             }
         }
         assertEquals("ababab", runs.toString());
+    }
+
+    @Test
+    void everyRoundTakesAnEqualShareOfEachCallsSamples() {
+        List<Character> log = new ArrayList<>();
+        int rounds = 5;
+        try (CpuBackend cpu = new CpuBackend()) {
+            new LatencyMeter(cpu, 0.05, 0.1, rounds).timeAll(List.of(() -> spin(log, 'a'), () -> spin(log, 'b')));
+        }
+        List<Integer> runsOfA = new ArrayList<>();
+        for (int i = 0; i < log.size(); i++) {
+            if (log.get(i) == 'a') {
+                if (i == 0 || log.get(i - 1) != 'a') {
+                    runsOfA.add(0);
+                }
+                runsOfA.set(runsOfA.size() - 1, runsOfA.get(runsOfA.size() - 1) + 1);
+            }
+        }
+        assertEquals(rounds, runsOfA.size(), log.toString());
+        // the first run also holds the warm-up calls; the others differ by rounding alone
+        List<Integer> later = runsOfA.subList(1, rounds);
+        int min = later.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        int max = later.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        assertTrue(min >= 10 && max - min <= 1, runsOfA.toString());
     }
 
     /** About 0.2 ms of work, so that one sample is one call. */
@@ -51,8 +75,8 @@ class LatencyMeterTest {
     @Test
     void aQuantileOutsideZeroToOneOrNoRoundIsRefused() {
         try (CpuBackend cpu = new CpuBackend()) {
-            assertThrows(IllegalArgumentException.class, () -> new LatencyMeter(cpu, 0.1, 1, 1.5, 1));
-            assertThrows(IllegalArgumentException.class, () -> new LatencyMeter(cpu, 0.1, 1, 0.2, 0));
+            assertThrows(IllegalArgumentException.class, () -> new LatencyMeter(cpu, 1, 1.5, 1));
+            assertThrows(IllegalArgumentException.class, () -> new LatencyMeter(cpu, 1, 0.2, 0));
         }
     }
 }

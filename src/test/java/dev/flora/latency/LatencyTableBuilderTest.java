@@ -26,7 +26,7 @@ class LatencyTableBuilderTest {
     private static final ViTConfig TOY = new ViTConfig(8, 4, 1, 16, 2, 2, 2.0, 3, new double[] {0.5},
             new double[] {0.25});
     /** Short caps: the loop stops after its floor of samples. */
-    private static final LatencyTable.Timing QUICK = new LatencyTable.Timing(0.5, 0.002, 0.01, 0, 0.2, 2);
+    private static final LatencyTable.Timing QUICK = new LatencyTable.Timing(0.002, 0.01, 0, 0.2, 2);
 
     private static void buildsACompleteTable(Backend backend, int batch, double[] ratios, int subnets) {
         SearchSpace space = SearchSpace.full(TOY, SearchSpace.DEFAULT_TARGETS, ratios);

@@ -125,6 +125,10 @@ class LatencyTableTest {
         Files.writeString(f, "{\"format\": \"something else\"}");
         FormatException e = assertThrows(FormatException.class, () -> LatencyTable.read(f));
         assertTrue(e.getMessage().startsWith(f + ": not a latency table"), e.getMessage());
+        Files.writeString(f, "{\"format\": \"flora-latency-table/2\", \"timing\": {\"target_spread\": 0.03}}");
+        e = assertThrows(FormatException.class, () -> LatencyTable.read(f));
+        assertEquals(f + ": a latency table of format flora-latency-table/2, timed by an older flora-j; this one reads "
+                + LatencyTable.FORMAT + ": measure it again with flora latency-table", e.getMessage());
         e = assertThrows(FormatException.class, () -> LatencyTable.read(dir.resolve("none.json")));
         assertTrue(e.getMessage().endsWith("latency table not found"), e.getMessage());
     }

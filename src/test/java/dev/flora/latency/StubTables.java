@@ -36,7 +36,7 @@ public final class StubTables {
             }
         }
         return new LatencyTable(LatencyTable.FORMAT, machine, "stub", batch, space.config().tokens(),
-                new LatencyTable.Timing(0.05, 0.01, 0.05, 0, 0.2, 3), ms(10), OVERHEAD_MS, modules, Map.of(), List.of(), null);
+                new LatencyTable.Timing(0.01, 0.05, 0, 0.2, 3), ms(10), OVERHEAD_MS, modules, Map.of(), List.of(), null);
     }
 
     /** This machine's key on a backend named {@code backend}. */
