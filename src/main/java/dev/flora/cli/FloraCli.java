@@ -15,7 +15,7 @@ import picocli.CommandLine;
 @Command(name = "flora", mixinStandardHelpOptions = true, version = "flora-j 0.1.0",
         description = "Fine-grained low-rank architecture search for Vision Transformers, on the JVM.",
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
-            SearchCommand.class, AblationCommand.class,
+            SearchCommand.class, FitnessCheckCommand.class, AblationCommand.class,
             ExportCommand.class, AllocateCommand.class, CompressCommand.class, EvalCommand.class, PredictCommand.class, BenchCommand.class,
             LatencyTableCommand.class,
             CommandLine.HelpCommand.class})

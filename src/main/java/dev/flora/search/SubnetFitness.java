@@ -31,10 +31,38 @@ public final class SubnetFitness implements EvolutionarySearch.Fitness {
         return signal;
     }
 
+    /**
+     * Every signal of one subnet, from one pass over the images.
+     *
+     * @param top1 percent
+     * @param loss mean cross-entropy
+     * @param kl   mean KL divergence from the teacher (NaN where it was not computed)
+     */
+    public record Signals(double top1, double loss, double kl) {
+        /** The fitness under {@code s}: higher is better. */
+        public double fitness(FitnessSignal s) {
+            return switch (s) {
+                case TOP1 -> top1;
+                case LOSS -> -loss;
+                case KL -> -kl;
+            };
+        }
+    }
+
     @Override
     public EvolutionarySearch.Score score(Candidate c) {
+        Signals s = measure(c, signal == FitnessSignal.KL);
+        return new EvolutionarySearch.Score(s.fitness(signal), s.top1());
+    }
+
+    /** All three signals of {@code c}, the KL divergence included whatever this fitness's own signal. */
+    public Signals signals(Candidate c) {
+        return measure(c, true);
+    }
+
+    private Signals measure(Candidate c, boolean withKl) {
         // built lazily, so that a search refused at its start (bounds, resume) never runs the teacher
-        if (signal == FitnessSignal.KL && teacher == null) {
+        if (withKl && teacher == null) {
             teacher = TeacherLogits.of(supernet, val, batchSize);
             batchLogits = new float[batchSize * teacher.classes()];
         }
@@ -42,17 +70,11 @@ public final class SubnetFitness implements EvolutionarySearch.Fitness {
         double[] klSum = {0};
         Evaluator.Result r = Evaluator.evaluate(supernet.model(), supernet.input(), val, batchSize,
                 (logits, labels, n, first) -> {
-                    if (signal == FitnessSignal.KL) {
+                    if (withKl) {
                         supernet.model().backend().download(logits, batchLogits, 0);
                         klSum[0] += teacher.klSum(batchLogits, first, n);
                     }
                 });
-        double top1 = 100 * r.top1();
-        double fitness = switch (signal) {
-            case TOP1 -> top1;
-            case LOSS -> -r.loss();
-            case KL -> -klSum[0] / r.count();
-        };
-        return new EvolutionarySearch.Score(fitness, top1);
+        return new Signals(100 * r.top1(), r.loss(), withKl ? klSum[0] / r.count() : Double.NaN);
     }
 }

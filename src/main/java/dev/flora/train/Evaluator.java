@@ -62,6 +62,34 @@ public final class Evaluator {
         return new Result(count == 0 ? 0 : correct / (double) count, count == 0 ? 0 : lossSum / count, count);
     }
 
+    /** A result with, per image in order, whether the model's highest logit was at its label. */
+    public record Outcomes(Result result, boolean[] correct) {
+    }
+
+    /**
+     * As {@link #evaluate(VisionTransformer, ModelInput, ImageSource, int)}, keeping each image's
+     * outcome: two models scored on the same images are compared image by image
+     * ({@code dev.flora.report.Accuracy#paired}).
+     */
+    public static Outcomes outcomes(VisionTransformer model, ModelInput input, ImageSource data, int batchSize) {
+        int classes = model.config().numClasses();
+        boolean[] correct = new boolean[data.count()];
+        float[] host = new float[batchSize * classes];
+        Result r = evaluate(model, input, data, batchSize, (logits, labels, n, first) -> {
+            model.backend().download(logits, host, 0);
+            for (int i = 0; i < n; i++) {
+                int best = 0;
+                for (int k = 1; k < classes; k++) {
+                    if (host[i * classes + k] > host[i * classes + best]) {
+                        best = k;
+                    }
+                }
+                correct[first + i] = best == labels[i];
+            }
+        });
+        return new Outcomes(r, correct);
+    }
+
     /**
      * Fails with a message naming both sides when images and model disagree: more classes in the
      * data than the model has, or class names recorded on both sides that differ. Image sizes and
