@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
                 + "from the largest subnet) and by test top-1, and print each signal's Kendall tau with test top-1: "
                 + "the signal a search should select by. Rows go to --out after every subnet; a rerun continues.")
 public final class FitnessCheckCommand implements Callable<Integer> {
+    private static final int BOOTSTRAP_RESAMPLES = 1000;
+
     @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "A supernet.safetensors from "
             + "flora supernet.")
     Path supernet;
@@ -70,6 +72,14 @@ public final class FitnessCheckCommand implements Callable<Integer> {
         for (FitnessSignal s : FitnessSignal.values()) {
             System.out.printf(Locale.ROOT, "Kendall tau of fitness %s with test top-1: %+.3f%n", s.label(),
                     r.tau().get(s));
+        }
+        for (FitnessSignal s : FitnessSignal.values()) {
+            if (s != FitnessSignal.TOP1) {
+                double[] ci = r.tauDifferenceInterval(s, FitnessSignal.TOP1, BOOTSTRAP_RESAMPLES, seed);
+                System.out.printf(Locale.ROOT, "tau(%s) - tau(top1): %+.3f (95 %% bootstrap interval %+.3f to %+.3f over "
+                        + "%d resamples of the subnets)%n", s.label(), r.tau().get(s) - r.tau().get(FitnessSignal.TOP1),
+                        ci[0], ci[1], BOOTSTRAP_RESAMPLES);
+            }
         }
         FitnessSignal current = SearchConfig.defaults().fitness();
         System.out.printf(Locale.ROOT, "ranks best: %s (the search's default fitness is %s)%n", r.best().label(),

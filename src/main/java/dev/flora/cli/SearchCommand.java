@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
 /** {@code flora search}: evolutionary search over a trained supernet under FLOPs bounds and a latency budget. */
 @Command(name = "search", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evolutionary search for the most accurate subnet within FLOPs bounds (and, with --latency-ms "
-                + "and --latency-table, a predicted latency budget); fitness (--fitness) is validation top-1, minus the "
-                + "loss, or minus the KL divergence from the largest subnet, with the supernet's inherited weights. "
-                + "Defaults are the FLORA reference's.",
+                + "and --latency-table, a predicted latency budget); fitness (--fitness) is minus the validation loss "
+                + "(default: it ranks subnets by test top-1 best, see flora fitness-check), validation top-1, or minus "
+                + "the KL divergence from the largest subnet, with the supernet's inherited weights. Evolution "
+                + "defaults are the FLORA reference's.",
             "Writes config.yaml, search_state.json (every generation; --resume continues), evaluated.csv, best.txt."})
 public final class SearchCommand extends StageCommand<SearchConfig, EvolutionarySearch.State> {
     @Option(names = "--out", defaultValue = "runs/search", paramLabel = "DIR",

@@ -54,9 +54,37 @@ public final class FitnessAgreement {
 
     /** Each signal's τ with test top-1 over the rows. */
     public record Result(List<Row> rows, Map<FitnessSignal, Double> tau) {
-        /** The signal with the highest τ. */
+        /** The signal with the highest τ (a signal constant over the subnets has none and is never best). */
         public FitnessSignal best() {
-            return tau.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            return tau.entrySet().stream().filter(e -> !e.getValue().isNaN()).max(Map.Entry.comparingByValue())
+                    .orElseThrow(() -> new IllegalStateException("no signal varies over the subnets")).getKey();
+        }
+
+        /**
+         * The 95 % percentile-bootstrap interval of τ(a) − τ(b): the subnets resampled with
+         * replacement {@code resamples} times, both signals' τ recomputed on each resample. Whether
+         * one signal ranks better than another is a claim about these 50-odd subnets, and this is
+         * how far it could move with others drawn the same way.
+         */
+        public double[] tauDifferenceInterval(FitnessSignal a, FitnessSignal b, int resamples, long seed) {
+            java.util.Random rng = new java.util.Random(seed);
+            int n = rows.size();
+            double[] diff = new double[resamples];
+            double[] x = new double[n];
+            double[] y = new double[n];
+            double[] test = new double[n];
+            for (int k = 0; k < resamples; k++) {
+                for (int i = 0; i < n; i++) {
+                    Row r = rows.get(rng.nextInt(n));
+                    x[i] = r.val().fitness(a);
+                    y[i] = r.val().fitness(b);
+                    test[i] = r.testTop1();
+                }
+                diff[k] = kendallTauB(x, test) - kendallTauB(y, test);
+            }
+            java.util.Arrays.sort(diff);
+            return new double[] {diff[(int) Math.floor(0.025 * (resamples - 1))],
+                    diff[(int) Math.ceil(0.975 * (resamples - 1))]};
         }
     }
 

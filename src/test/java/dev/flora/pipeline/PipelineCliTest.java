@@ -105,12 +105,12 @@ class PipelineCliTest {
         assertEquals(0, run(searchArgs(half, "--generations-this-run", "1")).code());
         Path config = half.resolve("config.yaml");
         String yaml = Files.readString(config);
-        assertTrue(yaml.contains("fitness: top1\n"), yaml);
-        Files.writeString(config, yaml.replace("fitness: top1\n", "fitness: loss\n"));
+        assertTrue(yaml.contains("fitness: loss\n"), "loss is the default: " + yaml);
+        Files.writeString(config, yaml.replace("fitness: loss\n", "fitness: top1\n"));
         r = run("search", "--out", half.toString(), "--resume");
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertTrue(r.error().contains("started with fitness top1, not loss"), r.err());
+        assertTrue(r.error().contains("started with fitness loss, not top1"), r.err());
     }
 
     @Test
@@ -292,7 +292,7 @@ class PipelineCliTest {
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("ms predicted (budget"), r.out());
         List<String> rows = Files.readAllLines(out.resolve("evaluated.csv"));
-        assertEquals("arch,flops,params,val_top1,fitness_top1,generation,predicted_ms", rows.get(0));
+        assertEquals("arch,flops,params,val_top1,fitness_loss,generation,predicted_ms", rows.get(0));
         for (String row : rows.subList(1, rows.size())) {
             String[] f = row.split(",");
             assertTrue(Double.parseDouble(f[6]) <= budget + 1e-6, row + " over " + budget);

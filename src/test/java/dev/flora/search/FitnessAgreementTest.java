@@ -60,6 +60,26 @@ class FitnessAgreementTest {
     }
 
     @Test
+    void theBootstrapIntervalOfATauDifferenceHoldsTheDifferenceAndIsZeroForOneSignalAgainstItself() {
+        List<FitnessAgreement.Row> rows = new java.util.ArrayList<>();
+        java.util.Random rng = new java.util.Random(3);
+        for (int i = 0; i < 40; i++) {
+            double test = 85 + 5 * rng.nextDouble();
+            // loss follows test top-1 closely, top-1 on validation loosely
+            rows.add(new FitnessAgreement.Row("a" + i, i, new SubnetFitness.Signals(test + 3 * rng.nextGaussian(),
+                    1 - test / 100 + 0.001 * rng.nextGaussian(), 0.1), test));
+        }
+        FitnessAgreement.Result r = FitnessAgreement.result(rows);
+        double d = r.tau().get(FitnessSignal.LOSS) - r.tau().get(FitnessSignal.TOP1);
+        double[] ci = r.tauDifferenceInterval(FitnessSignal.LOSS, FitnessSignal.TOP1, 500, 1);
+        assertTrue(ci[0] <= d && d <= ci[1] && ci[0] > 0, d + " in " + ci[0] + ".." + ci[1]);
+        double[] self = r.tauDifferenceInterval(FitnessSignal.LOSS, FitnessSignal.LOSS, 100, 1);
+        assertEquals(0, self[0], 1e-12);
+        assertEquals(0, self[1], 1e-12);
+        assertEquals(FitnessSignal.LOSS, r.best());
+    }
+
+    @Test
     void everySignalIsScoredPerSubnetAndARerunContinuesAfterTheRowsThere() throws Exception {
         Path csv = dir.resolve("sub/agreement.csv");
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
@@ -98,6 +118,7 @@ class FitnessAgreementTest {
             assertTrue(run.out().contains("Kendall tau of fitness " + s.label() + " with test top-1"), run.out());
         }
         assertTrue(run.out().contains("ranks best: "), run.out());
+        assertTrue(run.out().contains("tau(loss) - tau(top1): "), run.out());
         CliRunner.Run bad = CliRunner.run("fitness-check", "--supernet", file.toString(), "--subnets", "1");
         assertEquals(2, bad.code());
         assertTrue(bad.error().contains("--subnets must be at least 2"), bad.err());
