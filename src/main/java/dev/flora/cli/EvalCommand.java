@@ -14,6 +14,8 @@ import dev.flora.models.ModelSource;
 import dev.flora.train.Evaluator;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -50,6 +52,11 @@ public final class EvalCommand implements Callable<Integer> {
             + "this table's batch, as flora latency-table times it (the table must be from this machine and backend).")
     Path latencyTable;
 
+    @Option(names = "--time-with", paramLabel = "PATH|NAME", description = "With --latency-table: further models "
+            + "timed in the same interleaved loop as this one (repeatable), so that their latencies compare with "
+            + "each other; reported as latency_with.")
+    List<String> timeWith = new ArrayList<>();
+
     @Option(names = "--json", description = "Print one JSON line instead of text.")
     boolean json;
 
@@ -72,6 +79,13 @@ public final class EvalCommand implements Callable<Integer> {
         VisionTransformer vit = loaded.model();
         ModelInput input = ModelInput.of(loaded, preprocessing.overrides(), System.err::println);
         ImageSource images = Datasets.load(data, which);
+        if (!timeWith.isEmpty() && latencyTable == null) {
+            throw new IllegalArgumentException("--time-with needs --latency-table (the timing loop it shares)");
+        }
+        List<VisionTransformer> others = new ArrayList<>();
+        for (String w : timeWith) {
+            others.add(ModelSource.open(w, backend, OptionalInt.empty(), System.err::println).model());
+        }
         LatencyTable table = latencyTable == null ? null : LatencyTable.read(latencyTable); // a bad one fails first
         if (table != null) {
             table.requireMachine(dev.flora.latency.Machine.of(backend), latencyTable);
@@ -80,7 +94,10 @@ public final class EvalCommand implements Callable<Integer> {
         long flops = vit.macsPerImage();
         long executed = vit.executedMacsPerImage();
         long params = vit.parameterCount();
-        Measurement latency = table == null ? null : table.measure(vit, latencyTable);
+        List<VisionTransformer> timed = new ArrayList<>(List.of(vit));
+        timed.addAll(others);
+        List<Measurement> latencies = table == null ? List.of() : table.measureTogether(timed, latencyTable);
+        Measurement latency = table == null ? null : latencies.get(0);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("top1", 100 * r.top1());
@@ -93,6 +110,13 @@ public final class EvalCommand implements Callable<Integer> {
                 o.put("latency_ms", latency.ms());
                 o.put("latency_spread", latency.spread());
                 o.put("latency_batch", table.batch());
+                if (!others.isEmpty()) {
+                    var with = o.putArray("latency_with");
+                    for (int i = 0; i < others.size(); i++) {
+                        with.addObject().put("model", timeWith.get(i)).put("latency_ms", latencies.get(i + 1).ms())
+                                .put("latency_spread", latencies.get(i + 1).spread());
+                    }
+                }
             }
             System.out.println(o);
         } else {
@@ -105,8 +129,12 @@ public final class EvalCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "runs    %,d of them (the last block on the class token only)%n", executed);
             System.out.printf(Locale.ROOT, "params  %,d%n", params);
             if (latency != null) {
-                System.out.printf(Locale.ROOT, "latency %.3f ms at batch %d (median; spread %.3f)%n", latency.ms(),
-                        table.batch(), latency.spread());
+                System.out.printf(Locale.ROOT, "latency %.3f ms at batch %d (%.2f-quantile; spread %.3f)%n",
+                        latency.ms(), table.batch(), table.timing().quantile(), latency.spread());
+                for (int i = 0; i < others.size(); i++) {
+                    System.out.printf(Locale.ROOT, "        %.3f ms for %s, timed in the same loop%n",
+                            latencies.get(i + 1).ms(), timeWith.get(i));
+                }
             }
         }
         return 0;

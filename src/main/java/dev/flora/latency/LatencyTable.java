@@ -170,10 +170,21 @@ public record LatencyTable(@JsonProperty("format") String format, @JsonProperty(
      * so that it compares with the table's figures; refused on another machine ({@code file} names the table).
      */
     public Measurement measure(dev.flora.engine.nn.VisionTransformer m, Path file) {
-        requireMachine(Machine.of(m.backend()), file);
-        LatencyMeter meter = timing.models(m.backend());
-        meter.warmUp(m, batch, timing.warmupSeconds());
-        return meter.timeInference(m, batch);
+        return measureTogether(List.of(m), file).get(0);
+    }
+
+    /**
+     * The latencies of {@code models} timed in one interleaved loop (as the table's own figures
+     * are): on a host whose speed changes from second to second, figures of models timed one after
+     * another, or in processes minutes apart, carry those changes; timed together they compare.
+     */
+    public List<Measurement> measureTogether(List<dev.flora.engine.nn.VisionTransformer> models, Path file) {
+        LatencyMeter meter = timing.models(models.get(0).backend());
+        for (var m : models) {
+            requireMachine(Machine.of(m.backend()), file);
+        }
+        meter.warmUp(models.get(0), batch, timing.warmupSeconds());
+        return meter.timeAll(models.stream().map(m -> meter.inference(m, batch)).toList());
     }
 
     public static LatencyTable read(Path file) {

@@ -1,5 +1,6 @@
 package dev.flora.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +17,7 @@ import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.latency.LatencyPredictor;
 import dev.flora.models.ModelSource;
+import dev.flora.report.Accuracy;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
 import dev.flora.search.EvolutionarySearch;
@@ -71,8 +73,13 @@ public final class Compressor {
     }
 
     /** One model's figures in the final comparison. */
+    /** One model's figures; {@code testCorrect}: per test image, whether it was right (for paired differences). */
     public record Scored(String name, String file, long flops, long params, double valTop1, double testTop1,
-                         double testLoss) {
+                         double testLoss, @JsonIgnore boolean[] testCorrect) {
+        /** This model's test top-1 minus {@code other}'s, image by image, with its standard error. */
+        public Accuracy.Difference versus(Scored other) {
+            return Accuracy.paired(testCorrect, other.testCorrect);
+        }
     }
 
     /** What the pipeline produced. */
@@ -153,8 +160,8 @@ public final class Compressor {
                 floraRanks, uniformRanks, searches, grids, stages.seconds())
                 + (latency == null ? "" : "\n" + latency.markdown()));
         out.printf(Locale.ROOT, "FLORA %.2f%% test top-1 at %.1f%% of the dense FLOPs (dense %.2f%%, uniform %.2f%%); "
-                        + "report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(), dense.testTop1(),
-                uniform.testTop1(), summary);
+                        + "FLORA vs %s: %s; report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(),
+                dense.testTop1(), uniform.testTop1(), uniform.name(), SummaryReport.versus(flora, uniform), summary);
         return new Outcome(dense, flora, uniform, best.encode(), summary);
     }
 
@@ -195,8 +202,9 @@ public final class Compressor {
     static Scored score(String name, String file, VisionTransformer m, ModelInput input, ImageSource val,
                         ImageSource test, int ebs) {
         Evaluator.Result v = Evaluator.evaluate(m, input, val, ebs);
-        Evaluator.Result t = Evaluator.evaluate(m, input, test, ebs);
-        return new Scored(name, file, m.macsPerImage(), m.parameterCount(), 100 * v.top1(), 100 * t.top1(), t.loss());
+        Evaluator.Outcomes t = Evaluator.outcomes(m, input, test, ebs);
+        return new Scored(name, file, m.macsPerImage(), m.parameterCount(), 100 * v.top1(), 100 * t.result().top1(),
+                t.result().loss(), t.correct());
     }
 
     /** Validation top-1 of the supernet's uniform subnets on its ratio grid. */
@@ -255,6 +263,14 @@ public final class Compressor {
         ArrayNode models = root.putArray("models");
         for (Scored s : List.of(dense, flora, uniform)) {
             models.add(json.valueToTree(s));
+        }
+        for (Scored other : List.of(dense, uniform)) {
+            Accuracy.Difference d = flora.versus(other);
+            ObjectNode v = root.putObject(other == dense ? "flora_vs_dense" : "flora_vs_uniform");
+            v.put("points", d.points());
+            v.put("standard_error", d.standardError());
+            v.put("ci95_low", d.low());
+            v.put("ci95_high", d.high());
         }
         root.put("flora_arch", best.encode());
         root.set("flora_ranks", json.valueToTree(fr));

@@ -51,7 +51,8 @@ record LatencyReport(@JsonProperty("table") String table, @JsonProperty("batch")
         double dense = models.get(0).measuredMs();
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "## Latency at batch %d%n%nPredicted by `%s`, measured here end to end "
-                + "(median of repeated forwards).", batch, table));
+                + "(the table's timing loop, all models in one: a low quantile of samples spread over interleaved "
+                + "rounds).", batch, table));
         if (budgetMs != null) {
             md.append(String.format(Locale.ROOT, " Search budget: %.3f ms predicted (%.2f × the dense model's measured "
                     + "latency).", budgetMs, budgetMs / dense));

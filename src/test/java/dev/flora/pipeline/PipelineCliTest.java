@@ -196,6 +196,17 @@ class PipelineCliTest {
         assertTrue(floraFlops <= denseFlops / 2 + 1 && uniformFlops <= floraFlops, floraFlops + " " + uniformFlops);
         assertTrue(Files.readString(out.resolve("pareto.csv")).contains("spos,searched,"));
         assertTrue(Files.readString(out.resolve("summary.md")).contains("| SPOS |"));
+        // every difference of two accuracies comes with its paired standard error and interval
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertTrue(summary.matches("(?s).*FLORA vs dense: [+-]\\d+\\.\\d\\d points \\(SE \\d+\\.\\d\\d, 95 % CI .*"), summary);
+        assertTrue(summary.matches("(?s).*FLORA vs uniform rank at matched FLOPs: [+-]\\d+\\.\\d\\d points \\(SE .*"), summary);
+        assertTrue(r.out().contains("FLORA vs uniform rank at matched FLOPs: ") && r.out().contains("95 % CI"), r.out());
+        JsonNode vs = res.get("flora_vs_uniform");
+        assertTrue(vs.get("standard_error").asDouble() >= 0 && vs.get("ci95_low").asDouble() <= vs.get("points")
+                .asDouble(), vs.toString());
+        assertEquals(res.get("models").get(1).get("testTop1").asDouble() - res.get("models").get(2).get("testTop1")
+                .asDouble(), vs.get("points").asDouble(), 1e-9);
+        assertTrue(res.get("models").get(1).get("testCorrect") == null, "per-image outcomes stay out of results.json");
         String before = Files.readString(out.resolve("results.json"));
         CliRunner.Run again = run(args);
         assertEquals(0, again.code(), again.err());
@@ -397,5 +408,18 @@ class PipelineCliTest {
         assertEquals(0, e.code(), e.err());
         JsonNode j = new ObjectMapper().readTree(e.out().strip());
         assertTrue(j.get("latency_ms").asDouble() > 0 && j.get("latency_batch").asInt() == 2, j.toString());
+        // other models timed in the same loop, for latencies that compare
+        CliRunner.Run w = run("eval", "--model", backbone.toString(), "--data", "fmnist-subset", "--device", "cpu",
+                "--latency-table", table.toString(), "--time-with", backbone.toString(), "--time-with",
+                backbone.toString(), "--json");
+        assertEquals(0, w.code(), w.err());
+        JsonNode with = new ObjectMapper().readTree(w.out().strip()).get("latency_with");
+        assertEquals(2, with.size(), w.out());
+        assertTrue(with.get(1).get("latency_ms").asDouble() > 0 && with.get(1).get("model").asText()
+                .equals(backbone.toString()), with.toString());
+        CliRunner.Run noTable = run("eval", "--model", backbone.toString(), "--data", "fmnist-subset", "--time-with",
+                backbone.toString());
+        assertEquals(2, noTable.code());
+        assertTrue(noTable.error().contains("--time-with needs --latency-table"), noTable.err());
     }
 }
