@@ -56,7 +56,7 @@ public final class SpectrumCommand implements Callable<Integer> {
                     x[i] = (i + 1) / (double) r.length;
                     y[i] = Math.max(r[i], 1e-12); // a log axis cannot show an exact zero
                 }
-                plot.line(Path.of(m).getFileName() + " " + type, x, y);
+                plot.line(label(m) + " " + type, x, y);
             });
         }
         plot.write(out);
@@ -65,5 +65,12 @@ public final class SpectrumCommand implements Callable<Integer> {
         }
         System.out.println("wrote " + out + (csv == null ? "" : " and " + csv));
         return 0;
+    }
+
+    /** runs/lorita2/model.safetensors → "lorita2/model.safetensors": run directories tell the models apart. */
+    private static String label(String model) {
+        Path p = Path.of(model);
+        return p.getParent() == null || p.getParent().getFileName() == null ? model
+                : p.getParent().getFileName() + "/" + p.getFileName();
     }
 }

@@ -33,6 +33,7 @@ public final class SpectraPlot {
         XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("i / min(in, out)")
                 .yAxisTitle("sigma_i / sigma_1").build();
         chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setXAxisDecimalPattern("0.00");
         series.forEach((name, xy) -> {
             XYSeries s = chart.addSeries(name, xy[0], xy[1]);
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
