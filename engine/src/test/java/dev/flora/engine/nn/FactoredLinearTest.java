@@ -21,8 +21,12 @@ import org.junit.jupiter.api.Test;
 
 /** LoRITa's product-of-factors linear: gradients by finite differences, forward as the merged dense layer, init scale. */
 class FactoredLinearTest {
-    private final Backend backend = new CpuBackend();
+    private final Backend backend = backend();
     private final Random rng = new Random(5);
+
+    protected Backend backend() {
+        return new CpuBackend();
+    }
 
     private double[] rand(int n) {
         double[] v = new double[n];
