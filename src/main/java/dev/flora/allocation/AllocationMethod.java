@@ -13,7 +13,12 @@ public enum AllocationMethod {
     /** The same rule on the spectrum of W·L, L the factor of the input covariance (SVD-LLM / ASVD). */
     ACTIVATION_AWARE("activation-aware", "tau", true),
     /** The smallest rank of the weight's SVD whose relative output error is under ε (FLAR-SVD). */
-    GREEDY("greedy", "epsilon", true);
+    GREEDY("greedy", "epsilon", true),
+    /**
+     * One threshold on σᵢ / σ_max, σ_max the largest singular value of all target modules: every
+     * module keeps its singular values above it (LoRITa's global singular-value truncation).
+     */
+    GLOBAL_THRESHOLD("global-threshold", "sigma", false);
 
     private final String label;
     private final String threshold;
@@ -29,7 +34,7 @@ public enum AllocationMethod {
         return label;
     }
 
-    /** The name of the threshold bisected to the target (ratio, tau or epsilon). */
+    /** The name of the threshold bisected to the target (ratio, tau, epsilon or sigma). */
     public String threshold() {
         return threshold;
     }

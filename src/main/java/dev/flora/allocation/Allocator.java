@@ -63,6 +63,12 @@ public final class Allocator {
             Map<String, Integer> ranks = cost.uniformAtMost(budget);
             return new Allocation(method, ranks, factors, uniformRatio(space, ranks), cost.macs(ranks));
         }
+        if (method == AllocationMethod.GLOBAL_THRESHOLD) {
+            List<Spectrum> relative = relativeSingularValues(spectra);
+            ThresholdBisection.Found found = ThresholdBisection.atMost(relative, Spectrum::rankAbove, cost::macs,
+                    budget, denseMacs);
+            return new Allocation(method, found.ranks(), factors, found.tail(), found.cost());
+        }
         ThresholdBisection.Found found = ThresholdBisection.atMost(spectra, cost::macs, budget, denseMacs);
         double threshold = method == AllocationMethod.GREEDY ? Math.sqrt(found.tail()) : 1 - found.tail();
         return new Allocation(method, found.ranks(), factors, threshold, found.cost());
@@ -94,6 +100,26 @@ public final class Allocator {
             throw new IllegalArgumentException("no input covariance of " + path + " (calibration did not run)");
         }
         return c;
+    }
+
+    /** σᵢ / σ_max of every module, from spectra of σᵢ², σ_max the largest over all of them: one comparable scale. */
+    static List<Spectrum> relativeSingularValues(List<Spectrum> squared) {
+        double max = 0;
+        for (Spectrum s : squared) {
+            for (double w : s.weights()) {
+                max = Math.max(max, Math.sqrt(w));
+            }
+        }
+        List<Spectrum> out = new ArrayList<>();
+        for (Spectrum s : squared) {
+            double[] w = s.weights();
+            double[] rel = new double[w.length];
+            for (int i = 0; i < w.length; i++) {
+                rel[i] = max > 0 ? Math.sqrt(w[i]) / max : 0;
+            }
+            out.add(new Spectrum(s.path(), rel));
+        }
+        return out;
     }
 
     private static double[] squares(float[] s) {

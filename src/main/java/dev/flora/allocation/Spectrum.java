@@ -58,4 +58,17 @@ public record Spectrum(String path, double[] weights) {
     public int rankForError(double epsilon) {
         return rankFor(epsilon * epsilon);
     }
+
+    /**
+     * The number of weights at least {@code threshold}, at least 1: with the singular values
+     * divided by the largest of all modules, the ranks of one global singular-value threshold
+     * (LoRITa's GSVT).
+     */
+    public int rankAbove(double threshold) {
+        int r = 0;
+        while (r < weights.length && weights[r] >= threshold) {
+            r++;
+        }
+        return Math.max(1, r);
+    }
 }

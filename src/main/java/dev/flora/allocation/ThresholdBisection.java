@@ -19,15 +19,30 @@ public final class ThresholdBisection {
     private ThresholdBisection() {
     }
 
+    /**
+     * The rank of a spectrum at threshold t ∈ [0, 1], non-increasing in t, full at 0: the
+     * dropped-tail fraction by default ({@link Spectrum#rankFor}), a relative singular value for
+     * the global threshold ({@link Spectrum#rankAbove}).
+     */
+    @FunctionalInterface
+    public interface RankRule {
+        int rank(Spectrum s, double threshold);
+    }
+
     /** The threshold found (a tail fraction), the ranks at it (path to rank, model order) and their cost. */
     public record Found(double tail, Map<String, Integer> ranks, long cost) {
     }
 
     /** The ranks of every spectrum at tail fraction {@code tail}. */
     public static Map<String, Integer> ranksAt(List<Spectrum> spectra, double tail) {
+        return ranksAt(spectra, Spectrum::rankFor, tail);
+    }
+
+    /** The ranks of every spectrum at {@code threshold} by {@code rule}. */
+    public static Map<String, Integer> ranksAt(List<Spectrum> spectra, RankRule rule, double threshold) {
         Map<String, Integer> ranks = new LinkedHashMap<>();
         for (Spectrum s : spectra) {
-            ranks.put(s.path(), s.rankFor(tail));
+            ranks.put(s.path(), rule.rank(s, threshold));
         }
         return ranks;
     }
@@ -37,14 +52,20 @@ public final class ThresholdBisection {
      */
     public static Found atMost(List<Spectrum> spectra, ToLongFunction<Map<String, Integer>> cost, long budget,
                                long denseCost) {
-        Map<String, Integer> smallest = ranksAt(spectra, 1);
+        return atMost(spectra, Spectrum::rankFor, cost, budget, denseCost);
+    }
+
+    /** {@link #atMost(List, ToLongFunction, long, long)} with the ranks of threshold t by {@code rule}. */
+    public static Found atMost(List<Spectrum> spectra, RankRule rule, ToLongFunction<Map<String, Integer>> cost,
+                               long budget, long denseCost) {
+        Map<String, Integer> smallest = ranksAt(spectra, rule, 1);
         long least = cost.applyAsLong(smallest);
         if (least > budget) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "no subnet has at most %,d FLOPs: the "
                     + "smallest (rank 1 in every target module) has %,d (%.1f %% of dense)", budget, least,
                     100.0 * least / denseCost));
         }
-        Map<String, Integer> full = ranksAt(spectra, 0);
+        Map<String, Integer> full = ranksAt(spectra, rule, 0);
         if (cost.applyAsLong(full) <= budget) {
             return new Found(0, full, cost.applyAsLong(full));
         }
@@ -53,7 +74,7 @@ public final class ThresholdBisection {
         Map<String, Integer> best = smallest;
         for (int i = 0; i < STEPS; i++) {
             double mid = (lo + hi) / 2;
-            Map<String, Integer> r = ranksAt(spectra, mid);
+            Map<String, Integer> r = ranksAt(spectra, rule, mid);
             if (cost.applyAsLong(r) <= budget) {
                 hi = mid;
                 best = r;

@@ -17,7 +17,7 @@ import picocli.CommandLine;
         subcommands = {DemoCommand.class, PretrainCommand.class, FilterCommand.class, SupernetCommand.class,
             SearchCommand.class, FitnessCheckCommand.class, AblationCommand.class,
             ExportCommand.class, AllocateCommand.class, CompressCommand.class, EvalCommand.class, PredictCommand.class, BenchCommand.class,
-            LatencyTableCommand.class,
+            LatencyTableCommand.class, SpectrumCommand.class,
             CommandLine.HelpCommand.class})
 public final class FloraCli implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;

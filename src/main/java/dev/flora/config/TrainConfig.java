@@ -16,11 +16,19 @@ public record TrainConfig(
         ShapeOverrides shape,
         @JsonPropertyDescription("Start from this dense model's weights (and architecture) instead of a random "
                 + "initialization.") String initFrom,
-        LoopSettings loop) {
+        LoopSettings loop,
+        @JsonPropertyDescription("LoRITa: train every block linear as a product of this many factors (2 or 3) with "
+                + "weight decay, merged into a dense model when saved; 0 = off.") int lorita) {
+
+    public TrainConfig {
+        Checks.require(lorita == 0 || lorita == 2 || lorita == 3, "lorita must be 0 (off), 2 or 3, got " + lorita);
+        Checks.require(lorita == 0 || initFrom == null, "lorita trains factors from a random initialization; "
+                + "it cannot start from init_from " + initFrom);
+    }
 
     public static TrainConfig defaults() {
         return new TrainConfig(Datasets.DEBIAN_FMNIST, ArchPreset.VIT_FMNIST, ShapeOverrides.none(), null,
-                LoopSettings.pretraining());
+                LoopSettings.pretraining(), 0);
     }
 
     /** The architecture: the preset with the shape overrides. */

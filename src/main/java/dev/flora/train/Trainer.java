@@ -111,7 +111,8 @@ public final class Trainer implements Stage<Trainer.Summary> {
             AtomicFiles.writeString(runDir.resolve(CONFIG), configYaml);
         }
 
-        VisionTransformer model = new VisionTransformer(backend, arch);
+        VisionTransformer model = config.lorita() == 0 ? new VisionTransformer(backend, arch)
+                : new VisionTransformer(backend, arch, Lorita.specs(arch, config.lorita()));
         ViTInitializer.initialize(model, loop.seed());
         if (init != null) {
             backend.copy(init.arena().values(), model.arena().values());
@@ -138,7 +139,10 @@ public final class Trainer implements Stage<Trainer.Summary> {
         meta.put("train.epochs", Integer.toString(loop.epochs()));
         meta.put("train.data", config.data());
         meta.put("train.val_top1", String.format(Locale.ROOT, "%.4f", top1));
-        ModelIO.save(model, modelPath, meta);
+        if (config.lorita() != 0) {
+            meta.put(Lorita.METADATA_KEY, Integer.toString(config.lorita()));
+        }
+        ModelIO.save(config.lorita() == 0 ? model : Lorita.merged(model), modelPath, meta);
         return new Summary(loop.epochs(), top1, loss, o.imgPerSecond(), o.seconds(), modelPath);
     }
 

@@ -68,6 +68,38 @@ class AllocatorTest {
     }
 
     @Test
+    void globalThresholdKeepsExactlyTheSingularValuesAboveOneSharedCutoff() {
+        Allocator.Allocation a = Allocator.allocate(AllocationMethod.GLOBAL_THRESHOLD, dense, space, budget(0.35),
+                covariances);
+        assertTrue(a.macs() <= budget(0.35) && a.macs() >= budget(0.3), "near the target: " + a.macs());
+        double max = a.factors().values().stream().mapToDouble(f -> f.singularValues()[0]).max().orElseThrow();
+        double cutoff = a.threshold() * max;
+        for (Map.Entry<String, Integer> e : a.ranks().entrySet()) {
+            float[] s = a.factors().get(e.getKey()).singularValues();
+            int r = e.getValue();
+            assertTrue(r == 1 || s[r - 1] >= cutoff * (1 - 1e-6), e.getKey() + ": kept one below the cutoff");
+            assertTrue(r == s.length || s[r] < cutoff * (1 + 1e-6), e.getKey() + ": dropped one above the cutoff");
+        }
+        assertTrue(a.ranks().values().stream().distinct().count() > 1, "ranks differ between modules");
+    }
+
+    @Test
+    void globalThresholdKeepsMoreRankWhereTheSpectrumDecaysSlower() {
+        double[] slow = new double[16];
+        double[] fast = new double[16];
+        for (int i = 0; i < 16; i++) {
+            slow[i] = Math.pow(0.9, 2 * i);
+            fast[i] = Math.pow(0.5, 2 * i);
+        }
+        java.util.List<Spectrum> relative = Allocator.relativeSingularValues(java.util.List.of(
+                new Spectrum("slow", slow), new Spectrum("fast", fast)));
+        ThresholdBisection.Found f = ThresholdBisection.atMost(relative, Spectrum::rankAbove,
+                r -> r.values().stream().mapToLong(Integer::longValue).sum(), 12, 32);
+        assertEquals(12, f.cost());
+        assertTrue(f.ranks().get("slow") > 2 * f.ranks().get("fast"), f.ranks().toString());
+    }
+
+    @Test
     void aTargetBelowTheSmallestSubnetIsRefused() {
         for (AllocationMethod m : AllocationMethod.values()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -3,7 +3,7 @@ package dev.flora.engine.nn;
 /**
  * What a linear module of the ViT is: dense, factorized with weight inheritance across ranks
  * (FLORA's supernet), or factorized with independent weights per rank choice (the SPOS
- * baseline of the paper's ablation).
+ * baseline of the paper's ablation), or a dense layer trained as a product of factors (LoRITa).
  */
 public sealed interface LinearSpec {
 
@@ -35,6 +35,15 @@ public sealed interface LinearSpec {
         }
     }
 
+    /** A dense layer trained as the product of {@code depth} factors (LoRITa), see {@link FactoredLinear}. */
+    record Factored(int depth) implements LinearSpec {
+        public Factored {
+            if (depth < 2) {
+                throw new IllegalArgumentException("a factored linear needs at least 2 factors, got " + depth);
+            }
+        }
+    }
+
     /** Builds the layer this spec describes. */
     default LinearLayer create(dev.flora.engine.backend.Backend backend, ParameterArena.Builder params, String path,
                                int in, int out) {
@@ -43,6 +52,9 @@ public sealed interface LinearSpec {
         }
         if (this instanceof IndependentRanks c) {
             return new ChoiceLinear(backend, params, path, in, out, c.ranks());
+        }
+        if (this instanceof Factored f) {
+            return new FactoredLinear(backend, params, path, in, out, f.depth());
         }
         return new Linear(backend, params, path, in, out);
     }

@@ -1,0 +1,51 @@
+package dev.flora.report;
+
+import dev.flora.engine.io.AtomicFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Normalized singular values σᵢ/σ₁ against i/min(in, out), one line per series, log y, as a PNG (XChart). */
+public final class SpectraPlot {
+    private final String title;
+    private final Map<String, double[][]> series = new LinkedHashMap<>();
+
+    public SpectraPlot(String title) {
+        this.title = title;
+    }
+
+    /** A line through the points (x[j], y[j]); y must be positive (log axis). */
+    public SpectraPlot line(String name, double[] x, double[] y) {
+        series.put(name, new double[][] {x.clone(), y.clone()});
+        return this;
+    }
+
+    public void write(Path png) {
+        System.setProperty("java.awt.headless", "true");
+        XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("i / min(in, out)")
+                .yAxisTitle("sigma_i / sigma_1").build();
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setXAxisDecimalPattern("0.00");
+        series.forEach((name, xy) -> {
+            XYSeries s = chart.addSeries(name, xy[0], xy[1]);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.NONE);
+        });
+        // encoded in memory first, as ParetoPlot: the encoder closes the stream it is given
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode the plot " + png, e);
+        }
+        AtomicFiles.writeBytes(png, bytes.toByteArray());
+    }
+}
