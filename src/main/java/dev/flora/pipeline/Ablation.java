@@ -15,6 +15,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
+import dev.flora.report.Accuracy;
 import dev.flora.report.ParetoFront;
 import dev.flora.report.ParetoPlot;
 import dev.flora.search.EvolutionarySearch;
@@ -92,6 +93,8 @@ public final class Ablation {
                 out::println), test, ebs).top1();
 
         List<Row> rows = new ArrayList<>();
+        // each row's per-image test outcomes, for the paired differences between rows
+        Map<Row, boolean[]> outcomes = new LinkedHashMap<>();
         for (Variant variant : VARIANTS) {
             String v = variant.name();
             Supernet net = Supernet.load(nets.get(v), backend);
@@ -107,8 +110,10 @@ public final class Ablation {
                 SearchConfig s = c.searchFor(nets.get(v).toString()).within(target - config.window(), target);
                 String name = String.format(Locale.ROOT, "search-%s-%02d", v, Math.round(100 * target));
                 EvolutionarySearch.Evaluated best = stages.search(s, name).best();
-                rows.add(new Row(v, target, best.arch(), best.flops(), best.top1(),
-                        testTop1(net, net.space().ranks(best.candidate()), test, ebs)));
+                Evaluator.Outcomes o = testOutcomes(net, net.space().ranks(best.candidate()), test, ebs);
+                Row row = new Row(v, target, best.arch(), best.flops(), best.top1(), 100 * o.result().top1());
+                rows.add(row);
+                outcomes.put(row, o.correct());
             }
         }
         Supernet lrat = Supernet.load(nets.get("lrat"), backend);
@@ -118,42 +123,75 @@ public final class Ablation {
         for (int i = 0; i < ratios.length; i++) {
             Candidate u = Candidate.uniform(lrat.space().depth(), lrat.space().targets().size(), i);
             uniformGrid.add(new ParetoFront.Point("uniform " + ratios[i], cost.macs(u),
-                    testTop1(lrat, lrat.space().ranks(u), test, ebs)));
+                    100 * testOutcomes(lrat, lrat.space().ranks(u), test, ebs).result().top1()));
         }
         List<ParetoFront.Point> uniformMatched = new ArrayList<>();
+        List<Difference> differences = new ArrayList<>();
         for (Row r : rows) {
             if (r.variant().equals("lrat")) {
                 Map<String, Integer> u = cost.uniformAtMost(r.flops());
+                Evaluator.Outcomes o = testOutcomes(lrat, u, test, ebs);
                 uniformMatched.add(new ParetoFront.Point("uniform at " + r.target(), cost.macs(u),
-                        testTop1(lrat, u, test, ebs)));
+                        100 * o.result().top1()));
+                differences.add(Difference.of(r.target(), "lrat", "uniform-matched",
+                        Accuracy.paired(outcomes.get(r), o.correct())));
+                for (Row other : rows) {
+                    if (other.target() == r.target() && !other.variant().equals("lrat")) {
+                        differences.add(Difference.of(r.target(), other.variant(), "lrat",
+                                Accuracy.paired(outcomes.get(other), outcomes.get(r))));
+                    }
+                }
             }
         }
-        write(rows, uniformGrid, uniformMatched, denseMacs, denseTest);
+        for (Difference d : differences) {
+            out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
+        }
+        write(rows, uniformGrid, uniformMatched, denseMacs, denseTest, differences, test.count());
         return rows;
     }
 
-    /** Test top-1 (percent) of the subnet of {@code net} at {@code ranks}, exported as a standalone model. */
-    private static double testTop1(Supernet net, Map<String, Integer> ranks, ImageSource test, int ebs) {
+    /**
+     * Row {@code a}'s test top-1 minus row {@code b}'s at one target, paired over the same test
+     * images: the error bar every comparison of the ablation is read against.
+     */
+    public record Difference(double target, String a, String b, double points, double standardError,
+                             double ci95Low, double ci95High, boolean significant) {
+        static Difference of(double target, String a, String b, Accuracy.Difference d) {
+            return new Difference(target, a, b, d.points(), d.standardError(), d.low(), d.high(), d.significant());
+        }
+
+        String describe() {
+            return new Accuracy.Difference(points, standardError).describe()
+                    + (significant ? ", larger than the noise" : ", within the noise");
+        }
+    }
+
+    /** Per-image test outcomes of the subnet of {@code net} at {@code ranks}, exported as a standalone model. */
+    private static Evaluator.Outcomes testOutcomes(Supernet net, Map<String, Integer> ranks, ImageSource test,
+                                                   int ebs) {
         VisionTransformer m = SubnetExport.export(net, ranks);
-        return 100 * Evaluator.evaluate(m, net.input(), test, ebs).top1();
+        return Evaluator.outcomes(m, net.input(), test, ebs);
     }
 
     private void write(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
-                       long denseMacs, double denseTest) {
-        StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1\n");
+                       long denseMacs, double denseTest, List<Difference> differences, int testImages) {
+        StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n");
         for (Row r : rows) {
-            csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%.3f,%.3f%n", r.variant(), r.target(), r.arch(),
-                    r.flops(), 100.0 * r.flops() / denseMacs, r.valTop1(), r.testTop1()));
+            csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%.3f,%.3f,%.3f%n", r.variant(), r.target(),
+                    r.arch(), r.flops(), 100.0 * r.flops() / denseMacs, r.valTop1(), r.testTop1(),
+                    Accuracy.standardErrorPoints(r.testTop1(), testImages)));
         }
         for (ParetoFront.Point p : uniformGrid) {
-            csv.append(String.format(Locale.ROOT, "uniform-grid,,%s,%d,%.2f,,%.3f%n", p.label().replace(' ', '='),
-                    p.flops(), 100.0 * p.flops() / denseMacs, p.top1()));
+            csv.append(String.format(Locale.ROOT, "uniform-grid,,%s,%d,%.2f,,%.3f,%.3f%n", p.label().replace(' ', '='),
+                    p.flops(), 100.0 * p.flops() / denseMacs, p.top1(), Accuracy.standardErrorPoints(p.top1(), testImages)));
         }
         for (ParetoFront.Point p : uniformMatched) {
-            csv.append(String.format(Locale.ROOT, "uniform-matched,%s,uniform,%d,%.2f,,%.3f%n",
-                    p.label().replace("uniform at ", ""), p.flops(), 100.0 * p.flops() / denseMacs, p.top1()));
+            csv.append(String.format(Locale.ROOT, "uniform-matched,%s,uniform,%d,%.2f,,%.3f,%.3f%n",
+                    p.label().replace("uniform at ", ""), p.flops(), 100.0 * p.flops() / denseMacs, p.top1(),
+                    Accuracy.standardErrorPoints(p.top1(), testImages)));
         }
-        csv.append(String.format(Locale.ROOT, "dense,,dense,%d,100.00,,%.3f%n", denseMacs, denseTest));
+        csv.append(String.format(Locale.ROOT, "dense,,dense,%d,100.00,,%.3f,%.3f%n", denseMacs, denseTest,
+                Accuracy.standardErrorPoints(denseTest, testImages)));
         AtomicFiles.writeString(runDir.resolve("ablation.csv"), csv.toString());
 
         ParetoPlot fronts = new ParetoPlot("Searched subnets per supernet (test top-1)");
@@ -176,6 +214,7 @@ public final class Ablation {
             j.put("rows", rows);
             j.put("uniform_grid", uniformGrid);
             j.put("uniform_matched", uniformMatched);
+            j.put("paired_differences", differences);
             j.put("dense", Map.of("flops", denseMacs, "test_top1", denseTest));
             j.put("stage_seconds", stages.seconds());
             AtomicFiles.writeString(runDir.resolve("ablation.json"), new ObjectMapper().writerWithDefaultPrettyPrinter()

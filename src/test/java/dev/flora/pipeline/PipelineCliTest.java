@@ -230,6 +230,14 @@ class PipelineCliTest {
             "uniform-matched,", "dense,"}) {
             assertTrue(csv.contains("\n" + v), v + " in\n" + csv);
         }
+        assertTrue(csv.startsWith("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n"), csv);
+        // every comparison the ablation makes comes with its paired error bar
+        for (String pair : new String[] {"lrat vs uniform-matched: ", "spos vs lrat: ", "lrat-filter vs lrat: "}) {
+            assertTrue(r.out().matches("(?s).*target 0\\.75: " + pair + "[+-]\\d+\\.\\d\\d points \\(SE .*"),
+                    pair + " in\n" + r.out());
+        }
+        JsonNode diffs = new ObjectMapper().readTree(out.resolve("ablation.json").toFile()).get("paired_differences");
+        assertTrue(diffs.size() >= 4 && diffs.get(0).has("standardError"), diffs.toString());
         assertTrue(Files.size(out.resolve("fronts.png")) > 1000);
         assertTrue(Files.size(out.resolve("uniform_vs_searched.png")) > 1000);
         // the filtered space keeps at most k + 1 tuples per block
