@@ -54,6 +54,11 @@ public final class ParetoPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.CIRCLE);
         });
+        writePng(chart, png);
+    }
+
+    /** {@code chart} as a PNG at {@code png}, written atomically. */
+    static void writePng(XYChart chart, Path png) {
         // encoded in memory first: the encoder closes the stream it is given, and the channel must stay open
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {

@@ -1,13 +1,8 @@
 package dev.flora.report;
 
-import dev.flora.engine.io.AtomicFiles;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -39,13 +34,6 @@ public final class SpectraPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.NONE);
         });
-        // encoded in memory first, as ParetoPlot: the encoder closes the stream it is given
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode the plot " + png, e);
-        }
-        AtomicFiles.writeBytes(png, bytes.toByteArray());
+        ParetoPlot.writePng(chart, png);
     }
 }
