@@ -1,6 +1,7 @@
 package dev.flora.bench;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.io.ModelIO;
@@ -29,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * see where a lane's time goes.
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]
+ * java -cp benchmarks/target/benchmarks.jar dev.flora.bench.OpProfile random|deit-tiny|deit-small|deit-base|MODEL.safetensors \
+ *     BATCH ITERATIONS [train|infer] [fp32|bf16]
  * </pre>
  */
 public final class OpProfile {
@@ -52,23 +54,26 @@ public final class OpProfile {
 
     public static void main(String[] args) {
         if (args.length < 3) {
-            System.err.println("usage: OpProfile random|MODEL.safetensors BATCH ITERATIONS [train]");
+            System.err.println("usage: OpProfile random|deit-tiny|deit-small|deit-base|MODEL.safetensors BATCH "
+                    + "ITERATIONS [train|infer] [fp32|bf16]");
             System.exit(2);
         }
-        CpuBackend cpu = new CpuBackend();
+        CpuBackend cpu = new CpuBackend(args.length > 4 ? Precision.parse(args[4], "precision") : Precision.FP32);
         System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName());
         System.out.println("row kernels: " + cpu.rowKernels());
         String model = args[0];
         int batch = Integer.parseInt(args[1]);
         int iterations = Integer.parseInt(args[2]);
         boolean train = args.length > 3 && args[3].equals("train");
-        profile(cpu, backend -> model.equals("random") ? randomVitFmnist(backend)
+        Map<String, ViTConfig> presets = Map.of("random", ViTConfig.vitFmnist(), "deit-tiny", ViTConfig.deitTiny(),
+                "deit-small", ViTConfig.deitSmall(), "deit-base", ViTConfig.deitBase());
+        profile(cpu, backend -> presets.containsKey(model) ? random(backend, presets.get(model))
                 : ModelIO.load(Path.of(model), backend, OptionalInt.empty()), batch, iterations, train)
                 .print(System.out);
     }
 
-    private static VisionTransformer randomVitFmnist(Backend backend) {
-        VisionTransformer vit = new VisionTransformer(backend, ViTConfig.vitFmnist());
+    private static VisionTransformer random(Backend backend, ViTConfig config) {
+        VisionTransformer vit = new VisionTransformer(backend, config);
         ViTInitializer.initialize(vit, 1);
         return vit;
     }

@@ -1,6 +1,7 @@
 package dev.flora.bench.gpu;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.tensor.Tensor;
 import java.util.Random;
@@ -35,7 +36,7 @@ public final class GpuBench {
             if (!device.startsWith("cuda")) {
                 throw new IllegalArgumentException("--device " + device + ": expected cuda or cuda-emulated");
             }
-            Devices.Opened opened = Devices.open(device, Devices.parsePrecision(precision, "--precision"));
+            Devices.Opened opened = Devices.open(device, Precision.parse(precision, "--precision"));
             System.err.println(opened.line() + ", precision " + precision);
             return opened.backend();
         }

@@ -9,6 +9,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.backend.OpContracts;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
@@ -35,12 +36,18 @@ import org.bytedeco.openblas.global.openblas;
  * and GELU's forward are {@link CpuKernels}, with the Vector API where the JVM has it. Sums
  * over rows use a fixed number of row chunks whose partial sums are added in order, so results
  * never depend on the number of threads or their timing.
+ *
+ * <p>In {@link Precision#BF16} the linear layers' forward products run in bf16 through oneDNN
+ * ({@link Bf16Matmuls}), with their weights converted once and kept: a bf16 backend is for
+ * inference. Its low-rank forward leaves h unwritten, since no backward will read it.
  */
 public final class CpuBackend implements Backend {
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
     static final int BLOCK = 4096;
     /** Layernorm, softmax and GELU's loops. */
     private final CpuKernels kernels;
+    /** The linear layers' products in bf16, or null in fp32. */
+    private final Bf16Matmuls bf16;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
      * floats of work, and single-image inference is made of such ops.
@@ -63,19 +70,69 @@ public final class CpuBackend implements Backend {
         OpenBlasKernels.ensureLoaded();
     }
 
-    /** The kernels this JVM supports best ({@link CpuKernels#selected()}). */
+    /** The kernels this JVM supports best ({@link CpuKernels#selected()}), in fp32. */
     public CpuBackend() {
-        this(CpuKernels.selected());
+        this(CpuKernels.selected(), Precision.FP32);
+    }
+
+    /**
+     * fp32, or bf16 linear layers for inference ({@link Bf16Matmuls}); bf16 needs a CPU with
+     * AVX512-BF16 ({@link #bf16UnsupportedReason()} says whether this one has it).
+     */
+    public CpuBackend(Precision precision) {
+        this(CpuKernels.selected(), precision);
     }
 
     /** With the given layernorm, softmax and GELU loops (the tests run both kinds). */
     CpuBackend(CpuKernels kernels) {
+        this(kernels, Precision.FP32);
+    }
+
+    private CpuBackend(CpuKernels kernels, Precision precision) {
+        this(kernels, precision, true);
+    }
+
+    /**
+     * bf16 on any CPU, converting in software where it lacks the instructions (slow): for tests
+     * of the bf16 arithmetic on machines without AVX512-BF16.
+     */
+    static CpuBackend bf16OnAnyCpu() {
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, false);
+    }
+
+    private CpuBackend(CpuKernels kernels, Precision precision, boolean needFastBf16) {
         this.kernels = kernels;
+        this.bf16 = switch (precision) {
+            case FP32 -> null;
+            case BF16 -> {
+                String why = needFastBf16 ? bf16UnsupportedReason() : null;
+                if (why != null) {
+                    throw new IllegalArgumentException("bf16 on the CPU: " + why);
+                }
+                yield new Bf16Matmuls();
+            }
+            case TF32 -> throw new IllegalArgumentException("tf32 is a GPU tensor-core format; the CPU runs fp32 or bf16");
+        };
+    }
+
+    /** Null where this CPU runs bf16 products at full speed, else why not. */
+    public static String bf16UnsupportedReason() {
+        return OneDnn.bf16UnsupportedReason();
+    }
+
+    /** Weight matrices the bf16 products have converted and keep (0 in fp32). */
+    int bf16WeightCount() {
+        return bf16 == null ? 0 : bf16.packedWeightCount();
+    }
+
+    /** FP32, or BF16 when the linear layers' products run in bf16. */
+    public Precision precision() {
+        return bf16 == null ? Precision.FP32 : Precision.BF16;
     }
 
     @Override
     public String name() {
-        return "cpu";
+        return bf16 == null ? "cpu" : "cpu/bf16";
     }
 
     /** What runs layernorm, softmax and GELU here ("Vector API, 16 floats" or "scalar loops"). */
@@ -187,6 +244,10 @@ public final class CpuBackend implements Backend {
         if (rows == 0) {
             return;
         }
+        if (bf16 != null) {
+            bf16.linear(x, w, bias, residual, y, rows, in, out);
+            return;
+        }
         float[] b = opVector(bias, out, Scratch.OP_A);
         GemmScheduler.run(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
                 (rowLo, rowHi, colLo, colHi) -> writeBiasRows(y, b, residual, out, rowLo, rowHi, colLo, colHi));
@@ -254,6 +315,12 @@ public final class CpuBackend implements Backend {
     public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y,
                                int rows, int in, int out, int r, int maxRank) {
         OpContracts.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
+        if (bf16 != null) {
+            if (rows > 0) {
+                bf16.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank);
+            }
+            return;
+        }
         CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
     }
 
@@ -897,6 +964,14 @@ public final class CpuBackend implements Backend {
                 ptr(u, 0), k, ptr(vt, 0), n);
         if (info != 0) {
             throw new ArithmeticException("LAPACK sgesdd failed for a " + m + "x" + n + " matrix (info " + info + ")");
+        }
+    }
+
+    /** Frees the bf16 weights and primitives; an fp32 backend holds nothing to free. */
+    @Override
+    public void close() {
+        if (bf16 != null) {
+            bf16.close();
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.backend.OpContracts;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.backend.Region;
 import dev.flora.engine.tensor.Storage;
 import dev.flora.engine.tensor.Tensor;
@@ -17,9 +18,6 @@ import java.util.List;
  * partials that the host sums in order, so results are deterministic.
  */
 public final class CudaBackend implements Backend {
-    /** Arithmetic of the fused low-rank kernels. */
-    public enum Precision { FP32, TF32, BF16 }
-
     private static final int THREADS = 256;
     private static final int ROW_THREADS = 128;
     private static final int LOWRANK_ROWS_F32 = 8;
@@ -45,6 +43,7 @@ public final class CudaBackend implements Backend {
         return device;
     }
 
+    /** Arithmetic of the fused low-rank kernels. */
     public Precision precision() {
         return precision;
     }

@@ -1,14 +1,15 @@
 package dev.flora.engine.cuda;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
-import java.util.Locale;
 
 /**
  * Opens the backend a {@code --device} value names: {@code cpu}, {@code cuda} (a real GPU),
  * {@code cuda-emulated} (the CUDA backend on the emulated device) or {@code auto} (a GPU where
  * one is usable, else the CPU). The line it returns says which, and why. The fused low-rank
- * kernels' arithmetic is fp32 unless {@code -Dflora.cuda.precision=tf32|bf16}.
+ * kernels' arithmetic is fp32 unless {@code -Dflora.cuda.precision=tf32|bf16} or a precision
+ * is given; the CPU runs fp32 unless bf16 is given.
  */
 public final class Devices {
     private Devices() {
@@ -18,24 +19,38 @@ public final class Devices {
     public record Opened(Backend backend, String line) {
     }
 
-    /** fp32, tf32 or bf16 (any case); {@code source} names where the value came from, for the error. */
-    public static CudaBackend.Precision parsePrecision(String value, String source) {
-        try {
-            return CudaBackend.Precision.valueOf(value.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(source + " " + value + ": expected fp32, tf32 or bf16");
-        }
-    }
-
+    /** A GPU in the precision -Dflora.cuda.precision names (default fp32); the CPU in fp32. */
     public static Opened open(String spec) {
-        return open(spec, parsePrecision(System.getProperty("flora.cuda.precision", "fp32"), "-Dflora.cuda.precision"));
+        Precision gpu = Precision.parse(System.getProperty("flora.cuda.precision", "fp32"), "-Dflora.cuda.precision");
+        return open(spec, gpu, Precision.FP32);
     }
 
-    /** {@link #open(String)} with the CUDA precision given here rather than by -Dflora.cuda.precision. */
-    public static Opened open(String spec, CudaBackend.Precision precision) {
+    /** {@link #open(String)} with the given precision on whichever device opens. */
+    public static Opened open(String spec, Precision precision) {
+        return open(spec, precision, precision);
+    }
+
+    /**
+     * The CPU in {@code precision} where it can run it, else in fp32 with the line saying why:
+     * tf32 is a GPU format, and bf16 needs AVX512-BF16.
+     */
+    public static Opened cpu(Precision precision, String qualifier) {
+        String prefix = "device: cpu" + qualifier;
+        if (precision == Precision.FP32) {
+            return new Opened(new CpuBackend(), prefix);
+        }
+        String why = precision == Precision.TF32 ? "tf32 is a GPU format" : CpuBackend.bf16UnsupportedReason();
+        if (why != null) {
+            return new Opened(new CpuBackend(), prefix + ", fp32 (" + precision.label() + " asked for, but " + why + ")");
+        }
+        return new Opened(new CpuBackend(precision), prefix + ", " + precision.label()
+                + " linear layers (oneDNN, fp32 accumulation)");
+    }
+
+    private static Opened open(String spec, Precision precision, Precision cpu) {
         switch (spec) {
             case "cpu":
-                return new Opened(new CpuBackend(), "device: cpu");
+                return cpu(cpu, "");
             case "cuda": {
                 String why = JCudaDevice.unavailableReason();
                 if (why != null) {
@@ -58,7 +73,7 @@ public final class Devices {
                     JCudaDevice d = new JCudaDevice(0);
                     return new Opened(new CudaBackend(d, precision), "device: " + d.name() + " (auto)");
                 }
-                return new Opened(new CpuBackend(), "device: cpu (auto: " + why + ")");
+                return cpu(cpu, " (auto: " + why + ")");
             }
             default:
                 throw new IllegalArgumentException("--device " + spec + ": expected auto, cpu, cuda or cuda-emulated");

@@ -2,10 +2,13 @@ package dev.flora.engine.cuda;
 
 import static dev.flora.engine.reference.Compare.assertClose;
 import static dev.flora.engine.reference.Compare.toDouble;
+import static dev.flora.engine.reference.Rounding.round;
+import static dev.flora.engine.reference.Rounding.rounded;
 import static dev.flora.engine.reference.TestTensors.gaussian;
 import static dev.flora.engine.reference.TestTensors.upload;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,31 +26,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 class FusedLowRankTest {
     private final Backend cpu = new CpuBackend();
 
-    static float round(float v, CudaBackend.Precision p) {
-        int b = Float.floatToRawIntBits(v);
-        if (p == CudaBackend.Precision.TF32) {
-            return Float.intBitsToFloat((b + 0x1000) & 0xffffe000);
-        }
-        if (p == CudaBackend.Precision.BF16) {
-            return Float.intBitsToFloat((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000);
-        }
-        return v;
-    }
-
-    static float[] rounded(float[] v, CudaBackend.Precision p) {
-        float[] out = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = round(v[i], p);
-        }
-        return out;
-    }
-
     @ParameterizedTest(name = "{5}: rows {0} in {1} out {2} R {3} r {4}")
     @CsvSource({
         "23, 37, 29, 21, 13, FP32", "50, 128, 384, 128, 48, FP32", "7, 16, 16, 16, 16, FP32", "33, 64, 20, 20, 5, FP32",
         "23, 37, 29, 21, 13, TF32", "50, 128, 384, 128, 48, TF32", "33, 64, 20, 20, 5, TF32",
         "23, 37, 29, 21, 13, BF16", "50, 128, 384, 128, 48, BF16"})
-    void fusedKernelsMatchTwoGemms(int rows, int in, int out, int maxRank, int r, CudaBackend.Precision precision) {
+    void fusedKernelsMatchTwoGemms(int rows, int in, int out, int maxRank, int r, Precision precision) {
         Backend gpu = new CudaBackend(new EmulatedDevice(), precision);
         float[] x = gaussian(rows * in, 1);
         float[] vt = gaussian(maxRank * in, 2);
@@ -85,8 +69,8 @@ class FusedLowRankTest {
         assertClose("y vs rounded operands", y, toDouble(cpu.download(yr)), 1e-5);
 
         // backward: tensor-core versions are tf32 for both tensor-core precisions
-        CudaBackend.Precision backPrecision = precision == CudaBackend.Precision.FP32 ? precision
-                : CudaBackend.Precision.TF32;
+        Precision backPrecision = precision == Precision.FP32 ? precision
+                : Precision.TF32;
         Tensor dhg = gpu.allocate(rows * r);
         Tensor dxg = gpu.allocate(rows * in);
         gpu.lowRankBackwardInput(upload(gpu, dy), upload(gpu, vt), upload(gpu, u), dhg, dxg, rows, in, out, r, maxRank);
@@ -94,7 +78,7 @@ class FusedLowRankTest {
         Tensor dhc = cpu.allocate(rows * r);
         Tensor dxc = cpu.allocate(rows * in);
         cpu.lowRankBackwardInput(upload(cpu, dy), upload(cpu, vt), upload(cpu, u), dhc, dxc, rows, in, out, r, maxRank);
-        double backTol = backPrecision == CudaBackend.Precision.FP32 ? 1e-5 : 2e-3;
+        double backTol = backPrecision == Precision.FP32 ? 1e-5 : 2e-3;
         assertClose("dh vs fp32", dh, toDouble(cpu.download(dhc)), backTol);
         assertClose("dx vs fp32", gpu.download(dxg), toDouble(cpu.download(dxc)), backTol);
         Tensor dhr = cpu.allocate(rows * r);

@@ -1,0 +1,253 @@
+package dev.flora.engine.cpu;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_binary_add;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+
+import dev.flora.engine.tensor.HostStorage;
+import dev.flora.engine.tensor.Storage;
+import dev.flora.engine.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The CPU backend's linear layers in bf16: y = x · Wᵀ + b (+ residual), x and W rounded to
+ * bfloat16 and the products accumulated in fp32 by oneDNN's matmul, the bias and the residual
+ * added in fp32 as the product is written. Each weight matrix is converted once, on its first
+ * use, to bf16 in the blocked layout oneDNN's kernel reads fastest, and kept: in bf16 mode the
+ * weights are taken to be constant (inference). The input is converted per call; a factorized
+ * layer's intermediate h = x · VT[:r]ᵀ is written in bf16 by the first product and read so by
+ * the second.
+ */
+final class Bf16Matmuls implements AutoCloseable {
+    /** The rows the weight layout is chosen for; oneDNN then runs that layout at every row count. */
+    private static final int LAYOUT_ROWS = 256;
+    private static final int BF16_BYTES = 2;
+    private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
+    private static final ThreadLocal<OneDnn.AlignedBuffer> INPUTS = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    private static final ThreadLocal<OneDnn.AlignedBuffer> HIDDEN = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+
+    /** A weight matrix as the layers pass it: K×N with element (k, n) at offset + n·ld + k. */
+    private record WeightKey(Storage storage, long offset, int k, int n, int ld) {
+    }
+
+    private record ConversionKey(int rows, int cols) {
+    }
+
+    private record Conversion(OneDnn.Primitive primitive, dnnl_memory_desc from, dnnl_memory_desc to) {
+    }
+
+    private final ConcurrentHashMap<WeightKey, PackedWeights> weights = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
+
+    /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in]. */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out) {
+        Pointer xb = toBf16(x, rows, in);
+        packed(w, in, out, in).multiply(xb, rows, address(bias), address(residual), address(y), false);
+    }
+
+    /** h = x · VT[:r]ᵀ in bf16, then y = h · U[:, :r]ᵀ + b (+ residual); VT [R, in], U [out, R]. */
+    void lowRank(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out,
+                 int r, int maxRank) {
+        Pointer xb = toBf16(x, rows, in);
+        Pointer hb = HIDDEN.get().atLeast((long) rows * r * BF16_BYTES);
+        packed(vt, in, r, in).multiply(xb, rows, null, null, hb, true);
+        packed(u, r, out, maxRank).multiply(hb, rows, address(bias), address(residual), address(y), false);
+    }
+
+    /** Weight matrices converted so far (a test's window on the cache). */
+    int packedWeightCount() {
+        return weights.size();
+    }
+
+    @Override
+    public void close() {
+        weights.values().forEach(PackedWeights::destroy);
+        weights.clear();
+        conversions.values().forEach(c -> {
+            c.primitive().destroy();
+            dnnl_memory_desc_destroy(c.from());
+            dnnl_memory_desc_destroy(c.to());
+        });
+        conversions.clear();
+    }
+
+    private PackedWeights packed(Tensor w, int k, int n, int ld) {
+        WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld);
+        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld));
+    }
+
+    /** x [rows, cols] in bf16 in this thread's input buffer. */
+    private Pointer toBf16(Tensor x, int rows, int cols) {
+        Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols), key -> {
+            dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
+            dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
+            return new Conversion(reorder(from, to, "input to bf16"), from, to);
+        });
+        Pointer dst = INPUTS.get().atLeast((long) rows * cols * BF16_BYTES);
+        OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+                new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x), dst});
+        return dst;
+    }
+
+    private static OneDnn.Primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, String what) {
+        dnnl_primitive_attr attr = OneDnn.userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            OneDnn.check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.engine(), to, OneDnn.engine(), attr),
+                    what + " reorder");
+            return OneDnn.Primitive.of(pd, what);
+        } finally {
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_attr_destroy(attr);
+        }
+    }
+
+    private static Pointer address(Tensor t) {
+        return t == null ? null : OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset()));
+    }
+
+    /** One product's shape: the rows, and what it writes and adds. */
+    private record CallKey(int rows, boolean bf16Out, boolean bias, boolean residual) {
+    }
+
+    /** A product's primitive and the descriptors of what it reads and writes. */
+    private record Call(OneDnn.Primitive primitive, dnnl_memory_desc src, dnnl_memory_desc bias,
+                        dnnl_memory_desc residual, dnnl_memory_desc dst) {
+        void destroy() {
+            primitive.destroy();
+            for (dnnl_memory_desc md : new dnnl_memory_desc[] {src, bias, residual, dst}) {
+                if (md != null) {
+                    dnnl_memory_desc_destroy(md);
+                }
+            }
+        }
+    }
+
+    /** One weight matrix in bf16, in oneDNN's layout, and the products that read it. */
+    private static final class PackedWeights {
+        private final int k;
+        private final int n;
+        private final dnnl_memory_desc layout;
+        private final OneDnn.AlignedBuffer data = new OneDnn.AlignedBuffer();
+        private final ConcurrentHashMap<CallKey, Call> calls = new ConcurrentHashMap<>();
+
+        PackedWeights(Tensor w, int k, int n, int ld) {
+            this.k = k;
+            this.n = n;
+            this.layout = chooseLayout(k, n);
+            dnnl_memory_desc source = OneDnn.matrix(dnnl_f32, k, n, 1, ld);
+            OneDnn.Primitive convert = reorder(source, layout, "weights to bf16");
+            try {
+                OneDnn.execute(convert, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+                        new dnnl_memory_desc[] {source, layout},
+                        new Pointer[] {address(w), data.atLeast(OneDnn.bytes(layout))});
+            } finally {
+                convert.destroy();
+                dnnl_memory_desc_destroy(source);
+            }
+        }
+
+        /** The layout oneDNN's matmul picks for these weights when left free to. */
+        private static dnnl_memory_desc chooseLayout(int k, int n) {
+            dnnl_memory_desc src = OneDnn.matrix(dnnl_bf16, LAYOUT_ROWS, k, k, 1);
+            dnnl_memory_desc dst = OneDnn.matrix(dnnl_f32, LAYOUT_ROWS, n, n, 1);
+            dnnl_memory_desc any = new dnnl_memory_desc();
+            OneDnn.check(dnnl_memory_desc_create_with_tag(any, 2, new long[] {k, n}, dnnl_bf16, dnnl_format_tag_any),
+                    "weights descriptor");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            try {
+                OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), src, any, null, dst, null),
+                        "matmul " + k + "->" + n + " layout");
+                return OneDnn.copy(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
+            } finally {
+                dnnl_primitive_desc_destroy(pd);
+                for (dnnl_memory_desc md : new dnnl_memory_desc[] {src, dst, any}) {
+                    dnnl_memory_desc_destroy(md);
+                }
+            }
+        }
+
+        /** dst [rows, n] = src [rows, k] (bf16) · W (+ bias) (+ residual); dst bf16 or fp32. */
+        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean bf16Out) {
+            Call call = calls.computeIfAbsent(new CallKey(rows, bf16Out, bias != null, residual != null), this::create);
+            List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
+            List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
+            List<Pointer> ptrs = new ArrayList<>(List.of(src, data.atLeast(0), dst));
+            if (bias != null) {
+                args.add(DNNL_ARG_BIAS);
+                mds.add(call.bias());
+                ptrs.add(bias);
+            }
+            if (residual != null) {
+                args.add(RESIDUAL_ARG);
+                mds.add(call.residual());
+                ptrs.add(residual);
+            }
+            OneDnn.execute(call.primitive(), args.stream().mapToInt(Integer::intValue).toArray(),
+                    mds.toArray(dnnl_memory_desc[]::new), ptrs.toArray(Pointer[]::new));
+        }
+
+        private Call create(CallKey key) {
+            int rows = key.rows();
+            dnnl_memory_desc src = OneDnn.matrix(dnnl_bf16, rows, k, k, 1);
+            dnnl_memory_desc dst = OneDnn.matrix(key.bf16Out() ? dnnl_bf16 : dnnl_f32, rows, n, n, 1);
+            dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, n, n, 1) : null;
+            dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, rows, n, n, 1) : null;
+            dnnl_primitive_attr attr = OneDnn.userScratchpad();
+            dnnl_post_ops postOps = null;
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            try {
+                if (residual != null) {
+                    postOps = new dnnl_post_ops();
+                    OneDnn.check(dnnl_post_ops_create(postOps), "post-ops create");
+                    OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual), "residual post-op");
+                    OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
+                }
+                String what = "bf16 matmul [" + rows + ", " + k + "] x [" + k + ", " + n + "]";
+                OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), src, layout, bias, dst, attr), what);
+                return new Call(OneDnn.Primitive.of(pd, what), src, bias, residual, dst);
+            } finally {
+                dnnl_primitive_desc_destroy(pd);
+                dnnl_primitive_attr_destroy(attr);
+                if (postOps != null) {
+                    dnnl_post_ops_destroy(postOps);
+                }
+            }
+        }
+
+        void destroy() {
+            calls.values().forEach(Call::destroy);
+            calls.clear();
+            dnnl_memory_desc_destroy(layout);
+            data.release();
+        }
+    }
+}

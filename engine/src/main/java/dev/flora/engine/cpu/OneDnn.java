@@ -1,0 +1,232 @@
+package dev.flora.engine.cpu;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_clone;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * oneDNN (through JavaCPP's dnnl preset) as the CPU backend's bf16 matrix products use it:
+ * the process's one CPU engine, a stream per calling thread (a oneDNN stream is not meant to
+ * be shared between threads), whether this CPU has the bf16 instructions, and the few calls
+ * that every product makes. Every primitive runs with a scratchpad the caller owns, so one
+ * primitive can run on several threads at once (serving replicas share the backend).
+ */
+final class OneDnn {
+    /** oneDNN's ISA values are bit sets: an ISA includes another when it holds all its bits. */
+    private static final int BF16_ISA = dnnl_cpu_isa_avx512_core_bf16;
+    private static final ThreadLocal<dnnl_stream> STREAMS = ThreadLocal.withInitial(OneDnn::newStream);
+    private static final ThreadLocal<AlignedBuffer> SCRATCHPADS = ThreadLocal.withInitial(AlignedBuffer::new);
+
+    private OneDnn() {
+    }
+
+    /** Loaded on first use, so that fp32 runs never load oneDNN's 90 MB library. */
+    private static final class Engine {
+        static final dnnl_engine CPU = create();
+
+        private static dnnl_engine create() {
+            dnnl_engine e = new dnnl_engine();
+            check(dnnl_engine_create(e, dnnl_cpu, 0), "engine create");
+            return e;
+        }
+    }
+
+    static dnnl_engine engine() {
+        return Engine.CPU;
+    }
+
+    /**
+     * Null where bf16 products can run here at full speed, else why not, in words. oneDNN would
+     * also run them on older CPUs, converting in software at about the speed of fp32.
+     */
+    static String bf16UnsupportedReason() {
+        int isa;
+        try {
+            isa = dnnl_get_effective_cpu_isa();
+        } catch (LinkageError e) {
+            return "oneDNN did not load (" + e.getMessage() + ")";
+        }
+        return bf16UnsupportedReason(isa);
+    }
+
+    /** {@link #bf16UnsupportedReason()} for the ISA value oneDNN reports. */
+    static String bf16UnsupportedReason(int effectiveIsa) {
+        if ((effectiveIsa & BF16_ISA) == BF16_ISA) {
+            return null;
+        }
+        return "this CPU lacks AVX512-BF16 (oneDNN's ISA value here: 0x" + Integer.toHexString(effectiveIsa) + ")";
+    }
+
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
+        }
+    }
+
+    /** A 2-D memory descriptor: element [i, j] at i·stride0 + j·stride1. */
+    static dnnl_memory_desc matrix(int dataType, long dim0, long dim1, long stride0, long stride1) {
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_strides(md, 2, new long[] {dim0, dim1}, dataType,
+                new long[] {stride0, stride1}), "memory descriptor");
+        return md;
+    }
+
+    /** Bytes that memory of this descriptor takes. */
+    static long bytes(dnnl_memory_desc md) {
+        return dnnl_memory_desc_get_size(md);
+    }
+
+    /** Attributes that make the caller supply the scratchpad ({@link #execute} does). */
+    static dnnl_primitive_attr userScratchpad() {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        check(dnnl_primitive_attr_create(attr), "attribute create");
+        check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+        return attr;
+    }
+
+    /** A primitive and the scratchpad it needs per execution. */
+    record Primitive(dnnl_primitive handle, dnnl_memory_desc scratchpad, long scratchpadBytes) {
+        static Primitive of(dnnl_primitive_desc pd, String what) {
+            dnnl_primitive p = new dnnl_primitive();
+            check(dnnl_primitive_create(p, pd), what + " primitive create");
+            dnnl_memory_desc sp = copy(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+            return new Primitive(p, sp, bytes(sp));
+        }
+
+        void destroy() {
+            dnnl_primitive_destroy(handle);
+            dnnl_memory_desc_destroy(scratchpad);
+        }
+    }
+
+    /** A copy of a descriptor that a primitive descriptor owns, to outlive it. */
+    static dnnl_memory_desc copy(dnnl_memory_desc md) {
+        dnnl_memory_desc c = new dnnl_memory_desc();
+        check(dnnl_memory_desc_clone(c, md), "memory descriptor clone");
+        return c;
+    }
+
+    /**
+     * Runs p on this thread's stream with args[i] bound to the memory of descriptors[i] at
+     * pointers[i], and waits for it. The memory objects live for this call only.
+     */
+    static void execute(Primitive p, int[] args, dnnl_memory_desc[] descriptors, Pointer[] pointers) {
+        int n = args.length + (p.scratchpadBytes() > 0 ? 1 : 0);
+        dnnl_memory[] memories = new dnnl_memory[n];
+        dnnl_exec_arg_t list = new dnnl_exec_arg_t(n);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                memories[i] = wrap(descriptors[i], pointers[i]);
+                list.position(i).arg(args[i]).memory(memories[i]);
+            }
+            if (p.scratchpadBytes() > 0) {
+                memories[n - 1] = wrap(p.scratchpad(), SCRATCHPADS.get().atLeast(p.scratchpadBytes()));
+                list.position(n - 1).arg(DNNL_ARG_SCRATCHPAD).memory(memories[n - 1]);
+            }
+            list.position(0);
+            dnnl_stream stream = STREAMS.get();
+            check(dnnl_primitive_execute(p.handle(), stream, n, list), "execute");
+            check(dnnl_stream_wait(stream), "stream wait");
+        } finally {
+            for (dnnl_memory m : memories) {
+                if (m != null) {
+                    dnnl_memory_destroy(m);
+                }
+            }
+            list.close();
+        }
+    }
+
+    /**
+     * A pointer to element {@code offset} of a host tensor's storage. oneDNN takes {@code void*},
+     * for which JavaCPP would not scale a float pointer's position, so the address is resolved here.
+     */
+    static Pointer at(FloatPointer floats) {
+        return at(floats.address() + floats.position() * (long) Float.BYTES);
+    }
+
+    static Pointer at(long address) {
+        return new Address(address);
+    }
+
+    /** A bare native address that owns nothing. */
+    private static final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+    }
+
+    private static dnnl_memory wrap(dnnl_memory_desc md, Pointer data) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, engine(), data), "memory create");
+        return m;
+    }
+
+    private static dnnl_stream newStream() {
+        dnnl_stream s = new dnnl_stream();
+        check(dnnl_stream_create(s, engine(), dnnl_stream_default_flags), "stream create");
+        return s;
+    }
+
+    /** Native memory aligned to 64 bytes that grows to the largest size asked of it. */
+    static final class AlignedBuffer {
+        private static final int ALIGN = 64;
+        private Pointer raw;
+        private Pointer aligned;
+        private long capacity;
+
+        /** At least {@code bytes} bytes, valid until the next call that needs more. */
+        Pointer atLeast(long bytes) {
+            if (bytes > capacity) {
+                release();
+                raw = Pointer.malloc(bytes + ALIGN);
+                if (raw.isNull()) {
+                    throw new OutOfMemoryError("oneDNN scratch of " + bytes + " bytes");
+                }
+                aligned = at((raw.address() + ALIGN - 1) & -ALIGN);
+                capacity = bytes;
+            }
+            return aligned;
+        }
+
+        void release() {
+            if (raw != null) {
+                Pointer.free(raw);
+                raw = null;
+                aligned = null;
+                capacity = 0;
+            }
+        }
+    }
+}

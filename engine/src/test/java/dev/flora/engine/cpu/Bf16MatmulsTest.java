@@ -1,0 +1,128 @@
+package dev.flora.engine.cpu;
+
+import static dev.flora.engine.reference.Compare.assertClose;
+import static dev.flora.engine.reference.Compare.toDouble;
+import static dev.flora.engine.reference.Rounding.rounded;
+import static dev.flora.engine.reference.TestTensors.gaussian;
+import static dev.flora.engine.reference.TestTensors.upload;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flora.engine.backend.Precision;
+import dev.flora.engine.cuda.Devices;
+import dev.flora.engine.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The CPU's bf16 linear layers (oneDNN) against fp32 GEMMs on operands rounded to bf16 as the
+ * hardware rounds them: the only difference left is the order of fp32 accumulation, so they
+ * agree within 1e-5 of the largest output. This checks the operand layouts, the weight
+ * conversion, the bias, the residual post-op and the bf16 intermediate of the factorized layer.
+ * It runs on every CPU: where AVX512-BF16 is missing oneDNN converts in software.
+ */
+class Bf16MatmulsTest {
+    private static final CpuBackend FP32 = new CpuBackend();
+    private static final CpuBackend BF16 = CpuBackend.bf16OnAnyCpu();
+
+    @AfterAll
+    static void close() {
+        BF16.close();
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} residual {3}")
+    @CsvSource({"1, 16, 8, false", "37, 48, 29, true", "197, 64, 96, true", "5, 33, 130, false"})
+    void linearMatchesRoundedFp32(int rows, int in, int out, boolean withResidual) {
+        float[] x = gaussian(rows * in, 1);
+        float[] w = gaussian(out * in, 2);
+        float[] b = gaussian(out, 3);
+        float[] res = gaussian(rows * out, 4);
+        Tensor residual = withResidual ? upload(BF16, res) : null;
+        Tensor y = BF16.allocate(rows * out);
+        BF16.linearForward(upload(BF16, x), upload(BF16, w), upload(BF16, b), residual, y, rows, in, out);
+
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.linearForward(upload(FP32, rounded(x, Precision.BF16)), upload(FP32, rounded(w, Precision.BF16)),
+                upload(FP32, b), withResidual ? upload(FP32, res) : null, expected, rows, in, out);
+        assertClose("bf16 linear", BF16.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
+    @CsvSource({"23, 37, 29, 21, 13", "50, 128, 96, 64, 64", "3, 16, 40, 16, 5"})
+    void lowRankMatchesRoundedFp32(int rows, int in, int out, int maxRank, int r) {
+        float[] x = gaussian(rows * in, 5);
+        float[] vt = gaussian(maxRank * in, 6);
+        float[] u = gaussian(out * maxRank, 7);
+        float[] b = gaussian(out, 8);
+        float[] res = gaussian(rows * out, 9);
+        Tensor y = BF16.allocate(rows * out);
+        BF16.lowRankForward(upload(BF16, x), upload(BF16, vt), upload(BF16, u), upload(BF16, b), upload(BF16, res),
+                BF16.allocate(rows * r), y, rows, in, out, r, maxRank);
+
+        // the reference rounds h to bf16 too, as the bf16 path writes it
+        Tensor h = FP32.allocate(rows * r);
+        FP32.gemm(false, true, rows, r, in, 1f, upload(FP32, rounded(x, Precision.BF16)), in,
+                upload(FP32, rounded(vt, Precision.BF16)), in, 0f, h, r);
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.lowRankForward(upload(FP32, rounded(FP32.download(h), Precision.BF16)), identity(r),
+                upload(FP32, rounded(u, Precision.BF16)), upload(FP32, b), upload(FP32, res), null, expected,
+                rows, r, out, r, maxRank);
+        assertClose("bf16 low-rank", BF16.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @Test
+    void weightsAreConvertedOnceAndServeEveryRowCount() {
+        try (CpuBackend bf16 = CpuBackend.bf16OnAnyCpu()) {
+            Tensor w = upload(bf16, gaussian(24 * 32, 10));
+            Tensor b = upload(bf16, gaussian(24, 11));
+            for (int rows : new int[] {1, 7, 300, 7}) {
+                float[] x = gaussian(rows * 32, rows);
+                Tensor y = bf16.allocate(rows * 24);
+                bf16.linearForward(upload(bf16, x), w, b, null, y, rows, 32, 24);
+                Tensor expected = FP32.allocate(rows * 24);
+                FP32.linearForward(upload(FP32, rounded(x, Precision.BF16)),
+                        upload(FP32, rounded(FP32.download(w), Precision.BF16)), b, null, expected, rows, 32, 24);
+                assertClose("rows " + rows, bf16.download(y), toDouble(FP32.download(expected)), 1e-5);
+            }
+            assertEquals(1, bf16.bf16WeightCount());
+        }
+    }
+
+    @Test
+    void cpuWithoutBf16InstructionsIsNamed() {
+        assertNotNull(OneDnn.bf16UnsupportedReason(0x7)); // avx2
+        assertTrue(OneDnn.bf16UnsupportedReason(0x67).contains("AVX512-BF16")); // avx512_core_vnni
+        assertNull(OneDnn.bf16UnsupportedReason(0xe7)); // avx512_core_bf16
+        assertNull(OneDnn.bf16UnsupportedReason(0xfef)); // amx includes bf16
+    }
+
+    @Test
+    void devicesFallBackToFp32WithTheReason() {
+        Devices.Opened opened = Devices.open("cpu", Precision.BF16);
+        try {
+            String why = CpuBackend.bf16UnsupportedReason();
+            if (why == null) {
+                assertEquals("cpu/bf16", opened.backend().name());
+                assertTrue(opened.line().contains("bf16"), opened.line());
+            } else {
+                assertEquals("cpu", opened.backend().name());
+                assertTrue(opened.line().contains(why), opened.line());
+            }
+        } finally {
+            opened.backend().close();
+        }
+    }
+
+    /** VT = I so the reference's first product passes its (already rounded) h through. */
+    private static Tensor identity(int r) {
+        float[] eye = new float[r * r];
+        for (int i = 0; i < r; i++) {
+            eye[i * r + i] = 1f;
+        }
+        return upload(FP32, eye);
+    }
+}
