@@ -3,6 +3,7 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.nn.VisionTransformer;
@@ -18,17 +19,25 @@ import picocli.CommandLine.Option;
 
 /** {@code flora bench}: training and inference speed of a model on this machine. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Training images/s at batch 128, single-image latency (median, ms) and throughput at batch "
-                + "256 of a model, on this machine.")
+        description = "Training images/s, single-image latency (median, ms) and throughput at an inference batch "
+                + "of a model, on this machine.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = ModelSource.DEFAULT, paramLabel = "PATH|NAME",
             description = "A safetensors file, or the name of a bundled model or of a preset (randomly initialised; an "
                     + "unknown name lists them) (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--train-steps", defaultValue = "40", description = "Timed training steps (default: "
-            + "${DEFAULT-VALUE}).")
+    @Option(names = "--train-steps", defaultValue = "40", description = "Timed training steps; 0 times no training "
+            + "(default: ${DEFAULT-VALUE}).")
     int trainSteps;
+
+    @Option(names = "--train-batch", defaultValue = "128", description = "Images per training step (default: "
+            + "${DEFAULT-VALUE}).")
+    int trainBatch;
+
+    @Option(names = "--infer-batch", defaultValue = "256", description = "Images per batch of the throughput figure "
+            + "(default: ${DEFAULT-VALUE}).")
+    int inferBatch;
 
     @Option(names = "--warmup-steps", defaultValue = "60", description = "Untimed training steps before the timed "
             + "ones, for the JIT compiler to settle (default: ${DEFAULT-VALUE}).")
@@ -38,7 +47,8 @@ public final class BenchCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     int latencyCalls;
 
-    @Option(names = "--batches", defaultValue = "10", description = "Timed batches of 256 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batches", defaultValue = "10", description = "Timed inference batches (default: "
+            + "${DEFAULT-VALUE}).")
     int batches;
 
     @Option(names = "--json", description = "Print one JSON line instead of text.")
@@ -47,35 +57,54 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
-        if (trainSteps < 1 || latencyCalls < 1 || batches < 1) {
-            throw new IllegalArgumentException("--train-steps, --latency-calls and --batches must be positive");
+        if (trainSteps < 0 || latencyCalls < 1 || batches < 1 || trainBatch < 1 || inferBatch < 1) {
+            throw new IllegalArgumentException("--latency-calls, --batches, --train-batch and --infer-batch must be "
+                    + "positive and --train-steps not negative");
         }
         if (warmupSteps < 0) {
             throw new IllegalArgumentException("--warmup-steps must not be negative, got " + warmupSteps);
         }
         PrintStream log = json ? System.err : System.out;
-        Backend backend = device.create(log);
+        Backend backend = device.create(log, precision.value());
         VisionTransformer m = ModelSource.load(model, backend, OptionalInt.empty());
         if (backend.name().equals("cpu")) {
             OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
         }
-        ModelBenchmark.Result r = ModelBenchmark.run(m, warmupSteps, trainSteps, latencyCalls, batches);
+        int steps = trainSteps;
+        if (steps > 0 && backend instanceof CpuBackend cpu && cpu.precision() != Precision.FP32) {
+            log.println("note: no training timed: the CPU's bf16 mode is for inference");
+            steps = 0;
+        }
+        ModelBenchmark.Result r = ModelBenchmark.run(m,
+                new ModelBenchmark.Plan(trainBatch, warmupSteps, steps, latencyCalls, inferBatch, batches));
+        String throughputKey = "infer_b" + inferBatch + "_img_per_s";
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
-            o.put("train_img_per_s", r.trainImgPerSecond());
+            if (!Double.isNaN(r.trainImgPerSecond())) {
+                o.put("train_img_per_s", r.trainImgPerSecond());
+                o.put("train_batch", trainBatch);
+            }
             o.put("infer_b1_ms", r.inferB1Millis());
-            o.put("infer_b256_img_per_s", r.inferB256ImgPerSecond());
+            o.put(throughputKey, r.inferImgPerSecond());
+            o.put("precision", backend instanceof CpuBackend cpu ? cpu.precision().label() : backend.name());
             o.put("blas_kernels", blasKernels(backend));
             o.put("row_kernels", rowKernels(backend));
             System.out.println(o);
         } else {
             System.out.printf(Locale.ROOT, "model                %s (%.1fM FLOPs, runs %.1fM)%n", model,
                     m.macsPerImage() / 1e6, m.executedMacsPerImage() / 1e6);
-            System.out.printf(Locale.ROOT, "training, batch 128  %.1f img/s%n", r.trainImgPerSecond());
+            if (!Double.isNaN(r.trainImgPerSecond())) {
+                System.out.printf(Locale.ROOT, "%-20s %.1f img/s%n", "training, batch " + trainBatch,
+                        r.trainImgPerSecond());
+            }
             System.out.printf(Locale.ROOT, "inference, batch 1   %.3f ms (median)%n", r.inferB1Millis());
-            System.out.printf(Locale.ROOT, "inference, batch 256 %.1f img/s%n", r.inferB256ImgPerSecond());
+            System.out.printf(Locale.ROOT, "%-20s %.1f img/s%n", "inference, batch " + inferBatch,
+                    r.inferImgPerSecond());
             System.out.printf(Locale.ROOT, "GEMM kernels         %s%n", blasKernels(backend));
             System.out.printf(Locale.ROOT, "row kernels          %s%n", rowKernels(backend));
         }
@@ -89,6 +118,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
     private static String blasKernels(Backend backend) {
+        if (backend.name().equals("cpu/bf16")) {
+            return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
+        }
         return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
     }
 }

@@ -1,6 +1,7 @@
 package dev.flora.cli;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cuda.Devices;
 import picocli.CommandLine.Option;
 
@@ -13,7 +14,15 @@ public final class DeviceOption {
 
     /** Opens the backend and says in one line which one runs, and why. */
     public Backend create(java.io.PrintStream out) {
-        Devices.Opened o = Devices.open(device);
+        return announce(Devices.open(device), out);
+    }
+
+    /** {@link #create(java.io.PrintStream)} in the given precision ({@code --precision}). */
+    public Backend create(java.io.PrintStream out, Precision precision) {
+        return announce(Devices.open(device, precision), out);
+    }
+
+    private static Backend announce(Devices.Opened o, java.io.PrintStream out) {
         out.println(o.line());
         return o.backend();
     }

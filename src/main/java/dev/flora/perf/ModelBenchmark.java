@@ -10,10 +10,10 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Steady-state speed of one model on this machine: training images per second at batch 128
- * (forward, backward, AdamW, on random inputs), single-image latency through
- * {@link VitPredictor} (median of many calls), and throughput at batch 256. Warm-up runs are
- * not timed.
+ * Steady-state speed of one model on this machine: training images per second at a training
+ * batch (forward, backward, AdamW, on random inputs), single-image latency through
+ * {@link VitPredictor} (median of many calls), and throughput at an inference batch. Warm-up
+ * runs are not timed.
  *
  * <p>Training needs a long warm-up: on this project's 2-core machine, batch-128 steps ran at
  * about 700 img/s over steps 3–7, 800 over steps 20–30 and 830–880 from about step 55 on, while
@@ -21,18 +21,27 @@ import java.util.Random;
  * each, 24 samples in a row). Four warm-up steps, as before, measured the JIT, not the engine.
  */
 public final class ModelBenchmark {
-    /** The three figures {@code flora bench} reports. */
-    public record Result(double trainImgPerSecond, double inferB1Millis, double inferB256ImgPerSecond) {
+    /**
+     * The figures {@code flora bench} reports; {@code trainImgPerSecond} is NaN when training
+     * was not timed.
+     */
+    public record Result(double trainImgPerSecond, double inferB1Millis, int inferBatch, double inferImgPerSecond) {
+    }
+
+    /** What to time: no training when {@code trainSteps} is 0. */
+    public record Plan(int trainBatch, int warmupSteps, int trainSteps, int latencyCalls, int inferBatch,
+                       int throughputBatches) {
     }
 
     private ModelBenchmark() {
     }
 
-    public static Result run(VisionTransformer model, int warmupSteps, int trainSteps, int latencyCalls,
-                             int throughputBatches) {
-        double train = training(model, 128, warmupSteps, trainSteps);
-        VitPredictor p = VitPredictor.of(model.replica(), 1, 256);
-        return new Result(train, latencyMillis(p, latencyCalls), throughput(p, 256, throughputBatches));
+    public static Result run(VisionTransformer model, Plan plan) {
+        double train = plan.trainSteps() == 0 ? Double.NaN
+                : training(model, plan.trainBatch(), plan.warmupSteps(), plan.trainSteps());
+        VitPredictor p = VitPredictor.of(model.replica(), 1, Math.max(1, plan.inferBatch()));
+        return new Result(train, latencyMillis(p, plan.latencyCalls()), plan.inferBatch(),
+                throughput(p, plan.inferBatch(), plan.throughputBatches()));
     }
 
     private static float[] randomImages(ViTConfig c, int n, long seed) {
