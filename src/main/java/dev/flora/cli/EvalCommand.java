@@ -66,6 +66,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() throws Exception {
         if (batchSize <= 0) {
@@ -73,7 +76,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         Split which = Split.parse(split);
         PrintStream log = json ? System.err : System.out;
-        Backend backend = device.create(log);
+        Backend backend = device.create(log, precision.value());
         ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
                 numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads), System.err::println);
         VisionTransformer vit = loaded.model();

@@ -49,6 +49,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Parameters(arity = "1..*", paramLabel = "FILE|DIR", description = "Image files, or directories of them.")
     List<Path> inputs;
 
@@ -60,7 +63,7 @@ public final class PredictCommand implements Callable<Integer> {
         List<Path> files = imageFiles(inputs);
         var flags = preprocessing.overrides();
         // stdout carries only the predictions; the device line and notes go to stderr
-        try (Backend backend = device.create(System.err)) {
+        try (Backend backend = device.create(System.err, precision.value())) {
             ModelSource.LoadedModel loaded = ModelSource.open(model, backend,
                     numHeads == null ? OptionalInt.empty() : OptionalInt.of(numHeads), System.err::println);
             int classes = loaded.model().config().numClasses();

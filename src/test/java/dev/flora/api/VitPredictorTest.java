@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageDataset;
 import dev.flora.data.Split;
+import dev.flora.engine.backend.Precision;
+import dev.flora.engine.cpu.CpuBackend;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,6 +78,42 @@ class VitPredictorTest {
                 for (int j = 0; j < 10; j++) {
                     assertEquals(fromBatch[j], single[j], 1e-4f * Math.max(1, Math.abs(single[j])));
                 }
+            }
+        }
+    }
+
+    /**
+     * bf16 products agree with fp32 to bf16's precision, and the predictor says which format
+     * ran: on a CPU without AVX512-BF16 it is fp32 with the reason, and then exactly fp32's logits.
+     */
+    @Test
+    void bf16PredictorSaysWhichFormatRanAndAgreesWithFp32() throws Exception {
+        ImageDataset test = (ImageDataset) Datasets.load("fmnist-subset", Split.TEST);
+        int n = 200;
+        byte[] pixels = Arrays.copyOf(test.pixels(), n * 784);
+        float[] fp32;
+        try (VitPredictor p = VitPredictor.load(model(), 1, 64)) {
+            fp32 = p.predictPixels(pixels, n);
+        }
+        try (VitPredictor p = VitPredictor.load(model(), 2, 64, Precision.BF16)) {
+            float[] bf16 = p.predictPixels(pixels, n);
+            String device = p.notes().get(0);
+            boolean ran = CpuBackend.bf16UnsupportedReason() == null;
+            assertTrue(device.contains(ran ? "bf16 linear layers" : "fp32 (bf16 asked for, but"), device);
+            double maxDiff = 0;
+            int agree = 0;
+            for (int i = 0; i < n; i++) {
+                agree += VitPredictor.argmax(bf16, i * 10, 10) == VitPredictor.argmax(fp32, i * 10, 10) ? 1 : 0;
+                for (int j = 0; j < 10; j++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(bf16[i * 10 + j] - fp32[i * 10 + j]));
+                }
+            }
+            if (ran) {
+                assertTrue(maxDiff > 0, "bf16 products gave fp32's exact logits: not bf16");
+                assertTrue(maxDiff < 0.25, "logits differ by " + maxDiff);
+                assertTrue(agree >= n - 4, agree + " of " + n + " top classes agree with fp32");
+            } else {
+                assertEquals(0, maxDiff);
             }
         }
     }

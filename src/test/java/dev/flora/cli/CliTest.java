@@ -69,6 +69,27 @@ class CliTest {
         assertTrue(got.get("params").asLong() > 0);
     }
 
+    /** {@code --precision bf16} reaches the backend: the device line says so and the scores move a little. */
+    @Test
+    void evalInBf16ScoresLikeFp32() throws Exception {
+        JsonNode fp32 = new ObjectMapper().readTree(run("eval", "--data", "fmnist-subset", "--device", "cpu", "--json")
+                .out().strip());
+        CliRunner.Run r = run("eval", "--data", "fmnist-subset", "--device", "cpu", "--precision", "bf16", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode bf16 = new ObjectMapper().readTree(r.out().strip());
+        boolean ran = CpuBackend.bf16UnsupportedReason() == null;
+        assertTrue(r.err().contains(ran ? "bf16 linear layers" : "fp32 (bf16 asked for, but"), r.err());
+        assertEquals(fp32.get("top1").asDouble(), bf16.get("top1").asDouble(), 0.2);
+        double loss = fp32.get("loss").asDouble();
+        assertEquals(loss, bf16.get("loss").asDouble(), 1e-3 * loss);
+        if (ran) {
+            assertTrue(loss != bf16.get("loss").asDouble(), "bf16 gave fp32's exact loss");
+        }
+        CliRunner.Run bad = run("eval", "--data", "fmnist-subset", "--precision", "fp8");
+        assertTrue(bad.code() != 0);
+        assertTrue(bad.err().contains("--precision fp8: expected fp32, tf32 or bf16"), bad.err());
+    }
+
     @Test
     void everyCommandsHelpRendersCleanly() {
         for (String name : new picocli.CommandLine(new FloraCli()).getSubcommands().keySet()) {

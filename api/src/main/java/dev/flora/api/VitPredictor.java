@@ -1,7 +1,8 @@
 package dev.flora.api;
 
 import dev.flora.engine.backend.Backend;
-import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.backend.Precision;
+import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
@@ -69,7 +70,7 @@ public final class VitPredictor implements AutoCloseable {
     }
 
     private VitPredictor(ModelSource.LoadedModel loaded, ModelPreprocessing.Overrides flags, int workers,
-                         int maxBatch, Consumer<String> noteSink, Backend ownedBackend) {
+                         int maxBatch, Consumer<String> noteSink, Backend ownedBackend, String deviceLine) {
         if (workers < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("workers and max batch must be positive, got " + workers + ", " + maxBatch);
         }
@@ -77,6 +78,9 @@ public final class VitPredictor implements AutoCloseable {
         this.config = model.config();
         this.maxBatch = maxBatch;
         List<String> told = new ArrayList<>();
+        if (deviceLine != null) {
+            told.add(deviceLine);
+        }
         this.preprocessing = ModelPreprocessing.resolve(loaded, flags, told::add);
         this.notes = List.copyOf(told);
         notes.forEach(noteSink);
@@ -98,10 +102,28 @@ public final class VitPredictor implements AutoCloseable {
     }
 
     public static VitPredictor load(String pathOrBundledName, int workers, int maxBatch) {
-        Backend backend = new CpuBackend();
-        ModelSource.LoadedModel loaded = ModelSource.open(pathOrBundledName, backend, OptionalInt.empty());
-        return new VitPredictor(loaded, ModelPreprocessing.Overrides.none(), workers, maxBatch,
-                note -> LOG.log(System.Logger.Level.INFO, note), backend);
+        return load(pathOrBundledName, workers, maxBatch, Precision.FP32);
+    }
+
+    /**
+     * {@link #load(String, int, int)} with the linear layers' products in {@code precision}:
+     * {@link Precision#BF16} stores the weights once in bf16 and multiplies with fp32
+     * accumulation; where this CPU lacks AVX512-BF16 it runs fp32. Unless fp32 was asked for,
+     * the first of {@link #notes()} says which format runs, and why.
+     */
+    public static VitPredictor load(String pathOrBundledName, int workers, int maxBatch, Precision precision) {
+        Devices.Opened device = Devices.cpu(precision, "");
+        Backend backend = device.backend();
+        try {
+            ModelSource.LoadedModel loaded = ModelSource.open(pathOrBundledName, backend, OptionalInt.empty());
+            Consumer<String> log = note -> LOG.log(System.Logger.Level.INFO, note);
+            // fp32 is the plain case; what ran when something else was asked for is worth a note
+            return new VitPredictor(loaded, ModelPreprocessing.Overrides.none(), workers, maxBatch, log, backend,
+                    precision == Precision.FP32 ? null : device.line());
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 
     /**
@@ -111,7 +133,7 @@ public final class VitPredictor implements AutoCloseable {
      */
     public static VitPredictor of(ModelSource.LoadedModel model, ModelPreprocessing.Overrides flags, int workers,
                                   int maxBatch, Consumer<String> notes) {
-        return new VitPredictor(model, flags, workers, maxBatch, notes, null);
+        return new VitPredictor(model, flags, workers, maxBatch, notes, null, null);
     }
 
     /**
@@ -123,7 +145,7 @@ public final class VitPredictor implements AutoCloseable {
                 "in-memory model");
         // expected for a model without a file, so not worth an INFO line in every benchmark
         return new VitPredictor(loaded, ModelPreprocessing.Overrides.none(), workers, maxBatch,
-                note -> LOG.log(System.Logger.Level.DEBUG, note), null);
+                note -> LOG.log(System.Logger.Level.DEBUG, note), null, null);
     }
 
     public ViTConfig config() {
