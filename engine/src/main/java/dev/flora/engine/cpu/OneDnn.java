@@ -47,6 +47,17 @@ final class OneDnn {
     private static final int BF16_ISA = dnnl_cpu_isa_avx512_core_bf16;
     private static final ThreadLocal<dnnl_stream> STREAMS = ThreadLocal.withInitial(OneDnn::newStream);
     private static final ThreadLocal<AlignedBuffer> SCRATCHPADS = ThreadLocal.withInitial(AlignedBuffer::new);
+    static final String OMP_WAIT_POLICY = "OMP_WAIT_POLICY";
+
+    static {
+        // oneDNN's OpenMP (libgomp) threads by default spin for a while after each product, on
+        // the cores our own pool then needs for attention and layernorm (DeiT-S bf16 at batch 1
+        // lost about a fifth to it). libgomp reads the variable once, when it loads, which is
+        // after this: the dnnl classes load on first use, below.
+        if (System.getenv(OMP_WAIT_POLICY) == null) {
+            Libc.setenv(OMP_WAIT_POLICY, "PASSIVE");
+        }
+    }
 
     private OneDnn() {
     }

@@ -108,12 +108,10 @@ public final class OpenBlasKernels {
 
     /** Sets {@code OPENBLAS_CORETYPE} in this process's environment, or removes it (""). */
     private static void setenv(String value) {
-        NativeLibrary libc = NativeLibrary.getInstance("c");
-        int rc = value.isEmpty()
-                ? (Integer) libc.getFunction("unsetenv").invoke(Integer.class, new Object[] {ENV})
-                : (Integer) libc.getFunction("setenv").invoke(Integer.class, new Object[] {ENV, value, 1});
-        if (rc != 0) {
-            throw new IllegalStateException("could not set " + ENV + " (libc returned " + rc + ")");
+        if (value.isEmpty()) {
+            Libc.unsetenv(ENV);
+        } else {
+            Libc.setenv(ENV, value);
         }
     }
 }

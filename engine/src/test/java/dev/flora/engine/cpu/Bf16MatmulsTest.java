@@ -125,4 +125,12 @@ class Bf16MatmulsTest {
         }
         return upload(FP32, eye);
     }
+
+    /** libgomp's threads must not spin between products on the cores our pool needs next. */
+    @Test
+    void openMpWaitsPassivelyUnlessTheEnvironmentSaysOtherwise() {
+        OneDnn.engine();
+        String inherited = System.getenv(OneDnn.OMP_WAIT_POLICY);
+        assertEquals(inherited == null ? "PASSIVE" : inherited, Libc.getenv(OneDnn.OMP_WAIT_POLICY));
+    }
 }
