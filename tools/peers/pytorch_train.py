@@ -9,7 +9,10 @@ first --warmup (default five). Needs Debian's python3-torch with libopenblas0-pt
 with /usr/bin/python3).
 
 Usage: /usr/bin/python3 tools/peers/pytorch_train.py --threads N [--steps 40] [--warmup 5] [--bare]
+                                                    [--arch deit-tiny|deit-small|deit-base] [--batch N]
 `--bare` leaves out augmentation and clipping: the work of `flora bench`'s training figure.
+`--arch` trains a DeiT preset (224x224, 1000 classes, random weights) on random images and
+labels instead, bare, as `flora bench --model deit-small` does.
 """
 import argparse
 import gzip
@@ -23,6 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from timm_vit import VisionTransformer  # noqa: E402
+from pytorch_infer import DEIT  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DATA = os.path.join(ROOT, "src", "main", "resources", "dev", "flora", "data", "fmnist-subset")
@@ -56,15 +60,24 @@ def main():
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps before the timed ones")
+    ap.add_argument("--arch", choices=sorted(DEIT), help="a DeiT preset on random data (implies --bare)")
     ap.add_argument("--bare", action="store_true",
                     help="the work of `flora bench`'s training figure only: no augmentation, no clipping")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x = (read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz")).float() / 255 - 0.2860) / 0.3530
-    y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz")).long()
-    x = x.unsqueeze(1)
-    model = VisionTransformer(img=28, patch=4, chans=1, dim=128, depth=6, heads=4, mlp_ratio=4.0, classes=10)
+    if args.arch:
+        args.bare = True
+        dim, depth, heads = DEIT[args.arch]
+        model = VisionTransformer(img=224, patch=16, chans=3, dim=dim, depth=depth, heads=heads, mlp_ratio=4.0,
+                                  classes=1000)
+        x = torch.randn(4 * args.batch, 3, 224, 224)
+        y = torch.randint(0, 1000, (4 * args.batch,))
+    else:
+        x = (read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz")).float() / 255 - 0.2860) / 0.3530
+        y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz")).long()
+        x = x.unsqueeze(1)
+        model = VisionTransformer(img=28, patch=4, chans=1, dim=128, depth=6, heads=4, mlp_ratio=4.0, classes=10)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n not in ("cls_token", "pos_embed")]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n not in ("cls_token", "pos_embed"))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
@@ -85,8 +98,8 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     secs = time.perf_counter() - start
-    print("pytorch %s threads=%d batch=%d: %.1f img/s" % (torch.__version__, args.threads, args.batch,
-                                                          args.steps * args.batch / secs))
+    print("pytorch %s %s threads=%d batch=%d: %.2f img/s" % (torch.__version__, args.arch or "vit-fmnist",
+                                                             args.threads, args.batch, args.steps * args.batch / secs))
 
 
 if __name__ == "__main__":

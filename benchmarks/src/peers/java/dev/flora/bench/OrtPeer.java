@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The ONNX Runtime peer: single-image latency (median) and batch-256 throughput of an ONNX
- * ViT on the CPU execution provider, printed as one JSON line.
- * Usage: OrtPeer MODEL.onnx THREADS CHANNELS SIZE
+ * The ONNX Runtime peer: single-image latency (median of CALLS, default 300) and throughput at
+ * batch BATCH (default 256) of an ONNX ViT on the CPU execution provider, printed as one JSON
+ * line with the keys of {@code flora bench --json}.
+ * Usage: OrtPeer MODEL.onnx THREADS CHANNELS SIZE [BATCH [CALLS]]
  */
 public final class OrtPeer {
     private OrtPeer() {
@@ -23,16 +24,18 @@ public final class OrtPeer {
         int threads = Integer.parseInt(args[1]);
         int chans = Integer.parseInt(args[2]);
         int size = Integer.parseInt(args[3]);
+        int batch = args.length > 4 ? Integer.parseInt(args[4]) : 256;
+        int calls = args.length > 5 ? Integer.parseInt(args[5]) : 300;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setIntraOpNumThreads(threads);
         opts.setInterOpNumThreads(1);
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         try (OrtSession session = env.createSession(path, opts)) {
-            double b1 = latency(env, session, chans, size, 300);
-            double b256 = throughput(env, session, chans, size, 256, 10);
+            double b1 = latency(env, session, chans, size, calls);
+            double bN = throughput(env, session, chans, size, batch, 10);
             System.out.printf(Locale.ROOT, "{\"peer\": \"onnxruntime %s\", \"threads\": %d, \"infer_b1_ms\": %.4f, "
-                    + "\"infer_b256_img_per_s\": %.2f}%n", env.getVersion(), threads, b1, b256);
+                    + "\"infer_b%d_img_per_s\": %.2f}%n", env.getVersion(), threads, b1, batch, bN);
         }
     }
 
