@@ -1,7 +1,7 @@
 package dev.flora.allocation;
 
+import dev.flora.calibration.InputCovariance;
 import dev.flora.config.LoopSettings;
-import dev.flora.config.Method;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageSource;
 import dev.flora.engine.backend.Backend;
@@ -15,8 +15,6 @@ import dev.flora.models.ModelSource;
 import dev.flora.space.CostModel;
 import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
-import dev.flora.supernet.SubnetExport;
-import dev.flora.supernet.Supernet;
 import dev.flora.train.FineTuner;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -76,11 +74,10 @@ public final class AllocationRun {
                     settings.calibrationImages());
             calibrated = images.count();
             out.printf(Locale.ROOT, "calibrating on %d training images of %s%n", calibrated, settings.data());
-            covariances = InputCovariance.collect(dense, input, images, Allocator.targetPaths(space));
+            covariances = InputCovariance.collect(dense, input, images, space.modulePaths());
         }
         Allocator.Allocation a = Allocator.allocate(settings.method(), dense, space, budget, covariances);
-        VisionTransformer model = SubnetExport.export(Supernet.fromDense(dense, input, space, Method.LRAT,
-                a.factors()), a.ranks());
+        VisionTransformer model = a.export(dense, input, space);
         double allocationSeconds = seconds(t0);
 
         long t1 = System.nanoTime();

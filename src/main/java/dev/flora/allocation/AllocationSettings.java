@@ -1,5 +1,6 @@
 package dev.flora.allocation;
 
+import dev.flora.config.SupernetInit;
 import dev.flora.data.Datasets;
 
 /**
@@ -13,8 +14,8 @@ import dev.flora.data.Datasets;
 public record AllocationSettings(AllocationMethod method, String model, double target, String data,
                                  int calibrationImages, int finetuneEpochs) {
     public static final String DEFAULT_DATA = Datasets.BUNDLED_FMNIST;
-    /** SVD-LLM and ASVD calibrate on a few hundred inputs; 256 images are 12 800 token rows for vit-fmnist. */
-    public static final int DEFAULT_CALIBRATION_IMAGES = 256;
+    /** As many as the activation-aware supernet initialization takes. */
+    public static final int DEFAULT_CALIBRATION_IMAGES = SupernetInit.DEFAULT_CALIBRATION_IMAGES;
     public static final int DEFAULT_FINETUNE_EPOCHS = 0;
 
     public AllocationSettings {

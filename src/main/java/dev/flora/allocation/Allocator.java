@@ -1,13 +1,18 @@
 package dev.flora.allocation;
 
+import dev.flora.calibration.ActivationAwareFactors;
+import dev.flora.calibration.InputCovariance;
+import dev.flora.config.Method;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.linalg.LowRankFactors;
 import dev.flora.engine.nn.Linear;
-import dev.flora.engine.nn.LinearLayer;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import dev.flora.models.ModelInput;
 import dev.flora.space.CostModel;
 import dev.flora.space.SearchSpace;
+import dev.flora.supernet.SubnetExport;
+import dev.flora.supernet.Supernet;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,13 @@ public final class Allocator {
      */
     public record Allocation(AllocationMethod method, Map<String, Integer> ranks, Map<String, LowRankFactors> factors,
                              double threshold, long macs) {
+        /**
+         * The allocated subnet of {@code dense} (whose config {@code space} is over) as a standalone
+         * model, factorized where that saves FLOPs, as {@code flora export} writes one.
+         */
+        public VisionTransformer export(VisionTransformer dense, ModelInput input, SearchSpace space) {
+            return SubnetExport.export(Supernet.fromDense(dense, input, space, Method.LRAT, factors), ranks);
+        }
     }
 
     /**
@@ -43,15 +55,11 @@ public final class Allocator {
         Backend backend = dense.backend();
         Map<String, LowRankFactors> factors = new LinkedHashMap<>();
         List<Spectrum> spectra = new ArrayList<>();
-        for (String path : targetPaths(space)) {
-            Linear layer = dense(dense, path);
-            Tensor w = layer.weight().value();
-            int out = layer.outFeatures();
-            int in = layer.inFeatures();
+        for (String path : space.modulePaths()) {
+            Linear layer = InputCovariance.denseLayer(dense, path);
             LowRankFactors f = switch (method) {
-                case ACTIVATION_AWARE -> ActivationAwareFactors.of(backend, w, out, in,
-                        Whitening.of(covariance(covariances, path), in));
-                default -> LowRankFactors.of(backend, w, out, in);
+                case ACTIVATION_AWARE -> ActivationAwareFactors.of(backend, layer, covariance(covariances, path));
+                default -> LowRankFactors.of(backend, layer.weight().value(), layer.outFeatures(), layer.inFeatures());
             };
             factors.put(path, f);
             spectra.add(new Spectrum(path, switch (method) {
@@ -72,26 +80,6 @@ public final class Allocator {
         ThresholdBisection.Found found = ThresholdBisection.atMost(spectra, cost::macs, budget, denseMacs);
         double threshold = method == AllocationMethod.GREEDY ? Math.sqrt(found.tail()) : 1 - found.tail();
         return new Allocation(method, found.ranks(), factors, threshold, found.cost());
-    }
-
-    /** Every target module of the space, block by block. */
-    public static List<String> targetPaths(SearchSpace space) {
-        List<String> paths = new ArrayList<>();
-        for (int b = 0; b < space.depth(); b++) {
-            for (int t = 0; t < space.targets().size(); t++) {
-                paths.add(space.modulePath(b, t));
-            }
-        }
-        return paths;
-    }
-
-    private static Linear dense(VisionTransformer model, String path) {
-        LinearLayer l = model.linears().get(path);
-        if (!(l instanceof Linear d)) {
-            throw new IllegalArgumentException(path + " of the model is not a dense linear layer (allocate needs a "
-                    + "dense model)");
-        }
-        return d;
     }
 
     private static double[] covariance(Map<String, double[]> covariances, String path) {

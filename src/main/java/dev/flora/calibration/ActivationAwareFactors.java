@@ -1,8 +1,13 @@
-package dev.flora.allocation;
+package dev.flora.calibration;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.linalg.LowRankFactors;
+import dev.flora.engine.nn.Linear;
+import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * SVD-LLM's truncation-aware factors of a weight W [out, in] (y = x·Wᵀ): the SVD of W·L, where
@@ -13,6 +18,26 @@ import dev.flora.engine.tensor.Tensor;
  */
 public final class ActivationAwareFactors {
     private ActivationAwareFactors() {
+    }
+
+    /** The factors of each dense module in {@code paths} of {@code dense}, under its input covariance. */
+    public static Map<String, LowRankFactors> of(VisionTransformer dense, Map<String, double[]> covariances,
+                                                 List<String> paths) {
+        Map<String, LowRankFactors> factors = new LinkedHashMap<>();
+        for (String path : paths) {
+            double[] c = covariances.get(path);
+            if (c == null) {
+                throw new IllegalArgumentException("no input covariance of " + path + " (calibration did not cover it)");
+            }
+            factors.put(path, of(dense.backend(), InputCovariance.denseLayer(dense, path), c));
+        }
+        return factors;
+    }
+
+    /** The factors of {@code layer}'s weight under the input covariance {@code covariance} [in, in]. */
+    public static LowRankFactors of(Backend backend, Linear layer, double[] covariance) {
+        int in = layer.inFeatures();
+        return of(backend, layer.weight().value(), layer.outFeatures(), in, Whitening.of(covariance, in));
     }
 
     /** The factors of {@code w} [out, in] (on {@code backend}) under the input whitening {@code s}. */
@@ -40,7 +65,7 @@ public final class ActivationAwareFactors {
         return new LowRankFactors(out, in, vtHost, backend.download(p), sv);
     }
 
-    static Tensor upload(Backend backend, double[] values, int n) {
+    public static Tensor upload(Backend backend, double[] values, int n) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
             f[i] = (float) values[i];

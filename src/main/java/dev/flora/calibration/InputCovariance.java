@@ -1,4 +1,4 @@
-package dev.flora.allocation;
+package dev.flora.calibration;
 
 import dev.flora.data.BatchLoader;
 import dev.flora.data.ImageSource;
@@ -32,10 +32,7 @@ public final class InputCovariance {
         Map<String, Tensor> sums = new LinkedHashMap<>();
         Map<String, Long> rows = new LinkedHashMap<>();
         for (String path : paths) {
-            LinearLayer l = dense.linears().get(path);
-            if (!(l instanceof Linear d)) {
-                throw new IllegalArgumentException(path + " is not a dense linear layer of the model");
-            }
+            Linear d = denseLayer(dense, path);
             layers.put(path, d);
             sums.put(path, backend.allocate(d.inFeatures(), d.inFeatures()));
             rows.put(path, 0L);
@@ -70,5 +67,14 @@ public final class InputCovariance {
             out.put(e.getKey(), c);
         }
         return out;
+    }
+
+    /** The dense linear module at {@code path} of {@code model}. */
+    public static Linear denseLayer(VisionTransformer model, String path) {
+        LinearLayer l = model.linears().get(path);
+        if (!(l instanceof Linear d)) {
+            throw new IllegalArgumentException(path + " of the model is not a dense linear layer");
+        }
+        return d;
     }
 }

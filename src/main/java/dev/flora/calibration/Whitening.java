@@ -1,4 +1,4 @@
-package dev.flora.allocation;
+package dev.flora.calibration;
 
 import java.util.Locale;
 

@@ -46,6 +46,7 @@ public record FilterConfig(
 
     /** The local supernets' training settings, in the form supernet training takes them. */
     public SupernetConfig localSupernet() {
-        return new SupernetConfig(model, data, Method.LRAT, null, space, distill, loop);
+        return new SupernetConfig(model, data, Method.LRAT, SupernetInit.SVD, SupernetInit.DEFAULT_CALIBRATION_IMAGES,
+                null, space, distill, loop);
     }
 }

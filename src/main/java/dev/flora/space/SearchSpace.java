@@ -148,7 +148,7 @@ public final class SearchSpace {
     /** {@code n} architectures drawn uniformly from the space, block by block (each block's tuple uniformly from those it allows). */
     public List<Candidate> randomCandidates(int n, long seed) {
         java.util.Random rng = new java.util.Random(seed);
-        List<Candidate> out = new java.util.ArrayList<>();
+        List<Candidate> out = new ArrayList<>();
         int nt = targets.size();
         for (int i = 0; i < n; i++) {
             int[] genes = new int[depth() * nt];
@@ -192,6 +192,17 @@ public final class SearchSpace {
     /** The module path of target {@code t} in block {@code b}, e.g. {@code blocks.3.mlp.fc1}. */
     public String modulePath(int b, int t) {
         return "blocks." + b + "." + targets.get(t);
+    }
+
+    /** The path of every target module of the space, block by block ({@link #modulePath} order). */
+    public List<String> modulePaths() {
+        List<String> paths = new ArrayList<>();
+        for (int b = 0; b < depth(); b++) {
+            for (int t = 0; t < targets.size(); t++) {
+                paths.add(modulePath(b, t));
+            }
+        }
+        return paths;
     }
 
     public int inFeatures(int t) {

@@ -1,14 +1,18 @@
 package dev.flora.supernet;
 
+import dev.flora.calibration.ActivationAwareFactors;
+import dev.flora.calibration.InputCovariance;
 import dev.flora.config.Configs;
 import dev.flora.config.Method;
 import dev.flora.config.SupernetConfig;
+import dev.flora.config.SupernetInit;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageSource;
 import dev.flora.models.ModelInput;
 import dev.flora.models.ModelPreprocessing;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.linalg.LowRankFactors;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
@@ -21,6 +25,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -100,7 +105,9 @@ public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
             AtomicFiles.writeString(runDir.resolve(CONFIG), yaml);
         }
         Method method = config.method();
-        Supernet supernet = Supernet.fromDense(teacher, input, space, method);
+        // a resumed run restores every factor from its checkpoint, so only a fresh one calibrates
+        Supernet supernet = Supernet.fromDense(teacher, input, space, method,
+                resume ? Map.of() : initialFactors(teacher, input, space, train));
         out.printf(Locale.ROOT, "%s supernet over %s: %s architectures, %,d trainable parameters; %d train / %d val "
                         + "images%n", method.label().toUpperCase(Locale.ROOT), teacher.config(), space.size(),
                 supernet.model().parameterCount(), train.count(), val.count());
@@ -115,5 +122,17 @@ public final class SupernetTrainer implements Stage<SupernetTrainer.Result> {
             supernet.save(path);
         }
         return new Result(path, o.validation(), o.imgPerSecond(), o.seconds());
+    }
+
+    /** The factors {@code supernet.init} asks for; none (the plain SVD of each weight) for svd. */
+    private Map<String, LowRankFactors> initialFactors(VisionTransformer teacher, ModelInput input, SearchSpace space,
+                                                       ImageSource train) {
+        if (config.init() == SupernetInit.SVD) {
+            return Map.of();
+        }
+        ImageSource images = Datasets.first(train, config.calibrationImages());
+        out.printf(Locale.ROOT, "activation-aware initialization: layer inputs of %d training images%n", images.count());
+        List<String> paths = space.modulePaths();
+        return ActivationAwareFactors.of(teacher, InputCovariance.collect(teacher, input, images, paths), paths);
     }
 }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.calibration.ActivationAwareFactors;
+import dev.flora.calibration.InputCovariance;
+import dev.flora.calibration.Whitening;
 import dev.flora.config.Method;
 import dev.flora.data.Datasets;
 import dev.flora.data.ImageSource;
@@ -45,7 +48,7 @@ class AllocatorTest {
         input = ModelInput.of(loaded, ModelPreprocessing.Overrides.none(), s -> { });
         space = SearchSpace.defaults(dense.config(), false);
         ImageSource images = Datasets.first(Datasets.trainPart(Datasets.load(Datasets.BUNDLED_FMNIST).trainFile()), 64);
-        covariances = InputCovariance.collect(dense, input, images, Allocator.targetPaths(space));
+        covariances = InputCovariance.collect(dense, input, images, space.modulePaths());
     }
 
     private static long budget(double fraction) {

@@ -16,15 +16,16 @@ import org.junit.jupiter.api.Test;
  * Pins the layering of the application (DESIGN.md): cli → pipeline → filter, search → supernet →
  * train → stage → space, config → models, data → image → engine, with latency (measured cost)
  * beside the stages, under search and over space; allocation (rank baselines without a supernet)
- * beside filter and search, on supernet and train; api beside it on models, image and engine,
+ * beside filter and search, on supernet and train; calibration (input covariances, activation-aware
+ * factors) under supernet and allocation, on models and data; api beside it on models, image and engine,
  * perf on api, report on nothing of ours; and no package cycles. The last two tests show that the
  * rules fail on an upward import and on a cycle (fixture classes under the test sources).
  */
 class LayeringTest {
     private static final String[] ALL_ABOVE_DATA = {"Models", "Config", "Space", "Stage", "Train", "Supernet",
-        "Filter", "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli"};
+        "Filter", "Search", "Allocation", "Calibration", "Latency", "Pipeline", "Api", "Perf", "Cli"};
     private static final String[] ALL_ABOVE_IMAGE = {"Data", "Models", "Config", "Space", "Stage", "Train",
-        "Supernet", "Filter", "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli"};
+        "Supernet", "Filter", "Search", "Allocation", "Calibration", "Latency", "Pipeline", "Api", "Perf", "Cli"};
 
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Cli").definedBy("dev.flora.cli..")
@@ -33,6 +34,7 @@ class LayeringTest {
             .layer("Search").definedBy("dev.flora.search..")
             .layer("Allocation").definedBy("dev.flora.allocation..")
             .layer("Supernet").definedBy("dev.flora.supernet..")
+            .layer("Calibration").definedBy("dev.flora.calibration..")
             .layer("Latency").definedBy("dev.flora.latency..")
             .layer("Train").definedBy("dev.flora.train..")
             .layer("Stage").definedBy("dev.flora.stage..")
@@ -50,6 +52,7 @@ class LayeringTest {
             .whereLayer("Search").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Allocation").mayOnlyBeAccessedByLayers("Pipeline", "Cli")
             .whereLayer("Supernet").mayOnlyBeAccessedByLayers("Filter", "Search", "Allocation", "Pipeline", "Cli")
+            .whereLayer("Calibration").mayOnlyBeAccessedByLayers("Supernet", "Allocation", "Pipeline", "Cli")
             .whereLayer("Latency").mayOnlyBeAccessedByLayers("Search", "Pipeline", "Cli")
             .whereLayer("Train").mayOnlyBeAccessedByLayers("Supernet", "Filter", "Search", "Allocation", "Pipeline",
                     "Cli")
@@ -63,7 +66,7 @@ class LayeringTest {
             .whereLayer("Perf").mayOnlyBeAccessedByLayers("Cli")
             .whereLayer("Api").mayOnlyBeAccessedByLayers("Perf", "Cli")
             .whereLayer("Models").mayOnlyBeAccessedByLayers("Config", "Space", "Train", "Supernet", "Filter",
-                    "Search", "Allocation", "Latency", "Pipeline", "Api", "Perf", "Cli")
+                    "Search", "Allocation", "Calibration", "Latency", "Pipeline", "Api", "Perf", "Cli")
             .whereLayer("Data").mayOnlyBeAccessedByLayers(ALL_ABOVE_DATA)
             .whereLayer("Image").mayOnlyBeAccessedByLayers(ALL_ABOVE_IMAGE);
 
