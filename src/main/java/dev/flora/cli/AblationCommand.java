@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
 /** {@code flora ablation}: what filtering and LRAT are each worth (paper figures 4 and 5). */
 @Command(name = "ablation", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train SPOS, SPOS + filtering, LRAT and LRAT + filtering supernets at one budget, search each "
-                + "at every FLOPs target, and compare the searched subnets (test top-1) and the uniform-rank curve.",
+                + "at every FLOPs target, and compare the searched subnets (test top-1) with the uniform-rank curve and "
+                + "with the rank allocations of the dense model that need no supernet (--allocations), each "
+                + "difference with its paired standard error.",
             "Writes ablation.csv, fronts.png, uniform_vs_searched.png and ablation.json; stages resume."})
 public final class AblationCommand extends ConfiguredCommand {
     @Option(names = "--out", defaultValue = "runs/ablation", paramLabel = "DIR",

@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * The ablation of paper figures 4 and 5 ({@code flora ablation}): four supernets at one training
  * budget (SPOS, SPOS with filtering, LRAT, LRAT with filtering), each searched at every FLOPs
- * target (the window [target − window, target] of the dense FLOPs), plus the uniform-rank curve.
+ * target (the window [target − window, target] of the dense FLOPs), plus the uniform-rank curve
+ * and, at every target, the rank allocations that need no supernet ({@code flora allocate}'s
+ * methods, from the dense model, without fine-tuning).
  * The sections take the keys of {@code flora filter}, {@code flora supernet} and
  * {@code flora search}; {@code model} and {@code data} apply to all of them.
  */
@@ -17,9 +19,16 @@ public record AblationConfig(
         @JsonPropertyDescription("Data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("FLOPs targets, fractions of dense.") List<Double> targets,
         @JsonPropertyDescription("Each search keeps FLOPs within [target - window, target].") double window,
+        @JsonPropertyDescription("Rank allocations of the dense model at each target, comma-separated methods of "
+                + "flora allocate (uniform, svd-energy, activation-aware, greedy, global-threshold); empty for none.")
+        String allocations,
+        @JsonPropertyDescription("Training images whose layer inputs the calibrated allocations measure.")
+        int calibrationImages,
         FilterConfig filter,
         SupernetConfig supernet,
         SearchConfig search) {
+
+    public static final String DEFAULT_ALLOCATIONS = "svd-energy,activation-aware,greedy,global-threshold";
 
     public AblationConfig {
         Checks.require(window > 0, "window must be positive, got " + window);
@@ -28,6 +37,8 @@ public record AblationConfig(
         for (double t : targets) {
             Checks.require(t > window && t <= 1, "target " + t + " must be in (window, 1] with window " + window);
         }
+        Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
+        allocations = allocations == null ? "" : allocations;
         filter = filter == null ? null : filter.on(model, data);
         supernet = supernet == null ? null : supernet.on(model, data);
         search = search == null ? null : search.over(search.supernet(), data);
@@ -35,6 +46,7 @@ public record AblationConfig(
 
     public static AblationConfig defaults() {
         return new AblationConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, List.of(0.4, 0.5, 0.6), 0.05,
+                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES,
                 FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
     }
 

@@ -1,6 +1,9 @@
 package dev.flora.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.allocation.AllocationMethod;
+import dev.flora.allocation.Allocator;
+import dev.flora.calibration.InputCovariance;
 import dev.flora.config.AblationConfig;
 import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
@@ -21,6 +24,7 @@ import dev.flora.report.ParetoPlot;
 import dev.flora.search.EvolutionarySearch;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
+import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
@@ -30,6 +34,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,7 +45,8 @@ import java.util.OptionalInt;
  * Runs the ablation: filtering once, four supernets (SPOS / LRAT, each on the full and on the
  * filtered space), a search per supernet and FLOPs target, test top-1 of every searched subnet,
  * and the uniform-rank subnets of the LRAT supernet at the grid ratios and at each searched
- * subnet's FLOPs. Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
+ * subnet's FLOPs, and the rank allocations of the dense model that need no supernet
+ * ({@code allocations}) at every target. Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
  * and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
  */
 public final class Ablation {
@@ -76,6 +82,7 @@ public final class Ablation {
 
     public List<Row> run() {
         CompressConfig c = config.asCompress();
+        List<AllocationMethod> methods = allocationMethods(config.allocations());
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
                 saved -> Configs.normalized(saved, AblationConfig.class, AblationConfig.defaults(), CONFIG), out);
         String filtered = stages.filter(c.filter(), "filter").toString();
@@ -143,10 +150,70 @@ public final class Ablation {
                 }
             }
         }
+        List<Row> allocated = allocations(methods, dense, denseFile, test, ebs, outcomes);
+        for (Row a : allocated) {
+            rows.stream().filter(r -> r.variant().equals("lrat") && r.target() == a.target()).findFirst()
+                    .ifPresent(lratRow -> differences.add(Difference.of(a.target(), a.variant(), "lrat",
+                            Accuracy.paired(outcomes.get(a), outcomes.get(lratRow)))));
+        }
+        rows.addAll(allocated);
         for (Difference d : differences) {
             out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
         }
         write(rows, uniformGrid, uniformMatched, denseMacs, denseTest, differences, test.count());
+        return rows;
+    }
+
+    private static List<AllocationMethod> allocationMethods(String spec) {
+        return Arrays.stream(spec.split(",")).map(String::trim).filter(m -> !m.isEmpty())
+                .map(m -> {
+                    try {
+                        return AllocationMethod.parse(m);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("allocations: '" + m + "' is not a method of flora allocate "
+                                + "(" + AllocationMethod.labels() + ")", e);
+                    }
+                }).toList();
+    }
+
+    /**
+     * The rank allocations of the dense model at every target, no fine-tune, each scored on the
+     * test set (its per-image outcomes go into {@code outcomes}); the row's arch is the threshold
+     * found and its validation top-1 is not measured (NaN).
+     */
+    private List<Row> allocations(List<AllocationMethod> methods, VisionTransformer dense,
+                                  ModelSource.LoadedModel denseFile, ImageSource test, int ebs,
+                                  Map<Row, boolean[]> outcomes) {
+        if (methods.isEmpty()) {
+            return List.of();
+        }
+        ModelInput input = ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(), s -> { });
+        SearchSpace space = SearchSpace.defaults(dense.config(), false);
+        Map<String, double[]> covariances = Map.of();
+        if (methods.stream().anyMatch(AllocationMethod::calibrated)) {
+            ImageSource images = Datasets.first(Datasets.trainPart(Datasets.load(config.data()).trainFile()),
+                    config.calibrationImages());
+            out.printf(Locale.ROOT, "allocations: calibrating on %d training images%n", images.count());
+            covariances = InputCovariance.collect(dense, input, images, space.modulePaths());
+        }
+        long denseMacs = CostModel.denseMacs(dense.config());
+        List<Row> rows = new ArrayList<>();
+        for (AllocationMethod m : methods) {
+            for (double target : config.targets()) {
+                Allocator.Allocation a;
+                try {
+                    a = Allocator.allocate(m, dense, space, Math.round(target * denseMacs), covariances);
+                } catch (IllegalArgumentException e) {
+                    out.printf(Locale.ROOT, "%s at target %.2f: %s; skipped%n", m.label(), target, e.getMessage());
+                    continue;
+                }
+                Evaluator.Outcomes o = Evaluator.outcomes(a.export(dense, input, space), input, test, ebs);
+                Row row = new Row(m.label(), target, String.format(Locale.ROOT, "%s=%.6f", m.threshold(),
+                        a.threshold()), a.macs(), Double.NaN, 100 * o.result().top1());
+                rows.add(row);
+                outcomes.put(row, o.correct());
+            }
+        }
         return rows;
     }
 
@@ -177,8 +244,9 @@ public final class Ablation {
                        long denseMacs, double denseTest, List<Difference> differences, int testImages) {
         StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n");
         for (Row r : rows) {
-            csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%.3f,%.3f,%.3f%n", r.variant(), r.target(),
-                    r.arch(), r.flops(), 100.0 * r.flops() / denseMacs, r.valTop1(), r.testTop1(),
+            csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%s,%.3f,%.3f%n", r.variant(), r.target(),
+                    r.arch(), r.flops(), 100.0 * r.flops() / denseMacs,
+                    Double.isNaN(r.valTop1()) ? "" : String.format(Locale.ROOT, "%.3f", r.valTop1()), r.testTop1(),
                     Accuracy.standardErrorPoints(r.testTop1(), testImages)));
         }
         for (ParetoFront.Point p : uniformGrid) {
@@ -200,6 +268,10 @@ public final class Ablation {
                     .filter(r -> r.variant().equals(v.name()))
                     .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList());
         }
+        rows.stream().map(Row::variant).filter(v -> VARIANTS.stream().noneMatch(x -> x.name().equals(v))).distinct()
+                .forEach(m -> fronts.line(m + " (allocation, no supernet)", rows.stream()
+                        .filter(r -> r.variant().equals(m))
+                        .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList()));
         fronts.points("dense", List.of(new ParetoFront.Point("dense", denseMacs, denseTest)));
         fronts.write(runDir.resolve("fronts.png"));
         ParetoPlot uniform = new ParetoPlot("Uniform vs searched ranks, LRAT supernet (test top-1)");

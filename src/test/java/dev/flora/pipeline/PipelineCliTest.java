@@ -217,7 +217,7 @@ class PipelineCliTest {
     }
 
     @Test
-    void ablationComparesFourSupernetsAndTheUniformCurve() throws Exception {
+    void ablationComparesFourSupernetsTheUniformCurveAndTheAllocations() throws Exception {
         Path out = dir.resolve("ablation");
         CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
                 "--targets", "0.6,0.75", "--set", "filter.proxy_fraction=0.05", "--set", "filter.score_fraction=0.2",
@@ -227,12 +227,13 @@ class PipelineCliTest {
         assertEquals(0, r.code(), r.err() + r.out());
         String csv = Files.readString(out.resolve("ablation.csv"));
         for (String v : new String[] {"spos,", "spos-filter,", "lrat,", "lrat-filter,", "uniform-grid,",
-            "uniform-matched,", "dense,"}) {
+            "uniform-matched,", "dense,", "svd-energy,", "activation-aware,", "greedy,", "global-threshold,"}) {
             assertTrue(csv.contains("\n" + v), v + " in\n" + csv);
         }
         assertTrue(csv.startsWith("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n"), csv);
         // every comparison the ablation makes comes with its paired error bar
-        for (String pair : new String[] {"lrat vs uniform-matched: ", "spos vs lrat: ", "lrat-filter vs lrat: "}) {
+        for (String pair : new String[] {"lrat vs uniform-matched: ", "spos vs lrat: ", "lrat-filter vs lrat: ",
+            "activation-aware vs lrat: ", "greedy vs lrat: "}) {
             assertTrue(r.out().matches("(?s).*target 0\\.75: " + pair + "[+-]\\d+\\.\\d\\d points \\(SE .*"),
                     pair + " in\n" + r.out());
         }
