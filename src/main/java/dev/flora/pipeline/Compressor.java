@@ -72,8 +72,10 @@ public final class Compressor {
         this.stages = new PipelineStages(runDir, backend, out);
     }
 
-    /** One model's figures in the final comparison. */
-    /** One model's figures; {@code testCorrect}: per test image, whether it was right (for paired differences). */
+    /**
+     * One model's figures in the final comparison; {@code testCorrect}: per test image, whether it
+     * was right (for paired differences).
+     */
     public record Scored(String name, String file, long flops, long params, double valTop1, double testTop1,
                          double testLoss, @JsonIgnore boolean[] testCorrect) {
         /** This model's test top-1 minus {@code other}'s, image by image, with its standard error. */
