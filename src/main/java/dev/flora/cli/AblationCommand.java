@@ -21,6 +21,10 @@ public final class AblationCommand extends ConfiguredCommand {
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--quick", description = "Start from the settings of ablation-quick.yaml (the bundled data, "
+            + "small supernets and searches: minutes on two cores; see --print-config) instead of the full defaults.")
+    boolean quick;
+
     @Override
     ConfigFlags flags() {
         return ConfigFlags.topLevel(AblationConfig.class, AblationConfig.defaults());
@@ -28,7 +32,9 @@ public final class AblationCommand extends ConfiguredCommand {
 
     @Override
     public Integer call() {
-        AblationConfig config = settings.resolve(AblationConfig.class, AblationConfig.defaults());
+        long t0 = System.nanoTime();
+        AblationConfig config = settings.resolve(AblationConfig.class,
+                quick ? AblationConfig.quick() : AblationConfig.defaults());
         if (settings.printed(config)) {
             return 0;
         }
@@ -38,6 +44,8 @@ public final class AblationCommand extends ConfiguredCommand {
             System.out.printf(Locale.ROOT, "%-12s target %.2f: %.2fM FLOPs, test top-1 %.2f %%%n", r.variant(),
                     r.target(), r.flops() / 1e6, r.testTop1());
         }
+        System.out.printf(Locale.ROOT, "ablation finished in %.1f min: see %s%n", (System.nanoTime() - t0) / 60e9,
+                out.resolve("ablation.csv"));
         return 0;
     }
 }

@@ -50,7 +50,13 @@ public record AblationConfig(
                 FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
     }
 
-    /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
+    /** {@code flora ablation --quick}: the defaults under {@code ablation-quick.yaml}, minutes on two cores. */
+    public static AblationConfig quick() {
+        return Configs.merge(AblationConfig.class, defaults(), "ablation-quick.yaml",
+                Configs.readLayer(AblationConfig.class.getResource("ablation-quick.yaml")));
+    }
+
+        /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
     public CompressConfig asCompress() {
         return new CompressConfig(model, data, true, true, filter, supernet, search);
     }

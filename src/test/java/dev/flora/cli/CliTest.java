@@ -119,6 +119,18 @@ class CliTest {
     }
 
     @Test
+    void ablationQuickStartsFromTheBundledDataAndSmallBudgetsUnderTheUsersLayers() {
+        CliRunner.Run r = run("ablation", "--quick", "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("data: fmnist-subset\n") && r.out().contains("\n    epochs: 2\n"), r.out());
+        assertFalse(r.err().contains("is now"), "ablation-quick.yaml uses today's keys: " + r.err());
+        r = run("ablation", "--quick", "--set", "supernet.loop.epochs=3", "--print-config");
+        assertTrue(r.out().contains("\n    epochs: 3\n") && r.out().contains("data: fmnist-subset\n"), r.out());
+        r = run("ablation", "--print-config");
+        assertFalse(r.out().contains("data: fmnist-subset\n"), "without --quick the full defaults: " + r.out());
+    }
+
+    @Test
     void everyConfigKeyHasItsFlagWithTheDefaultInItsHelp() {
         CliRunner.Run r = run("supernet", "--help");
         assertEquals(0, r.code(), r.err());
