@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import dev.flora.data.Datasets;
 import dev.flora.models.ModelSource;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The ablation of paper figures 4 and 5 ({@code flora ablation}): four supernets at one training
@@ -24,6 +25,8 @@ public record AblationConfig(
         String allocations,
         @JsonPropertyDescription("Training images whose layer inputs the calibrated allocations measure.")
         int calibrationImages,
+        @JsonPropertyDescription("Repeats of supernet training and search, seed i adding i to their seeds; more than "
+                + "one adds ablation-seeds.csv (mean and standard deviation over the seeds).") int seeds,
         FilterConfig filter,
         SupernetConfig supernet,
         SearchConfig search) {
@@ -37,6 +40,7 @@ public record AblationConfig(
         for (double t : targets) {
             Checks.require(t > window && t <= 1, "target " + t + " must be in (window, 1] with window " + window);
         }
+        Checks.require(seeds >= 1, "seeds must be at least 1, got " + seeds);
         Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
         allocations = allocations == null ? "" : allocations;
         filter = filter == null ? null : filter.on(model, data);
@@ -46,7 +50,7 @@ public record AblationConfig(
 
     public static AblationConfig defaults() {
         return new AblationConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, List.of(0.4, 0.5, 0.6), 0.05,
-                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES,
+                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES, 1,
                 FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
     }
 
@@ -56,7 +60,26 @@ public record AblationConfig(
                 Configs.readLayer(AblationConfig.class.getResource("ablation-quick.yaml")));
     }
 
-        /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
+        /** This config with {@code n} seeds. */
+    public AblationConfig withSeeds(int n) {
+        return new AblationConfig(model, data, targets, window, allocations, calibrationImages, n, filter, supernet,
+                search);
+    }
+
+    /**
+     * This config for repeat {@code i}: the supernets' and the searches' seeds moved by i, the rest
+     * (filtering included, which runs once) as it is. Repeat 0 is this config.
+     */
+    public AblationConfig forSeed(int i) {
+        if (i == 0) {
+            return this;
+        }
+        return Configs.merge(AblationConfig.class, this, "seed " + i, Configs.layer(Map.of(
+                "supernet", Map.of("loop", Map.of("seed", supernet.loop().seed() + i)),
+                "search", Map.of("evolution", Map.of("seed", search.evolution().seed() + i)))));
+    }
+
+    /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
     public CompressConfig asCompress() {
         return new CompressConfig(model, data, true, true, filter, supernet, search);
     }

@@ -51,6 +51,8 @@ import java.util.OptionalInt;
  */
 public final class Ablation {
     public static final String CONFIG = "config.yaml";
+    /** Every seed's figures and their mean ± standard deviation, when there is more than one seed. */
+    public static final String SEEDS_CSV = "ablation-seeds.csv";
     /** One of the four supernets: its name in files and rows, how it trains, whether on the filtered space. */
     record Variant(String name, Method method, boolean filtered) {
         String title() {
@@ -83,14 +85,11 @@ public final class Ablation {
     public List<Row> run() {
         CompressConfig c = config.asCompress();
         List<AllocationMethod> methods = allocationMethods(config.allocations());
-        RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
-                saved -> Configs.normalized(saved, AblationConfig.class, AblationConfig.defaults(), CONFIG), out);
+        // the number of seeds may grow on a resumed run: each seed's stages are the same whatever it is
+        RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config), saved -> Configs.toYaml(Configs.fromYaml(saved,
+                AblationConfig.class, AblationConfig.defaults(), CONFIG).withSeeds(config.seeds())), out);
+        AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         String filtered = stages.filter(c.filter(), "filter").toString();
-        Map<String, Path> nets = new LinkedHashMap<>();
-        for (Variant v : VARIANTS) {
-            nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
-                    "supernet-" + v.name()));
-        }
         ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = c.supernet().loop().evalBatchSize();
         ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
@@ -98,6 +97,42 @@ public final class Ablation {
         long denseMacs = CostModel.denseMacs(dense.config());
         double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
                 out::println), test, ebs).top1();
+        List<SeedResult> seeds = new ArrayList<>();
+        for (int seed = 0; seed < config.seeds(); seed++) {
+            if (config.seeds() > 1) {
+                out.printf(Locale.ROOT, "== seed %d of %d%n", seed + 1, config.seeds());
+            }
+            // seed 0 keeps the stage names of a one-seed run, so that a run can grow more seeds by resuming
+            seeds.add(runSeed(config.forSeed(seed), seed == 0 ? "" : "-seed" + seed, filtered, methods, dense,
+                    denseFile, test, ebs));
+        }
+        SeedResult first = seeds.get(0);
+        for (Difference d : first.differences()) {
+            out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
+        }
+        write(first.rows(), first.uniformGrid(), first.uniformMatched(), denseMacs, denseTest, first.differences(),
+                test.count());
+        if (seeds.size() > 1) {
+            SeedSummary.of(seeds).write(runDir.resolve(SEEDS_CSV), out);
+        }
+        return first.rows();
+    }
+
+    /** What one seed's supernets, searches and allocations give; seed 0's is the one ablation.csv reports. */
+    record SeedResult(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
+                      List<Difference> differences) {
+    }
+
+    /** The supernets, searches, uniform subnets and allocations of one seed, stage names ending in {@code suffix}. */
+    private SeedResult runSeed(AblationConfig cfg, String suffix, String filtered, List<AllocationMethod> methods,
+                               VisionTransformer dense, ModelSource.LoadedModel denseFile, ImageSource test, int ebs) {
+        CompressConfig c = cfg.asCompress();
+        Map<String, Path> nets = new LinkedHashMap<>();
+        for (Variant v : VARIANTS) {
+            nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
+                    "supernet-" + v.name() + suffix));
+        }
+        long denseMacs = CostModel.denseMacs(dense.config());
 
         List<Row> rows = new ArrayList<>();
         // each row's per-image test outcomes, for the paired differences between rows
@@ -106,16 +141,16 @@ public final class Ablation {
             String v = variant.name();
             Supernet net = Supernet.load(nets.get(v), backend);
             long[] range = EvolutionarySearch.flopsRange(net.space());
-            for (double target : config.targets()) {
-                if (range[0] > Math.round(target * denseMacs) || range[1] < Math.round((target - config.window())
+            for (double target : cfg.targets()) {
+                if (range[0] > Math.round(target * denseMacs) || range[1] < Math.round((target - cfg.window())
                         * denseMacs)) {
                     out.printf(Locale.ROOT, "%s: no architecture in the window of target %.2f (space spans %.1f%% to "
                             + "%.1f%% of dense); skipped%n", v, target, 100.0 * range[0] / denseMacs,
                             100.0 * range[1] / denseMacs);
                     continue;
                 }
-                SearchConfig s = c.searchFor(nets.get(v).toString()).within(target - config.window(), target);
-                String name = String.format(Locale.ROOT, "search-%s-%02d", v, Math.round(100 * target));
+                SearchConfig s = c.searchFor(nets.get(v).toString()).within(target - cfg.window(), target);
+                String name = String.format(Locale.ROOT, "search-%s-%02d%s", v, Math.round(100 * target), suffix);
                 EvolutionarySearch.Evaluated best = stages.search(s, name).best();
                 Evaluator.Outcomes o = testOutcomes(net, net.space().ranks(best.candidate()), test, ebs);
                 Row row = new Row(v, target, best.arch(), best.flops(), best.top1(), 100 * o.result().top1());
@@ -157,11 +192,7 @@ public final class Ablation {
                             Accuracy.paired(outcomes.get(a), outcomes.get(lratRow)))));
         }
         rows.addAll(allocated);
-        for (Difference d : differences) {
-            out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
-        }
-        write(rows, uniformGrid, uniformMatched, denseMacs, denseTest, differences, test.count());
-        return rows;
+        return new SeedResult(rows, uniformGrid, uniformMatched, differences);
     }
 
     private static List<AllocationMethod> allocationMethods(String spec) {

@@ -223,8 +223,18 @@ class PipelineCliTest {
                 "--targets", "0.6,0.75", "--set", "filter.proxy_fraction=0.05", "--set", "filter.score_fraction=0.2",
                 "--set", "filter.top_k=8", "--set", "supernet.epochs=1", "--set", "supernet.train_limit=384",
                 "--set", "search.population=6", "--set", "search.generations=2", "--set", "search.mutations=2",
-                "--set", "search.crossovers=2", "--set", "search.top_k=2", "--set", "search.val_limit=100");
+                "--set", "search.crossovers=2", "--set", "search.top_k=2", "--set", "search.val_limit=100",
+                "--seeds", "2");
         assertEquals(0, r.code(), r.err() + r.out());
+        // the second seed trains its own supernets and searches, with moved seeds
+        assertTrue(Files.readString(out.resolve("supernet-lrat-seed1").resolve("config.yaml")).contains("seed: 1\n"));
+        assertTrue(Files.exists(out.resolve("search-lrat-75-seed1").resolve("best.txt")));
+        String seeds = Files.readString(out.resolve(Ablation.SEEDS_CSV));
+        assertTrue(seeds.startsWith("kind,name,target,seeds,mean,std,ci95_half_width,values\n"), seeds);
+        assertTrue(seeds.matches("(?s).*\nsubnet,lrat,0\\.75,2,\\d+\\.\\d{3},\\d+\\.\\d{3},.*"), seeds);
+        assertTrue(seeds.matches("(?s).*\ndifference,activation-aware vs lrat,0\\.75,2,.*"), seeds);
+        assertTrue(r.out().matches("(?s).*over 2 seeds, target 0\\.75: lrat vs uniform-matched: [+-]\\d+\\.\\d\\d ± .*"),
+                r.out());
         String csv = Files.readString(out.resolve("ablation.csv"));
         for (String v : new String[] {"spos,", "spos-filter,", "lrat,", "lrat-filter,", "uniform-grid,",
             "uniform-matched,", "dense,", "svd-energy,", "activation-aware,", "greedy,", "global-threshold,"}) {
