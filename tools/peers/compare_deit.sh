@@ -32,14 +32,7 @@ threads=$(nproc)
 flora_opts="-Xmx4g -XX:MaxDirectMemorySize=16g -Dflora.openblas.core=detect"
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-probe() { # two threads against one on a small GEMM: about 1.5x apart when both cores work
-  local t
-  for t in 2 1; do
-    java -jar benchmarks/target/benchmarks.jar 'GemmBenchmark.linear$' -wi 1 -w 1 -i 3 -r 1 -f 1 \
-      -jvmArgsAppend "-Dflora.openblas.core=detect -Dflora.threads=$t" 2>/dev/null \
-      | awk -v t="$t" -v when="$1" '/^GemmBenchmark.linear/ {printf "probe (%s), %s thread(s): %s us\n", when, t, $5}' >&2
-  done
-}
+. tools/peers/probe.sh # probe WHEN: are both cores working?
 
 (mvn -q -B -Ppeers,djl -pl benchmarks -am -DskipTests package) >&2
 mvn -q -B -Pdjl -pl benchmarks dependency:build-classpath -Dmdep.includeScope=provided \
