@@ -25,6 +25,8 @@ public record AblationConfig(
         String allocations,
         @JsonPropertyDescription("Training images whose layer inputs the calibrated allocations measure.")
         int calibrationImages,
+        @JsonPropertyDescription("Epochs of fine-tuning each allocated subnet (the same for every method; rows "
+                + "METHOD+ft beside the untuned ones), 0 for none.") int allocationFinetuneEpochs,
         @JsonPropertyDescription("Repeats of supernet training and search, seed i adding i to their seeds; more than "
                 + "one adds ablation-seeds.csv (mean and standard deviation over the seeds).") int seeds,
         FilterConfig filter,
@@ -40,6 +42,8 @@ public record AblationConfig(
         for (double t : targets) {
             Checks.require(t > window && t <= 1, "target " + t + " must be in (window, 1] with window " + window);
         }
+        Checks.require(allocationFinetuneEpochs >= 0, "allocation_finetune_epochs must be >= 0, got "
+                + allocationFinetuneEpochs);
         Checks.require(seeds >= 1, "seeds must be at least 1, got " + seeds);
         Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
         allocations = allocations == null ? "" : allocations;
@@ -50,7 +54,7 @@ public record AblationConfig(
 
     public static AblationConfig defaults() {
         return new AblationConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, List.of(0.4, 0.5, 0.6), 0.05,
-                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES, 1,
+                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES, 0, 1,
                 FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
     }
 
@@ -62,8 +66,8 @@ public record AblationConfig(
 
         /** This config with {@code n} seeds. */
     public AblationConfig withSeeds(int n) {
-        return new AblationConfig(model, data, targets, window, allocations, calibrationImages, n, filter, supernet,
-                search);
+        return new AblationConfig(model, data, targets, window, allocations, calibrationImages,
+                allocationFinetuneEpochs, n, filter, supernet, search);
     }
 
     /**

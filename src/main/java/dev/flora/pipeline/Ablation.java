@@ -7,6 +7,7 @@ import dev.flora.calibration.InputCovariance;
 import dev.flora.config.AblationConfig;
 import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
+import dev.flora.config.LoopSettings;
 import dev.flora.config.Method;
 import dev.flora.config.SearchConfig;
 import dev.flora.data.Datasets;
@@ -16,6 +17,8 @@ import dev.flora.models.ModelPreprocessing;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.models.ModelSource;
 import dev.flora.report.Accuracy;
@@ -29,9 +32,12 @@ import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
 import dev.flora.train.Evaluator;
+import dev.flora.train.FineTuner;
+import dev.flora.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,6 +59,9 @@ public final class Ablation {
     public static final String CONFIG = "config.yaml";
     /** Every seed's figures and their mean ± standard deviation, when there is more than one seed. */
     public static final String SEEDS_CSV = "ablation-seeds.csv";
+    /** What a finished allocation fine-tune leaves in its folder, so that a resumed run skips it. */
+    static final String FINETUNED_MODEL = "model.safetensors";
+    private static final String VAL_TOP1_KEY = "flora.val_top1";
     /** One of the four supernets: its name in files and rows, how it trains, whether on the filtered space. */
     record Variant(String name, Method method, boolean filtered) {
         String title() {
@@ -97,14 +106,16 @@ public final class Ablation {
         long denseMacs = CostModel.denseMacs(dense.config());
         double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
                 out::println), test, ebs).top1();
+        // the allocations need no supernet and no seed: computed once, paired against every seed's LRAT
+        Map<Row, boolean[]> allocated = allocations(methods, dense, denseFile, test, ebs);
         List<SeedResult> seeds = new ArrayList<>();
         for (int seed = 0; seed < config.seeds(); seed++) {
             if (config.seeds() > 1) {
                 out.printf(Locale.ROOT, "== seed %d of %d%n", seed + 1, config.seeds());
             }
             // seed 0 keeps the stage names of a one-seed run, so that a run can grow more seeds by resuming
-            seeds.add(runSeed(config.forSeed(seed), seed == 0 ? "" : "-seed" + seed, filtered, methods, dense,
-                    denseFile, test, ebs));
+            seeds.add(runSeed(config.forSeed(seed), seed == 0 ? "" : "-seed" + seed, filtered, allocated, dense,
+                    test, ebs));
         }
         SeedResult first = seeds.get(0);
         for (Difference d : first.differences()) {
@@ -124,8 +135,8 @@ public final class Ablation {
     }
 
     /** The supernets, searches, uniform subnets and allocations of one seed, stage names ending in {@code suffix}. */
-    private SeedResult runSeed(AblationConfig cfg, String suffix, String filtered, List<AllocationMethod> methods,
-                               VisionTransformer dense, ModelSource.LoadedModel denseFile, ImageSource test, int ebs) {
+    private SeedResult runSeed(AblationConfig cfg, String suffix, String filtered, Map<Row, boolean[]> allocated,
+                               VisionTransformer dense, ImageSource test, int ebs) {
         CompressConfig c = cfg.asCompress();
         Map<String, Path> nets = new LinkedHashMap<>();
         for (Variant v : VARIANTS) {
@@ -185,13 +196,13 @@ public final class Ablation {
                 }
             }
         }
-        List<Row> allocated = allocations(methods, dense, denseFile, test, ebs, outcomes);
-        for (Row a : allocated) {
+        outcomes.putAll(allocated);
+        for (Row a : allocated.keySet()) {
             rows.stream().filter(r -> r.variant().equals("lrat") && r.target() == a.target()).findFirst()
                     .ifPresent(lratRow -> differences.add(Difference.of(a.target(), a.variant(), "lrat",
                             Accuracy.paired(outcomes.get(a), outcomes.get(lratRow)))));
         }
-        rows.addAll(allocated);
+        rows.addAll(allocated.keySet());
         return new SeedResult(rows, uniformGrid, uniformMatched, differences);
     }
 
@@ -208,15 +219,16 @@ public final class Ablation {
     }
 
     /**
-     * The rank allocations of the dense model at every target, no fine-tune, each scored on the
-     * test set (its per-image outcomes go into {@code outcomes}); the row's arch is the threshold
-     * found and its validation top-1 is not measured (NaN).
+     * The rank allocations of the dense model at every target, each scored on the test set, and
+     * with {@code allocation_finetune_epochs} > 0 each also after that fine-tune (variant
+     * "METHOD+ft"); row to per-image test outcomes, in order. A row's arch is the threshold found;
+     * its validation top-1 is the fine-tune's last (NaN without one).
      */
-    private List<Row> allocations(List<AllocationMethod> methods, VisionTransformer dense,
-                                  ModelSource.LoadedModel denseFile, ImageSource test, int ebs,
-                                  Map<Row, boolean[]> outcomes) {
+    private Map<Row, boolean[]> allocations(List<AllocationMethod> methods, VisionTransformer dense,
+                                            ModelSource.LoadedModel denseFile, ImageSource test, int ebs) {
+        Map<Row, boolean[]> rows = new LinkedHashMap<>();
         if (methods.isEmpty()) {
-            return List.of();
+            return rows;
         }
         ModelInput input = ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(), s -> { });
         SearchSpace space = SearchSpace.defaults(dense.config(), false);
@@ -228,7 +240,6 @@ public final class Ablation {
             covariances = InputCovariance.collect(dense, input, images, space.modulePaths());
         }
         long denseMacs = CostModel.denseMacs(dense.config());
-        List<Row> rows = new ArrayList<>();
         for (AllocationMethod m : methods) {
             for (double target : config.targets()) {
                 Allocator.Allocation a;
@@ -238,14 +249,40 @@ public final class Ablation {
                     out.printf(Locale.ROOT, "%s at target %.2f: %s; skipped%n", m.label(), target, e.getMessage());
                     continue;
                 }
-                Evaluator.Outcomes o = Evaluator.outcomes(a.export(dense, input, space), input, test, ebs);
-                Row row = new Row(m.label(), target, String.format(Locale.ROOT, "%s=%.6f", m.threshold(),
-                        a.threshold()), a.macs(), Double.NaN, 100 * o.result().top1());
-                rows.add(row);
-                outcomes.put(row, o.correct());
+                String arch = String.format(Locale.ROOT, "%s=%.6f", m.threshold(), a.threshold());
+                VisionTransformer model = a.export(dense, input, space);
+                Evaluator.Outcomes o = Evaluator.outcomes(model, input, test, ebs);
+                rows.put(new Row(m.label(), target, arch, a.macs(), Double.NaN, 100 * o.result().top1()), o.correct());
+                if (config.allocationFinetuneEpochs() > 0) {
+                    String name = String.format(Locale.ROOT, "finetune-%s-%02d", m.label(), Math.round(100 * target));
+                    double val = 100 * fineTuned(model, input, runDir.resolve(name));
+                    Evaluator.Outcomes f = Evaluator.outcomes(model, input, test, ebs);
+                    rows.put(new Row(m.label() + "+ft", target, arch, a.macs(), val, 100 * f.result().top1()),
+                            f.correct());
+                }
             }
         }
         return rows;
+    }
+
+    /**
+     * {@code model} fine-tuned in place for {@code allocation_finetune_epochs} epochs in
+     * {@code dir}, or loaded from there when an earlier run finished it; its validation top-1.
+     */
+    private double fineTuned(VisionTransformer model, ModelInput input, Path dir) {
+        Path done = dir.resolve(FINETUNED_MODEL);
+        if (Files.exists(done)) {
+            SafeTensors file = SafeTensors.open(done);
+            ModelIO.loadWeights(model, file);
+            return Double.parseDouble(file.metadata().getOrDefault(VAL_TOP1_KEY, "NaN"));
+        }
+        boolean resume = Files.exists(dir.resolve(TrainingLoop.CHECKPOINT));
+        FineTuner.Result r = FineTuner.fineTune(model, input, config.data(),
+                LoopSettings.fineTuning(config.allocationFinetuneEpochs()), dir, resume, out);
+        Map<String, String> meta = new LinkedHashMap<>(input.metadata());
+        meta.put(VAL_TOP1_KEY, Double.toString(r.valTop1()));
+        ModelIO.save(model, done, meta);
+        return r.valTop1();
     }
 
     /**

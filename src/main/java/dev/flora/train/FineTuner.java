@@ -23,15 +23,21 @@ public final class FineTuner {
 
     public static Result fineTune(VisionTransformer model, ModelInput input, String data, LoopSettings loop,
                                   Path runDir, PrintStream out) {
+        return fineTune(model, input, data, loop, runDir, false, out);
+    }
+
+    /** As above; with {@code resume}, continues from the checkpoint an interrupted fine-tune left in {@code runDir}. */
+    public static Result fineTune(VisionTransformer model, ModelInput input, String data, LoopSettings loop,
+                                  Path runDir, boolean resume, PrintStream out) {
         ImageSource trainFile = Datasets.load(data).trainFile();
         ImageSource train = Datasets.first(Datasets.trainPart(trainFile), loop.trainLimit());
         ImageSource val = Datasets.valPart(trainFile);
         Evaluator.checkCompatible(model.config(), input, train);
         Datasets.checkReadable(train, val);
-        TrainingLoop.prepareRunDir(runDir, false);
+        TrainingLoop.prepareRunDir(runDir, resume);
         PretrainTask task = new PretrainTask(model, input, val, loop.labelSmoothing(), loop.batchSize(),
                 loop.evalBatchSize());
-        TrainingLoop.Outcome o = new TrainingLoop(loop, runDir, out).run(task, train, false, Integer.MAX_VALUE,
+        TrainingLoop.Outcome o = new TrainingLoop(loop, runDir, out).run(task, train, resume, Integer.MAX_VALUE,
                 input::metadata);
         double top1 = o.validation().getOrDefault("val_top1", Double.NaN) / 100;
         return new Result(top1, o.seconds(), o.epochsDone());

@@ -224,11 +224,14 @@ class PipelineCliTest {
                 "--set", "filter.top_k=8", "--set", "supernet.epochs=1", "--set", "supernet.train_limit=384",
                 "--set", "search.population=6", "--set", "search.generations=2", "--set", "search.mutations=2",
                 "--set", "search.crossovers=2", "--set", "search.top_k=2", "--set", "search.val_limit=100",
-                "--seeds", "2");
+                "--seeds", "2", "--allocation-finetune-epochs", "1");
         assertEquals(0, r.code(), r.err() + r.out());
         // the second seed trains its own supernets and searches, with moved seeds
         assertTrue(Files.readString(out.resolve("supernet-lrat-seed1").resolve("config.yaml")).contains("seed: 1\n"));
         assertTrue(Files.exists(out.resolve("search-lrat-75-seed1").resolve("best.txt")));
+        // each allocation is fine-tuned once, whatever the seeds, and its folder keeps the result
+        assertTrue(Files.exists(out.resolve("finetune-activation-aware-75").resolve(Ablation.FINETUNED_MODEL)));
+        assertTrue(!Files.exists(out.resolve("finetune-activation-aware-75-seed1")));
         String seeds = Files.readString(out.resolve(Ablation.SEEDS_CSV));
         assertTrue(seeds.startsWith("kind,name,target,seeds,mean,std,ci95_half_width,values\n"), seeds);
         assertTrue(seeds.matches("(?s).*\nsubnet,lrat,0\\.75,2,\\d+\\.\\d{3},\\d+\\.\\d{3},.*"), seeds);
@@ -237,13 +240,14 @@ class PipelineCliTest {
                 r.out());
         String csv = Files.readString(out.resolve("ablation.csv"));
         for (String v : new String[] {"spos,", "spos-filter,", "lrat,", "lrat-filter,", "uniform-grid,",
-            "uniform-matched,", "dense,", "svd-energy,", "activation-aware,", "greedy,", "global-threshold,"}) {
+            "uniform-matched,", "dense,", "svd-energy,", "activation-aware,", "greedy,", "global-threshold,",
+            "activation-aware+ft,", "greedy+ft,"}) {
             assertTrue(csv.contains("\n" + v), v + " in\n" + csv);
         }
         assertTrue(csv.startsWith("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n"), csv);
         // every comparison the ablation makes comes with its paired error bar
         for (String pair : new String[] {"lrat vs uniform-matched: ", "spos vs lrat: ", "lrat-filter vs lrat: ",
-            "activation-aware vs lrat: ", "greedy vs lrat: "}) {
+            "activation-aware vs lrat: ", "greedy vs lrat: ", "activation-aware\\+ft vs lrat: "}) {
             assertTrue(r.out().matches("(?s).*target 0\\.75: " + pair + "[+-]\\d+\\.\\d\\d points \\(SE .*"),
                     pair + " in\n" + r.out());
         }
