@@ -2,6 +2,7 @@ package dev.flora.cli;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.io.WeightDtype;
 import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.search.EvolutionarySearch;
 import dev.flora.search.SearchRunner;
@@ -49,6 +50,19 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output safetensors file.")
     Path out;
 
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|bf16", converter = WeightDtypeConverter.class,
+            description = "Number format of the stored weights: f32, or bf16 (half the file, rounded to nearest even; "
+                    + "every loader of this project and timm's read it) (default: ${DEFAULT-VALUE}).")
+    WeightDtype dtype;
+
+    /** picocli's converter for {@link WeightDtype}, so that a bad value gets its message. */
+    static final class WeightDtypeConverter implements picocli.CommandLine.ITypeConverter<WeightDtype> {
+        @Override
+        public WeightDtype convert(String value) {
+            return WeightDtype.parse(value);
+        }
+    }
+
     @Option(names = "--latency-table", paramLabel = "FILE", description = "Factorize a module only where this "
             + "table (flora latency-table, measured here) timed its factors faster than the dense layer.")
     Path latencyTable;
@@ -88,7 +102,7 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("flora.arch", code);
         meta.put("flora.supernet", supernet.toString());
         meta.putAll(net.input().metadata());
-        ModelIO.save(model, out, meta);
+        ModelIO.save(model, out, meta, dtype);
         System.out.printf(Locale.ROOT, "exported %s: %.2fM FLOPs (%.1f %% of dense; runs %.1f %% of dense's "
                         + "multiply-adds), %,d params -> %s%n", code,
                 model.macsPerImage() / 1e6, 100.0 * model.macsPerImage() / CostModel.denseMacs(model.config()),

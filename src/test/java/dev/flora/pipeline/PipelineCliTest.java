@@ -131,6 +131,36 @@ class PipelineCliTest {
     }
 
     @Test
+    void bf16ExportStoresTheRoundedWeightsInHalfTheBytesAndEvaluates() throws Exception {
+        Path f32 = dir.resolve("uniform-f32.safetensors");
+        Path bf16 = dir.resolve("uniform-bf16.safetensors");
+        for (Path p : new Path[] {f32, bf16}) {
+            CliRunner.Run e = run("export", "--supernet", supernet.toString(), "--uniform-at-flops", "0.5", "--out",
+                    p.toString(), "--dtype", p == bf16 ? "bf16" : "f32");
+            assertEquals(0, e.code(), e.err());
+        }
+        var a = dev.flora.engine.io.SafeTensors.open(f32);
+        var b = dev.flora.engine.io.SafeTensors.open(bf16);
+        assertEquals(a.metadata(), b.metadata());
+        for (String name : a.entries().keySet()) {
+            assertEquals("BF16", b.entry(name).dtype(), name);
+            float[] exact = a.read(name);
+            float[] rounded = b.read(name);
+            for (int i = 0; i < exact.length; i++) {
+                assertEquals(Float.intBitsToFloat(dev.flora.engine.io.WeightDtype.toBf16(exact[i]) << 16), rounded[i],
+                        name + "[" + i + "]");
+            }
+        }
+        assertTrue(Files.size(bf16) < 0.6 * Files.size(f32), Files.size(bf16) + " vs " + Files.size(f32));
+        CliRunner.Run ev = run("eval", "--model", bf16.toString(), "--data", "fmnist-subset", "--json");
+        assertEquals(0, ev.code(), ev.err());
+        CliRunner.Run bad = run("export", "--supernet", supernet.toString(), "--uniform-at-flops", "0.5", "--out",
+                dir.resolve("x.safetensors").toString(), "--dtype", "int4");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.error().contains("expected f32 or bf16"), bad.err());
+    }
+
+    @Test
     void unwritableOutputsAndBoundsNothingMeetsAreBadInputsNamedInOneLine() throws Exception {
         // issue 27 items 1 and 7: these exited 1 with a stack trace, or 0 with the smallest subnet
         Path file = Files.writeString(dir.resolve("a-file"), "x");

@@ -133,9 +133,14 @@ public final class ModelIO {
 
     /** Saves the model's weights and hyper-parameters (plus {@code extra} metadata) atomically. */
     public static void save(VisionTransformer model, Path path, Map<String, String> extra) {
+        save(model, path, extra, WeightDtype.F32);
+    }
+
+    /** As {@link #save(VisionTransformer, Path, Map)}, the weights stored as {@code dtype}. */
+    public static void save(VisionTransformer model, Path path, Map<String, String> extra, WeightDtype dtype) {
         Map<String, String> meta = new LinkedHashMap<>(configMetadata(model.config()));
         meta.putAll(extra);
-        SafeTensors.write(path, weights(model), meta);
+        SafeTensors.write(path, weights(model), meta, dtype);
     }
 
     /** The {@code __metadata__} keys that describe a config. */

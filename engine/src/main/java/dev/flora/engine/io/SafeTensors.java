@@ -176,6 +176,12 @@ public final class SafeTensors {
      * so a reader never sees a half-written file.
      */
     public static void write(Path path, Map<String, TensorData> tensors, Map<String, String> metadata) {
+        write(path, tensors, metadata, WeightDtype.F32);
+    }
+
+    /** As {@link #write(Path, Map, Map)}, every tensor stored as {@code dtype} (bf16: rounded to nearest even). */
+    public static void write(Path path, Map<String, TensorData> tensors, Map<String, String> metadata,
+                             WeightDtype dtype) {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -184,12 +190,12 @@ public final class SafeTensors {
         long offset = 0;
         for (Map.Entry<String, TensorData> t : tensors.entrySet()) {
             ObjectNode e = header.putObject(t.getKey());
-            e.put("dtype", "F32");
+            e.put("dtype", dtype.safetensorsName());
             var shape = e.putArray("shape");
             for (int d : t.getValue().shape()) {
                 shape.add(d);
             }
-            long bytes = (long) t.getValue().data().length * Float.BYTES;
+            long bytes = (long) t.getValue().data().length * dtype.bytes();
             e.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -211,10 +217,17 @@ public final class SafeTensors {
                 float[] d = t.data();
                 int i = 0;
                 while (i < d.length) {
-                    int n = Math.min(d.length - i, chunk.capacity() / Float.BYTES);
+                    int n = Math.min(d.length - i, chunk.capacity() / dtype.bytes());
                     chunk.clear();
-                    chunk.asFloatBuffer().put(d, i, n);
-                    chunk.limit(n * Float.BYTES);
+                    if (dtype == WeightDtype.BF16) {
+                        for (int j = 0; j < n; j++) {
+                            chunk.putShort(WeightDtype.toBf16(d[i + j]));
+                        }
+                        chunk.flip();
+                    } else {
+                        chunk.asFloatBuffer().put(d, i, n);
+                        chunk.limit(n * Float.BYTES);
+                    }
                     while (chunk.hasRemaining()) {
                         out.write(chunk);
                     }

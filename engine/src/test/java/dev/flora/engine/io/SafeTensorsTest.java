@@ -31,6 +31,48 @@ class SafeTensorsTest {
     }
 
     @Test
+    void bf16RoundingMatchesPyTorchOnTiesSubnormalsAndExtremes() throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(getClass().getResourceAsStream("/golden/bf16_rounding.bin").readAllBytes())
+                .order(ByteOrder.LITTLE_ENDIAN);
+        int n = b.capacity() / 6;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = b.getFloat();
+        }
+        for (int i = 0; i < n; i++) {
+            short expected = b.getShort();
+            assertEquals(expected, WeightDtype.toBf16(x[i]), "bf16 of " + x[i] + " (0x"
+                    + Integer.toHexString(Float.floatToRawIntBits(x[i])) + ")");
+        }
+        assertEquals((short) 0x3f80, WeightDtype.toBf16(1f + 0x1p-8f), "a tie rounds to the even neighbour");
+        assertEquals((short) 0x3f82, WeightDtype.toBf16(1f + 3 * 0x1p-8f));
+        assertTrue(Float.isNaN(Float.intBitsToFloat(WeightDtype.toBf16(Float.NaN) << 16)));
+    }
+
+    @Test
+    void bf16FilesHoldHalfTheBytesAndReadBackAsTheRoundedValues() throws Exception {
+        float[] values = new float[1000];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) r.nextGaussian();
+        }
+        Map<String, TensorData> t = Map.of("w", new TensorData(new int[] {10, 100}, values));
+        Path f32 = dir.resolve("f32.safetensors");
+        Path bf16 = dir.resolve("bf16.safetensors");
+        SafeTensors.write(f32, t, Map.of());
+        SafeTensors.write(bf16, t, Map.of(), WeightDtype.BF16);
+        SafeTensors read = SafeTensors.open(bf16);
+        assertEquals("BF16", read.entry("w").dtype());
+        assertEquals(2L * values.length, read.entry("w").end() - read.entry("w").begin());
+        assertTrue(Files.size(bf16) < Files.size(f32) * 0.55, Files.size(bf16) + " vs " + Files.size(f32));
+        float[] back = read.read("w");
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(Float.intBitsToFloat(WeightDtype.toBf16(values[i]) << 16), back[i]);
+            assertEquals(values[i], back[i], Math.abs(values[i]) * 0x1p-8f);
+        }
+    }
+
+    @Test
     void roundTripKeepsValuesShapesAndMetadata() {
         SafeTensors f = SafeTensors.open(writeSample());
         assertEquals("28", f.metadata().get("img_size"));
