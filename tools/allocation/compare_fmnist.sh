@@ -2,7 +2,9 @@
 # Every `flora allocate` method at several FLOPs targets of the bundled vit-fmnist, no fine-tune,
 # each scored once on the full Fashion-MNIST test set: a markdown table of FLOPs reached, test
 # top-1 with its standard error, and the allocation's wall time (calibration included).
-# Usage: tools/allocation/compare_fmnist.sh [OUT_DIR]   (TARGETS="0.25 0.35 0.5" by default)
+# Usage: tools/allocation/compare_fmnist.sh [OUT_DIR]   (TARGETS="0.25 0.35 0.5" by default;
+#   FINETUNE_EPOCHS=E adds each method after E epochs of fine-tuning on the training split, as
+#   METHOD+ft, the same budget for all)
 # Needs Debian's dataset-fashion-mnist; allocations are deterministic (the calibration images are
 # the first 256 of the training split), so one run per method and target is the whole result.
 set -euo pipefail
@@ -11,6 +13,7 @@ out=${1:-runs/allocation-fmnist}
 data=/usr/share/datasets/fashion-mnist
 targets=${TARGETS:-0.25 0.35 0.5}
 methods=(uniform svd-energy activation-aware greedy global-threshold)
+ft=${FINETUNE_EPOCHS:-0}
 mkdir -p "$out"
 ./flora eval --model vit-fmnist --data "$data" --json 2>/dev/null > "$out/dense.json"
 for t in $targets; do
@@ -19,8 +22,15 @@ for t in $targets; do
     [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model vit-fmnist --target "$t" --out "$d" \
       --data "$data" >&2
     ./flora eval --model "$d/model.safetensors" --data "$data" --json 2>/dev/null > "$d/eval.json"
+    if [[ $ft -gt 0 ]]; then
+      d="$out/$m+ft-$t"
+      [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model vit-fmnist --target "$t" --out "$d" \
+        --data "$data" --finetune-epochs "$ft" >&2
+      ./flora eval --model "$d/model.safetensors" --data "$data" --json 2>/dev/null > "$d/eval.json"
+    fi
   done
 done
+[[ $ft -gt 0 ]] && methods+=("${methods[@]/%/+ft}")
 python3 - "$out" "$targets" "${methods[@]}" <<'PY'
 import json, math, sys
 out, targets, methods = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
