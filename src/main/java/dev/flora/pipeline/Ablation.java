@@ -87,7 +87,11 @@ public final class Ablation {
         this.stages = new PipelineStages(runDir, backend, out);
     }
 
-    /** One searched subnet: which supernet, which target, its figures. */
+    /**
+     * One subnet of the comparison at one target: a searched one (variant: its supernet) or an
+     * allocation of the dense model (variant: the method, METHOD+ft after its fine-tune; arch:
+     * the threshold found), with its figures.
+     */
     public record Row(String variant, double target, String arch, long flops, double valTop1, double testTop1) {
     }
 
