@@ -65,6 +65,7 @@ public final class ActivationAwareFactors {
         return new LowRankFactors(out, in, vtHost, backend.download(p), sv);
     }
 
+    /** The first {@code n} of {@code values} as a float tensor on {@code backend} (covariances and their factors). */
     public static Tensor upload(Backend backend, double[] values, int n) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
