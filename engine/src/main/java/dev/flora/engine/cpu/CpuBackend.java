@@ -39,15 +39,22 @@ import org.bytedeco.openblas.global.openblas;
  *
  * <p>In {@link Precision#BF16} the linear layers' forward products run in bf16 through oneDNN
  * ({@link Bf16Matmuls}), with their weights converted once and kept: a bf16 backend is for
- * inference. Its low-rank forward leaves h unwritten, since no backward will read it.
+ * inference. Its low-rank forward leaves h unwritten, since no backward will read it. The
+ * {@link #mixedPrecisionTraining() mixed-precision training} backend instead runs every matrix
+ * product of the linear layers, forward and backward, and every {@link #gemm}, in bf16 with
+ * fp32 accumulation ({@link Bf16Gemm}), converting the operands on each call so that the
+ * weights may change between calls; the weights, gradients and optimizer state stay fp32, and
+ * attention's batched products stay fp32 as in bf16 inference.
  */
 public final class CpuBackend implements Backend {
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
     static final int BLOCK = 4096;
     /** Layernorm, softmax and GELU's loops. */
     private final CpuKernels kernels;
-    /** The linear layers' products in bf16, or null in fp32. */
+    /** The linear layers' products in bf16 for inference, or null. */
     private final Bf16Matmuls bf16;
+    /** Every product of the linear layers (and every {@link #gemm}) in bf16 for training, or null. */
+    private final Bf16Gemm mixed;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
      * floats of work, and single-image inference is made of such ops.
@@ -65,6 +72,8 @@ public final class CpuBackend implements Backend {
     private static final int REDUCE_CHUNKS = 16;
     /** Per calling thread: the bias gradient's per-chunk column sums. */
     private static final ThreadLocal<GrowingTensor> BIAS_PARTIALS = ThreadLocal.withInitial(GrowingTensor::new);
+    /** Per calling thread: h of a mixed-precision low-rank forward that was given none to write. */
+    private static final ThreadLocal<GrowingTensor> LOW_RANK_MID = ThreadLocal.withInitial(GrowingTensor::new);
 
     static {
         OpenBlasKernels.ensureLoaded();
@@ -89,7 +98,7 @@ public final class CpuBackend implements Backend {
     }
 
     private CpuBackend(CpuKernels kernels, Precision precision) {
-        this(kernels, precision, true);
+        this(kernels, precision, false, true);
     }
 
     /**
@@ -97,22 +106,37 @@ public final class CpuBackend implements Backend {
      * of the bf16 arithmetic on machines without AVX512-BF16.
      */
     static CpuBackend bf16OnAnyCpu() {
-        return new CpuBackend(CpuKernels.selected(), Precision.BF16, false);
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, false, false);
     }
 
-    private CpuBackend(CpuKernels kernels, Precision precision, boolean needFastBf16) {
+    /**
+     * Mixed-precision training: the linear layers' products forward and backward in bf16 with
+     * fp32 accumulation, everything else fp32 (see the class comment). Needs AVX512-BF16, as
+     * {@link #CpuBackend(Precision)} does in bf16.
+     */
+    public static CpuBackend mixedPrecisionTraining() {
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, true);
+    }
+
+    /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
+    static CpuBackend mixedPrecisionTrainingOnAnyCpu() {
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, false);
+    }
+
+    private CpuBackend(CpuKernels kernels, Precision precision, boolean training, boolean needFastBf16) {
         this.kernels = kernels;
-        this.bf16 = switch (precision) {
-            case FP32 -> null;
-            case BF16 -> {
-                String why = needFastBf16 ? bf16UnsupportedReason() : null;
-                if (why != null) {
-                    throw new IllegalArgumentException("bf16 on the CPU: " + why);
-                }
-                yield new Bf16Matmuls();
+        if (precision == Precision.TF32) {
+            throw new IllegalArgumentException("tf32 is a GPU tensor-core format; the CPU runs fp32 or bf16");
+        }
+        if (precision == Precision.BF16 && needFastBf16) {
+            String why = bf16UnsupportedReason();
+            if (why != null) {
+                throw new IllegalArgumentException("bf16 on the CPU: " + why);
             }
-            case TF32 -> throw new IllegalArgumentException("tf32 is a GPU tensor-core format; the CPU runs fp32 or bf16");
-        };
+        }
+        boolean inBf16 = precision == Precision.BF16;
+        this.bf16 = inBf16 && !training ? new Bf16Matmuls() : null;
+        this.mixed = inBf16 && training ? new Bf16Gemm() : null;
     }
 
     /** Null where this CPU runs bf16 products at full speed, else why not. */
@@ -127,12 +151,17 @@ public final class CpuBackend implements Backend {
 
     /** FP32, or BF16 when the linear layers' products run in bf16. */
     public Precision precision() {
-        return bf16 == null ? Precision.FP32 : Precision.BF16;
+        return bf16 == null && mixed == null ? Precision.FP32 : Precision.BF16;
+    }
+
+    /** Whether this backend keeps converted weights and so cannot train ({@link Precision#BF16} inference). */
+    public boolean inferenceOnly() {
+        return bf16 != null;
     }
 
     @Override
     public String name() {
-        return bf16 == null ? "cpu" : "cpu/bf16";
+        return bf16 != null ? "cpu/bf16" : mixed != null ? "cpu/bf16-training" : "cpu";
     }
 
     /** What runs layernorm, softmax and GELU here ("Vector API, 16 floats" or "scalar loops"). */
@@ -229,6 +258,10 @@ public final class CpuBackend implements Backend {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda,
                      Tensor b, int ldb, float beta, Tensor c, int ldc) {
         OpContracts.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (mixed != null && alpha == 1f && (beta == 0f || beta == 1f)) {
+            mixed.multiply(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, beta == 1f, c, 0, ldc);
+            return;
+        }
         GemmScheduler.run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, null);
     }
 
@@ -249,6 +282,11 @@ public final class CpuBackend implements Backend {
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
+        if (mixed != null) {
+            writeBiasRows(y, b, residual, out, 0, rows, 0, out);
+            mixed.multiply(false, true, rows, out, in, x, 0, in, w, 0, in, true, y, 0, out);
+            return;
+        }
         GemmScheduler.run(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
                 (rowLo, rowHi, colLo, colHi) -> writeBiasRows(y, b, residual, out, rowLo, rowHi, colLo, colHi));
     }
@@ -321,13 +359,40 @@ public final class CpuBackend implements Backend {
             }
             return;
         }
+        if (mixed != null) {
+            mixedLowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
+            return;
+        }
         CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
+    }
+
+    /** h = x · VT[:r]ᵀ, y = h · U[:, :r]ᵀ + b (+ residual), both products in bf16. */
+    private void mixedLowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h,
+                                     Tensor y, int rows, int in, int out, int r, int maxRank) {
+        if (rows == 0) {
+            return;
+        }
+        Tensor mid = h != null ? h : LOW_RANK_MID.get().get((long) rows * r);
+        mixed.multiply(false, true, rows, r, in, x, 0, in, vt, 0, in, false, mid, 0, r);
+        writeBiasRows(y, opVector(bias, out, Scratch.OP_A), residual, out, 0, rows, 0, out);
+        mixed.multiply(false, true, rows, out, r, mid, 0, r, u, 0, maxRank, true, y, 0, out);
     }
 
     @Override
     public void lowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx, Tensor dVt,
                                 Tensor dU, Tensor dBias, int rows, int in, int out, int r, int maxRank) {
         OpContracts.lowRankBackward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
+        if (mixed != null) {
+            if (rows > 0) {
+                // dh = dy · U[:, :r], dU[:, :r] += dyᵀ · h, dx = dh · VT[:r], dVT[:r] += dhᵀ · x
+                mixed.multiply(false, false, rows, r, out, dy, 0, out, u, 0, maxRank, false, dh, 0, r);
+                mixed.multiply(true, false, out, r, rows, dy, 0, out, h, 0, r, true, dU, 0, maxRank);
+                mixed.multiply(false, false, rows, in, r, dh, 0, r, vt, 0, in, false, dx, 0, in);
+                mixed.multiply(true, false, r, in, rows, dh, 0, r, x, 0, in, true, dVt, 0, in);
+                accumulateBiasGrad(dy, dBias, rows, out);
+            }
+            return;
+        }
         CpuLowRank.backward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
     }
 
@@ -972,6 +1037,9 @@ public final class CpuBackend implements Backend {
     public void close() {
         if (bf16 != null) {
             bf16.close();
+        }
+        if (mixed != null) {
+            mixed.close();
         }
     }
 }

@@ -1,0 +1,187 @@
+package dev.flora.engine.cpu;
+
+import static dev.flora.engine.reference.Compare.assertClose;
+import static dev.flora.engine.reference.Compare.relativeError;
+import static dev.flora.engine.reference.Compare.toDouble;
+import static dev.flora.engine.reference.Rounding.rounded;
+import static dev.flora.engine.reference.TestTensors.gaussian;
+import static dev.flora.engine.reference.TestTensors.upload;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.flora.engine.backend.Precision;
+import dev.flora.engine.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The mixed-precision training backend's products ({@link Bf16Gemm}) against fp32 products of
+ * the operands rounded to bf16 as the hardware rounds them: only the order of the fp32
+ * accumulation differs, so they agree within 1e-5 of the largest output. Against unrounded fp32
+ * they must differ by about bf16's rounding (which shows the products do run in bf16), and the
+ * weights must be read afresh on every call (training changes them). It runs on every CPU:
+ * where AVX512-BF16 is missing oneDNN converts in software.
+ */
+class MixedPrecisionTrainingTest {
+    private static final CpuBackend FP32 = new CpuBackend();
+    private static final CpuBackend MIXED = CpuBackend.mixedPrecisionTrainingOnAnyCpu();
+
+    @AfterAll
+    static void close() {
+        MIXED.close();
+    }
+
+    private static float[] bf16(float[] v) {
+        return rounded(v, Precision.BF16);
+    }
+
+    @ParameterizedTest(name = "transA {0} transB {1} m {2} n {3} k {4} beta {5}")
+    @CsvSource({"false, false, 37, 29, 48, 0", "true, false, 64, 96, 197, 1", "false, true, 197, 96, 64, 1",
+        "true, true, 5, 130, 33, 0", "false, false, 1, 8, 16, 1"})
+    void gemmMatchesRoundedFp32(boolean transA, boolean transB, int m, int n, int k, float beta) {
+        int lda = (transA ? m : k) + 3;
+        int ldb = (transB ? k : n) + 1;
+        int ldc = n + 2;
+        float[] a = gaussian((transA ? k : m) * lda, 1);
+        float[] b = gaussian((transB ? n : k) * ldb, 2);
+        float[] c = gaussian(m * ldc, 3);
+        Tensor cm = upload(MIXED, c);
+        MIXED.gemm(transA, transB, m, n, k, 1f, upload(MIXED, a), lda, upload(MIXED, b), ldb, beta, cm, ldc);
+
+        Tensor expected = upload(FP32, c);
+        FP32.gemm(transA, transB, m, n, k, 1f, upload(FP32, bf16(a)), lda, upload(FP32, bf16(b)), ldb, beta,
+                expected, ldc);
+        assertClose("bf16 gemm", MIXED.download(cm), toDouble(FP32.download(expected)), 1e-5);
+
+        Tensor exact = upload(FP32, c);
+        FP32.gemm(transA, transB, m, n, k, 1f, upload(FP32, a), lda, upload(FP32, b), ldb, beta, exact, ldc);
+        double rel = relativeError(MIXED.download(cm), toDouble(FP32.download(exact)));
+        assertTrue(rel > 1e-4 && rel < 2e-2, "bf16 products differ from fp32 by bf16's rounding, got " + rel);
+    }
+
+    @Test
+    void linearForwardAddsBiasAndResidualInFp32() {
+        int rows = 50;
+        int in = 64;
+        int out = 40;
+        float[] x = gaussian(rows * in, 4);
+        float[] w = gaussian(out * in, 5);
+        float[] b = gaussian(out, 6);
+        float[] res = gaussian(rows * out, 7);
+        Tensor y = MIXED.allocate(rows * out);
+        MIXED.linearForward(upload(MIXED, x), upload(MIXED, w), upload(MIXED, b), upload(MIXED, res), y, rows, in,
+                out);
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.linearForward(upload(FP32, bf16(x)), upload(FP32, bf16(w)), upload(FP32, b), upload(FP32, res),
+                expected, rows, in, out);
+        assertClose("bf16 linear", MIXED.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @Test
+    void weightsChangedBetweenCallsAreReadAfresh() {
+        int rows = 16;
+        int in = 32;
+        int out = 24;
+        Tensor x = upload(MIXED, gaussian(rows * in, 8));
+        Tensor w = upload(MIXED, gaussian(out * in, 9));
+        Tensor b = upload(MIXED, new float[out]);
+        Tensor y = MIXED.allocate(rows * out);
+        MIXED.linearForward(x, w, b, null, y, rows, in, out);
+        float[] first = MIXED.download(y);
+        MIXED.scale(w, 2f, (long) out * in);
+        MIXED.linearForward(x, w, b, null, y, rows, in, out);
+        float[] second = MIXED.download(y);
+        for (int i = 0; i < first.length; i++) {
+            assertEquals(2 * first[i], second[i], 1e-5 * Math.abs(first[i]) + 1e-6, "output " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
+    @CsvSource({"23, 37, 29, 21, 13", "100, 128, 96, 64, 48"})
+    void lowRankForwardAndBackwardMatchRoundedFp32(int rows, int in, int out, int maxRank, int r) {
+        float[] x = gaussian(rows * in, 10);
+        float[] vt = gaussian(maxRank * in, 11);
+        float[] u = gaussian(out * maxRank, 12);
+        float[] b = gaussian(out, 13);
+        float[] dy = gaussian(rows * out, 14);
+        float[] dVt0 = gaussian(maxRank * in, 15);
+        float[] dU0 = gaussian(out * maxRank, 16);
+        float[] dB0 = gaussian(out, 17);
+
+        Tensor h = MIXED.allocate(rows * r);
+        Tensor y = MIXED.allocate(rows * out);
+        Tensor mx = upload(MIXED, x);
+        Tensor mvt = upload(MIXED, vt);
+        Tensor mu = upload(MIXED, u);
+        MIXED.lowRankForward(mx, mvt, mu, upload(MIXED, b), null, h, y, rows, in, out, r, maxRank);
+        Tensor dh = MIXED.allocate(rows * r);
+        Tensor dx = MIXED.allocate(rows * in);
+        Tensor dVt = upload(MIXED, dVt0);
+        Tensor dU = upload(MIXED, dU0);
+        Tensor dB = upload(MIXED, dB0);
+        MIXED.lowRankBackward(upload(MIXED, dy), mx, h, mvt, mu, dh, dx, dVt, dU, dB, rows, in, out, r, maxRank);
+
+        // the reference: each product in fp32 on bf16-rounded operands, h and dh rounded where read
+        Tensor hRef = FP32.allocate(rows * r);
+        FP32.gemm(false, true, rows, r, in, 1f, upload(FP32, bf16(x)), in, upload(FP32, bf16(vt)), in, 0f, hRef, r);
+        assertClose("h", MIXED.download(h), toDouble(FP32.download(hRef)), 1e-5);
+        float[] hb = bf16(FP32.download(hRef));
+        Tensor yRef = FP32.allocate(rows * out);
+        FP32.linearForward(upload(FP32, hb), upload(FP32, bf16(columns(u, out, maxRank, r))), upload(FP32, b), null,
+                yRef, rows, r, out);
+        assertClose("y", MIXED.download(y), toDouble(FP32.download(yRef)), 1e-5);
+
+        Tensor dyR = upload(FP32, bf16(dy));
+        Tensor dhRef = FP32.allocate(rows * r);
+        FP32.gemm(false, false, rows, r, out, 1f, dyR, out, upload(FP32, bf16(u)), maxRank, 0f, dhRef, r);
+        assertClose("dh", MIXED.download(dh), toDouble(FP32.download(dhRef)), 1e-5);
+        Tensor dhR = upload(FP32, bf16(FP32.download(dhRef)));
+        Tensor dxRef = FP32.allocate(rows * in);
+        FP32.gemm(false, false, rows, in, r, 1f, dhR, r, upload(FP32, bf16(vt)), in, 0f, dxRef, in);
+        assertClose("dx", MIXED.download(dx), toDouble(FP32.download(dxRef)), 1e-5);
+        Tensor dURef = upload(FP32, dU0);
+        FP32.gemm(true, false, out, r, rows, 1f, dyR, out, upload(FP32, hb), r, 1f, dURef, maxRank);
+        assertClose("dU", MIXED.download(dU), toDouble(FP32.download(dURef)), 1e-5);
+        Tensor dVtRef = upload(FP32, dVt0);
+        FP32.gemm(true, false, r, in, rows, 1f, dhR, r, upload(FP32, bf16(x)), in, 1f, dVtRef, in);
+        assertClose("dVt", MIXED.download(dVt), toDouble(FP32.download(dVtRef)), 1e-5);
+        Tensor dBRef = upload(FP32, dB0);
+        FP32.accumulateBiasGrad(upload(FP32, dy), dBRef, rows, out);
+        assertClose("dBias (fp32)", MIXED.download(dB), toDouble(FP32.download(dBRef)), 1e-6);
+    }
+
+    @Test
+    void theBackendSaysWhatItIs() {
+        assertEquals(Precision.BF16, MIXED.precision());
+        assertFalse(MIXED.inferenceOnly());
+        assertEquals("cpu/bf16-training", MIXED.name());
+        try (CpuBackend inference = CpuBackend.bf16OnAnyCpu()) {
+            assertTrue(inference.inferenceOnly());
+        }
+    }
+
+    /** Where this CPU has AVX512-BF16, oneDNN runs the products with its own kernels, not its slow reference code. */
+    @Test
+    void productsRunOnOneDnnsFastKernels() {
+        assumeTrue(CpuBackend.bf16UnsupportedReason() == null, "this CPU lacks AVX512-BF16");
+        try (Bf16Gemm gemm = new Bf16Gemm()) {
+            for (int[] s : new int[][] {{800, 384, 128}, {128, 512, 800}, {800, 128, 512}}) {
+                String impl = gemm.implementation(s[0], s[1], s[2], s[1], true);
+                assertFalse(impl.contains("ref"), s[0] + "x" + s[1] + "x" + s[2] + " runs " + impl);
+            }
+        }
+    }
+
+    /** The first r columns of a [rows, ld] matrix. */
+    private static float[] columns(float[] m, int rows, int ld, int r) {
+        float[] out = new float[rows * r];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(m, i * ld, out, i * r, r);
+        }
+        return out;
+    }
+}
