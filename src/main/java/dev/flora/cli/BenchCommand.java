@@ -3,7 +3,6 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
-import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.nn.VisionTransformer;
@@ -75,13 +74,14 @@ public final class BenchCommand implements Callable<Integer> {
         if (backend.name().equals("cpu")) {
             OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
         }
-        int steps = trainSteps;
-        if (steps > 0 && backend instanceof CpuBackend cpu && cpu.precision() != Precision.FP32) {
-            log.println("note: no training timed: the CPU's bf16 mode is for inference");
-            steps = 0;
+        VisionTransformer trainingModel = m;
+        if (trainSteps > 0 && backend instanceof CpuBackend cpu && cpu.inferenceOnly()) {
+            // bf16 inference keeps converted weights; training is timed on the mixed-precision backend
+            trainingModel = ModelSource.load(model, device.createForTraining(log, precision.value()),
+                    OptionalInt.empty());
         }
-        ModelBenchmark.Result r = ModelBenchmark.run(m,
-                new ModelBenchmark.Plan(trainBatch, warmupSteps, steps, latencyCalls, inferBatch, batches));
+        ModelBenchmark.Result r = ModelBenchmark.run(m, trainingModel,
+                new ModelBenchmark.Plan(trainBatch, warmupSteps, trainSteps, latencyCalls, inferBatch, batches));
         String throughputKey = "infer_b" + inferBatch + "_img_per_s";
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
@@ -118,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
     private static String blasKernels(Backend backend) {
-        if (backend.name().equals("cpu/bf16")) {
+        if (backend.name().startsWith("cpu/bf16")) {
             return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
         }
         return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();

@@ -22,6 +22,11 @@ public final class DeviceOption {
         return announce(Devices.open(device, precision), out);
     }
 
+    /** {@link #create(java.io.PrintStream, Precision)} for training (mixed precision on the CPU in bf16). */
+    public Backend createForTraining(java.io.PrintStream out, Precision precision) {
+        return announce(Devices.openForTraining(device, precision), out);
+    }
+
     private static Backend announce(Devices.Opened o, java.io.PrintStream out) {
         out.println(o.line());
         return o.backend();

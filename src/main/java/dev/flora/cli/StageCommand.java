@@ -44,6 +44,11 @@ abstract class StageCommand<C, R> extends ConfiguredCommand {
 
     abstract Stage<R> stage(C config, Path dir, Backend backend);
 
+    /** The backend the stage runs on: the one {@code --device} names, in fp32 unless a command says otherwise. */
+    Backend openBackend() {
+        return device.create(System.out);
+    }
+
     /** Prints what the run produced. */
     abstract void report(R result);
 
@@ -59,7 +64,7 @@ abstract class StageCommand<C, R> extends ConfiguredCommand {
             return 0;
         }
         int limit = ConfigOptions.thisRun(budget(), budgetFlag);
-        Backend backend = device.create(System.out);
+        Backend backend = openBackend();
         report(stage(config, out(), backend).run(resume, limit));
         return 0;
     }

@@ -7,6 +7,7 @@ import dev.flora.supernet.SupernetTrainer;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora supernet}: SVD-initialize a low-rank supernet from a dense model and train it. */
@@ -25,6 +26,14 @@ public final class SupernetCommand extends StageCommand<SupernetConfig, Supernet
 
     public SupernetCommand() {
         super(SupernetConfig.class, SupernetConfig::defaults, SupernetTrainer::savedConfig, "--epochs-this-run");
+    }
+
+    @Mixin
+    PrecisionOption precision;
+
+    @Override
+    Backend openBackend() {
+        return device.createForTraining(System.out, precision.value());
     }
 
     @Override

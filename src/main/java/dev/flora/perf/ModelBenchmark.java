@@ -36,9 +36,18 @@ public final class ModelBenchmark {
     private ModelBenchmark() {
     }
 
+    /** Training and inference timed on one model. */
     public static Result run(VisionTransformer model, Plan plan) {
+        return run(model, model, plan);
+    }
+
+    /**
+     * Training timed on {@code trainingModel}, inference on {@code model}: the same weights on two
+     * backends where inference and training run differently (bf16 on the CPU).
+     */
+    public static Result run(VisionTransformer model, VisionTransformer trainingModel, Plan plan) {
         double train = plan.trainSteps() == 0 ? Double.NaN
-                : training(model, plan.trainBatch(), plan.warmupSteps(), plan.trainSteps());
+                : training(trainingModel, plan.trainBatch(), plan.warmupSteps(), plan.trainSteps());
         VitPredictor p = VitPredictor.of(model.replica(), 1, Math.max(1, plan.inferBatch()));
         return new Result(train, latencyMillis(p, plan.latencyCalls()), plan.inferBatch(),
                 throughput(p, plan.inferBatch(), plan.throughputBatches()));

@@ -45,6 +45,21 @@ class CliTest {
         assertEquals(new CpuBackend().rowKernels(), got.get("row_kernels").asText());
     }
 
+    /** In bf16, bench times training on the mixed-precision backend and inference on the bf16 one. */
+    @Test
+    void benchInBf16TimesMixedPrecisionTraining() throws Exception {
+        CliRunner.Run r = run("bench", "--model", golden("timm_vit_tiny_fmnist.safetensors").toString(), "--device",
+                "cpu", "--precision", "bf16", "--warmup-steps", "1", "--train-steps", "1", "--latency-calls", "3",
+                "--batches", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode got = new ObjectMapper().readTree(r.out().strip());
+        assertTrue(got.get("train_img_per_s").asDouble() > 0, r.out());
+        if (CpuBackend.bf16UnsupportedReason() == null) {
+            assertTrue(r.err().contains("bf16 linear layers") && r.err().contains("mixed precision"), r.err());
+            assertEquals("bf16", got.get("precision").asText());
+        }
+    }
+
     @Test
     void timmModelWrittenByPyTorchEvaluatesAsPyTorchDoes() throws Exception {
         JsonNode expected = new ObjectMapper().readTree(golden("timm_vit_tiny_fmnist.json").toFile());
@@ -88,6 +103,42 @@ class CliTest {
         CliRunner.Run bad = run("eval", "--data", "fmnist-subset", "--precision", "fp8");
         assertTrue(bad.code() != 0);
         assertTrue(bad.err().contains("--precision fp8: expected fp32, tf32 or bf16"), bad.err());
+    }
+
+    /**
+     * {@code pretrain --precision bf16} trains in mixed precision: the device line says so, and
+     * from the same seed the run ends near the fp32 run's validation loss, not on it.
+     */
+    @Test
+    void pretrainInBf16TrainsLikeFp32() throws Exception {
+        String[] tiny = {"pretrain", "--data", "fmnist-subset", "--device", "cpu", "--epochs", "2", "--embed-dim", "32",
+            "--depth", "2", "--num-heads", "2", "--patch-size", "7", "--mlp-ratio", "2", "--train-limit", "512",
+            "--batch-size", "64"};
+        CliRunner.Run fp32 = run(concat(tiny, "--out", dir.resolve("fp32").toString()));
+        assertEquals(0, fp32.code(), fp32.err());
+        CliRunner.Run bf16 = run(concat(tiny, "--out", dir.resolve("bf16").toString(), "--precision", "bf16"));
+        assertEquals(0, bf16.code(), bf16.err());
+        boolean ran = CpuBackend.bf16UnsupportedReason() == null;
+        assertTrue(bf16.out().contains(ran ? "mixed precision: bf16 linear-layer products forward and backward"
+                : "fp32 (bf16 asked for, but"), bf16.out());
+        double fp32Loss = finalValLoss(fp32.out());
+        double bf16Loss = finalValLoss(bf16.out());
+        assertEquals(fp32Loss, bf16Loss, 0.02 * fp32Loss);
+        if (ran) {
+            assertTrue(fp32Loss != bf16Loss, "bf16 gave fp32's exact validation loss");
+        }
+    }
+
+    private static double finalValLoss(String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("val loss ([0-9.]+)").matcher(out);
+        assertTrue(m.find(), out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
     }
 
     @Test
