@@ -74,6 +74,18 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * A dense linear layer's backward for y = x · Wᵀ + b: dW [out, in] += dyᵀ · x, dBias += the
+     * column sums of dy, and dx [rows, in] = dy · W. The default is two GEMMs and a reduction; a
+     * backend may run the products in another number format (the CPU's mixed precision).
+     */
+    default void linearBackward(Tensor dy, Tensor x, Tensor w, Tensor dW, Tensor dBias, Tensor dx, int rows, int in,
+                                int out) {
+        gemm(true, false, out, in, rows, 1f, dy, out, x, in, 1f, dW, in);
+        accumulateBiasGrad(dy, dBias, rows, out);
+        gemm(false, false, rows, in, out, 1f, dy, out, w, in, 0f, dx, in);
+    }
+
     // ---- element-wise and row-wise --------------------------------------------------------
 
     /** y[r, c] += bias[c] for y of shape [rows, cols]. */

@@ -9,7 +9,8 @@ import java.util.Locale;
  * <li>{@code FP32}: fp32 in, fp32 out.</li>
  * <li>{@code TF32}: the GPU's tensor-core format (fp32 range, 10-bit mantissa); GPU only.</li>
  * <li>{@code BF16}: inputs rounded to bfloat16 (fp32 range, 7-bit mantissa), products
- *     accumulated in fp32. On the CPU it needs AVX512-BF16, and is for inference.</li>
+ *     accumulated in fp32. On the CPU it needs AVX512-BF16; inference keeps the weights converted,
+ *     mixed-precision training converts them on every product.</li>
  * </ul>
  */
 public enum Precision {

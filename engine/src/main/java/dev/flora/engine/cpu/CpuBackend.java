@@ -40,11 +40,12 @@ import org.bytedeco.openblas.global.openblas;
  * <p>In {@link Precision#BF16} the linear layers' forward products run in bf16 through oneDNN
  * ({@link Bf16Matmuls}), with their weights converted once and kept: a bf16 backend is for
  * inference. Its low-rank forward leaves h unwritten, since no backward will read it. The
- * {@link #mixedPrecisionTraining() mixed-precision training} backend instead runs every matrix
- * product of the linear layers, forward and backward, and every {@link #gemm}, in bf16 with
- * fp32 accumulation ({@link Bf16Gemm}), converting the operands on each call so that the
- * weights may change between calls; the weights, gradients and optimizer state stay fp32, and
- * attention's batched products stay fp32 as in bf16 inference.
+ * {@link #mixedPrecisionTraining() mixed-precision training} backend instead runs the block and
+ * head linear layers' products (dense and low-rank), forward and backward, in bf16 with fp32
+ * accumulation ({@link Bf16Gemm}), converting the operands on each call so that the weights may
+ * change between calls. The weights, gradients and optimizer state stay fp32, and so do
+ * attention's batched products and the patch embedding, as in bf16 inference, and the general
+ * {@link #gemm}, which calibration and export use to compute weights.
  */
 public final class CpuBackend implements Backend {
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
@@ -53,7 +54,7 @@ public final class CpuBackend implements Backend {
     private final CpuKernels kernels;
     /** The linear layers' products in bf16 for inference, or null. */
     private final Bf16Matmuls bf16;
-    /** Every product of the linear layers (and every {@link #gemm}) in bf16 for training, or null. */
+    /** The linear layers' products, forward and backward, in bf16 for training, or null. */
     private final Bf16Gemm mixed;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
@@ -258,10 +259,6 @@ public final class CpuBackend implements Backend {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda,
                      Tensor b, int ldb, float beta, Tensor c, int ldc) {
         OpContracts.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        if (mixed != null && alpha == 1f && (beta == 0f || beta == 1f)) {
-            mixed.multiply(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, beta == 1f, c, 0, ldc);
-            return;
-        }
         GemmScheduler.run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, null);
     }
 
@@ -330,6 +327,20 @@ public final class CpuBackend implements Backend {
         for (int j = 0; j < n; j++) {
             row[j] += v[j];
         }
+    }
+
+    @Override
+    public void linearBackward(Tensor dy, Tensor x, Tensor w, Tensor dW, Tensor dBias, Tensor dx, int rows, int in,
+                               int out) {
+        if (mixed == null) {
+            Backend.super.linearBackward(dy, x, w, dW, dBias, dx, rows, in, out);
+            return;
+        }
+        OpContracts.gemm(true, false, out, in, rows, dy, out, x, in, dW, in);
+        OpContracts.gemm(false, false, rows, in, out, dy, out, w, in, dx, in);
+        mixed.multiply(true, false, out, in, rows, dy, 0, out, x, 0, in, true, dW, 0, in);
+        accumulateBiasGrad(dy, dBias, rows, out);
+        mixed.multiply(false, false, rows, in, out, dy, 0, out, w, 0, in, false, dx, 0, in);
     }
 
     /** One OpenBLAS call on host tensors at float offsets, on the calling thread, unsplit. */

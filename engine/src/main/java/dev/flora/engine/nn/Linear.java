@@ -82,10 +82,8 @@ public final class Linear implements LinearLayer {
     /** dW += dyᵀ·x, db += Σ dy, returns dx = dy·W. */
     @Override
     public Tensor backward(Tensor dy) {
-        backend.gemm(true, false, out, in, rows, 1f, dy, out, x, in, 1f, weight.grad(), in);
-        backend.accumulateBiasGrad(dy, bias.grad(), rows, out);
         Tensor dxt = dx.get((long) rows * in);
-        backend.gemm(false, false, rows, in, out, 1f, dy, out, weight.value(), in, 0f, dxt, in);
+        backend.linearBackward(dy, x, weight.value(), weight.grad(), bias.grad(), dxt, rows, in, out);
         return dxt;
     }
 }

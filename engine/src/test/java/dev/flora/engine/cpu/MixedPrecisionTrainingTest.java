@@ -23,7 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The mixed-precision training backend's products ({@link Bf16Gemm}) against fp32 products of
+ * The mixed-precision training backend's linear-layer products ({@link Bf16Gemm}) against fp32 products of
  * the operands rounded to bf16 as the hardware rounds them: only the order of the fp32
  * accumulation differs, so they agree within 1e-5 of the largest output. Against unrounded fp32
  * they must differ by about bf16's rounding (which shows the products do run in bf16), and the
@@ -54,7 +54,10 @@ class MixedPrecisionTrainingTest {
         float[] b = gaussian((transB ? n : k) * ldb, 2);
         float[] c = gaussian(m * ldc, 3);
         Tensor cm = upload(MIXED, c);
-        MIXED.gemm(transA, transB, m, n, k, 1f, upload(MIXED, a), lda, upload(MIXED, b), ldb, beta, cm, ldc);
+        try (Bf16Gemm gemm = new Bf16Gemm()) {
+            gemm.multiply(transA, transB, m, n, k, upload(MIXED, a), 0, lda, upload(MIXED, b), 0, ldb, beta == 1f, cm,
+                    0, ldc);
+        }
 
         Tensor expected = upload(FP32, c);
         FP32.gemm(transA, transB, m, n, k, 1f, upload(FP32, bf16(a)), lda, upload(FP32, bf16(b)), ldb, beta,
@@ -83,6 +86,49 @@ class MixedPrecisionTrainingTest {
         FP32.linearForward(upload(FP32, bf16(x)), upload(FP32, bf16(w)), upload(FP32, b), upload(FP32, res),
                 expected, rows, in, out);
         assertClose("bf16 linear", MIXED.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @Test
+    void linearBackwardMatchesRoundedFp32() {
+        int rows = 80;
+        int in = 48;
+        int out = 72;
+        float[] dy = gaussian(rows * out, 21);
+        float[] x = gaussian(rows * in, 22);
+        float[] w = gaussian(out * in, 23);
+        float[] dW0 = gaussian(out * in, 24);
+        float[] dB0 = gaussian(out, 25);
+        Tensor dW = upload(MIXED, dW0);
+        Tensor dB = upload(MIXED, dB0);
+        Tensor dx = MIXED.allocate(rows * in);
+        MIXED.linearBackward(upload(MIXED, dy), upload(MIXED, x), upload(MIXED, w), dW, dB, dx, rows, in, out);
+
+        Tensor dWRef = upload(FP32, dW0);
+        Tensor dBRef = upload(FP32, dB0);
+        Tensor dxRef = FP32.allocate(rows * in);
+        FP32.linearBackward(upload(FP32, bf16(dy)), upload(FP32, bf16(x)), upload(FP32, bf16(w)), dWRef, dBRef, dxRef,
+                rows, in, out);
+        assertClose("dW", MIXED.download(dW), toDouble(FP32.download(dWRef)), 1e-5);
+        assertClose("dx", MIXED.download(dx), toDouble(FP32.download(dxRef)), 1e-5);
+        // the bias gradient sums dy itself, in fp32
+        Tensor dBExact = upload(FP32, dB0);
+        FP32.accumulateBiasGrad(upload(FP32, dy), dBExact, rows, out);
+        assertClose("dBias", MIXED.download(dB), toDouble(FP32.download(dBExact)), 1e-6);
+    }
+
+    /** Calibration and export compute weights with {@code gemm}: it stays fp32, to the bit. */
+    @Test
+    void generalGemmStaysFp32() {
+        int m = 30;
+        int n = 20;
+        int k = 40;
+        float[] a = gaussian(m * k, 26);
+        float[] b = gaussian(k * n, 27);
+        Tensor c = MIXED.allocate(m * n);
+        MIXED.gemm(false, false, m, n, k, 1f, upload(MIXED, a), k, upload(MIXED, b), n, 0f, c, n);
+        Tensor expected = FP32.allocate(m * n);
+        FP32.gemm(false, false, m, n, k, 1f, upload(FP32, a), k, upload(FP32, b), n, 0f, expected, n);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(FP32.download(expected), MIXED.download(c));
     }
 
     @Test
