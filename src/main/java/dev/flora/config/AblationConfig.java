@@ -85,6 +85,6 @@ public record AblationConfig(
 
     /** The same stages expressed as a compress config, with filtering and the SPOS comparison. */
     public CompressConfig asCompress() {
-        return new CompressConfig(model, data, true, true, filter, supernet, search);
+        return new CompressConfig(model, data, true, true, "", calibrationImages, filter, supernet, search);
     }
 }

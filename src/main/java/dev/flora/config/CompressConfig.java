@@ -17,19 +17,28 @@ public record CompressConfig(
         @JsonPropertyDescription("Also train and search an SPOS supernet at the same budget, for the LRAT vs SPOS "
                 + "fronts.") boolean compareSpos,
         @JsonPropertyDescription("Run candidate filtering first and search the filtered space.") boolean runFilter,
+        @JsonPropertyDescription("Rank allocations of the dense model that need no supernet, exported and scored at "
+                + "the searched subnet's FLOPs beside it: comma-separated methods of flora allocate ("
+                + "uniform, svd-energy, activation-aware, greedy, global-threshold); empty for none.")
+        String allocations,
+        @JsonPropertyDescription("Training images whose layer inputs the calibrated allocations measure.")
+        int calibrationImages,
         FilterConfig filter,
         SupernetConfig supernet,
         SearchConfig search) {
 
     /** The top-level model and data are the stages' model and data. */
     public CompressConfig {
+        allocations = allocations == null ? "" : allocations;
+        Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
         filter = filter == null ? null : filter.on(model, data);
         supernet = supernet == null ? null : supernet.on(model, data);
         search = search == null ? null : search.over(search.supernet(), data);
     }
 
     public static CompressConfig defaults() {
-        return new CompressConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, false, false, FilterConfig.defaults(),
+        return new CompressConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, false, false, "",
+                SupernetInit.DEFAULT_CALIBRATION_IMAGES, FilterConfig.defaults(),
                 SupernetConfig.defaults(), SearchConfig.defaults());
     }
 

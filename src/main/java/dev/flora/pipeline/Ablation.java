@@ -1,9 +1,9 @@
 package dev.flora.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.allocation.AllocationBaselines;
 import dev.flora.allocation.AllocationMethod;
 import dev.flora.allocation.Allocator;
-import dev.flora.calibration.InputCovariance;
 import dev.flora.config.AblationConfig;
 import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
@@ -40,7 +40,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -97,7 +96,7 @@ public final class Ablation {
 
     public List<Row> run() {
         CompressConfig c = config.asCompress();
-        List<AllocationMethod> methods = allocationMethods(config.allocations());
+        List<AllocationMethod> methods = AllocationBaselines.parse(config.allocations(), "allocations");
         // the number of seeds may grow on a resumed run: each seed's stages are the same whatever it is
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config), saved -> Configs.toYaml(Configs.fromYaml(saved,
                 AblationConfig.class, AblationConfig.defaults(), CONFIG).withSeeds(config.seeds())), out);
@@ -210,18 +209,6 @@ public final class Ablation {
         return new SeedResult(rows, uniformGrid, uniformMatched, differences);
     }
 
-    private static List<AllocationMethod> allocationMethods(String spec) {
-        return Arrays.stream(spec.split(",")).map(String::trim).filter(m -> !m.isEmpty())
-                .map(m -> {
-                    try {
-                        return AllocationMethod.parse(m);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("allocations: '" + m + "' is not a method of flora allocate "
-                                + "(" + AllocationMethod.labels() + ")", e);
-                    }
-                }).toList();
-    }
-
     /**
      * The rank allocations of the dense model at every target, each scored on the test set, and
      * with {@code allocation_finetune_epochs} > 0 each also after that fine-tune (variant
@@ -236,13 +223,8 @@ public final class Ablation {
         }
         ModelInput input = ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(), s -> { });
         SearchSpace space = SearchSpace.defaults(dense.config(), false);
-        Map<String, double[]> covariances = Map.of();
-        if (methods.stream().anyMatch(AllocationMethod::calibrated)) {
-            ImageSource images = Datasets.first(Datasets.trainPart(Datasets.load(config.data()).trainFile()),
-                    config.calibrationImages());
-            out.printf(Locale.ROOT, "allocations: calibrating on %d training images%n", images.count());
-            covariances = InputCovariance.collect(dense, input, images, space.modulePaths());
-        }
+        Map<String, double[]> covariances = AllocationBaselines.calibrate(methods, dense, input, config.data(),
+                config.calibrationImages(), space.modulePaths(), out);
         long denseMacs = CostModel.denseMacs(dense.config());
         for (AllocationMethod m : methods) {
             for (double target : config.targets()) {

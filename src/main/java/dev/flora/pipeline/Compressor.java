@@ -4,6 +4,9 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flora.allocation.AllocationBaselines;
+import dev.flora.allocation.AllocationMethod;
+import dev.flora.allocation.Allocator;
 import dev.flora.config.CompressConfig;
 import dev.flora.config.Configs;
 import dev.flora.config.Method;
@@ -34,6 +37,7 @@ import dev.flora.train.Evaluator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,7 +51,9 @@ import java.util.OptionalInt;
  * resumable: a stage whose output exists is skipped, one with a checkpoint continues from it.
  * Ends with {@code flora.safetensors} (the searched subnet), {@code uniform.safetensors} (the
  * uniform-rank subnet of the same supernet at matched FLOPs), {@code pareto.csv},
- * {@code pareto.png}, {@code results.json} and {@code summary.md}.
+ * {@code pareto.png}, {@code results.json} and {@code summary.md}; with {@code allocations}, also
+ * each named rank allocation of the dense model (no supernet) at the searched subnet's FLOPs,
+ * {@code allocation-METHOD.safetensors}, scored beside FLORA.
  */
 public final class Compressor {
     public static final String CONFIG = "config.yaml";
@@ -84,8 +90,14 @@ public final class Compressor {
         }
     }
 
-    /** What the pipeline produced. */
-    public record Outcome(Scored dense, Scored flora, Scored uniform, String arch, Path summary) {
+    /** What the pipeline produced; {@code allocations}: the supernet-free baselines, in the order named. */
+    public record Outcome(Scored dense, Scored flora, Scored uniform, List<Scored> allocations, String arch,
+                          Path summary) {
+    }
+
+    /** The file of one allocation baseline in the run directory. */
+    public static String allocationModel(AllocationMethod method) {
+        return "allocation-" + method.label() + ".safetensors";
     }
 
     /** The latency table of the search section, if any, as a path. */
@@ -138,6 +150,7 @@ public final class Compressor {
         Scored flora = score("FLORA (searched, LRAT supernet)", floraPath.toString(), floraModel, input, val, test, ebs);
         Scored uniform = score("uniform rank at matched " + (byLatency ? "latency" : "FLOPs"), uniformPath.toString(),
                 uniformModel, input, val, test, ebs);
+        List<Scored> allocations = allocationBaselines(denseModel, input, cost.macs(best), val, test, ebs);
         LatencyReport latency = predictor == null ? null : LatencyReport.measure(predictor, latencyTable().toString(),
                 config.search().latencyMs(), List.of(new LatencyReport.Subject(dense.name(), Map.of(), denseModel),
                         new LatencyReport.Subject(flora.name(), floraRanks, floraModel),
@@ -156,15 +169,20 @@ public final class Compressor {
             searches.put("spos", sposSearch);
         }
         writePareto(searches, grids, dense);
-        writeResults(dense, flora, uniform, best, floraRanks, uniformRanks, searches, grids, latency);
+        writeResults(dense, flora, uniform, allocations, best, floraRanks, uniformRanks, searches, grids, latency);
         Path summary = runDir.resolve(SUMMARY);
-        AtomicFiles.writeString(summary, SummaryReport.markdown(config, space, dense, flora, uniform, best,
+        AtomicFiles.writeString(summary, SummaryReport.markdown(config, space, dense, flora, uniform, allocations, best,
                 floraRanks, uniformRanks, searches, grids, stages.seconds())
                 + (latency == null ? "" : "\n" + latency.markdown()));
+        StringBuilder versusAllocations = new StringBuilder();
+        for (Scored a : allocations) {
+            versusAllocations.append("; FLORA vs ").append(a.name()).append(": ").append(SummaryReport.versus(flora, a));
+        }
         out.printf(Locale.ROOT, "FLORA %.2f%% test top-1 at %.1f%% of the dense FLOPs (dense %.2f%%, uniform %.2f%%); "
-                        + "FLORA vs %s: %s; report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(),
-                dense.testTop1(), uniform.testTop1(), uniform.name(), SummaryReport.versus(flora, uniform), summary);
-        return new Outcome(dense, flora, uniform, best.encode(), summary);
+                        + "FLORA vs %s: %s%s; report at %s%n", flora.testTop1(), 100.0 * flora.flops() / dense.flops(),
+                dense.testTop1(), uniform.testTop1(), uniform.name(), SummaryReport.versus(flora, uniform),
+                versusAllocations, summary);
+        return new Outcome(dense, flora, uniform, allocations, best.encode(), summary);
     }
 
     /**
@@ -181,6 +199,46 @@ public final class Compressor {
         if (config.search().latencyMs() != null) {
             SearchBound.latency(p, config.search().latencyMs(), latencyTable().toString()).checkReachable(space);
         }
+    }
+
+    /**
+     * The {@code allocations} of the dense model at {@code budget} FLOPs (the searched subnet's),
+     * each exported to {@link #allocationModel} (a rerun reads the file back instead), then scored.
+     * They allocate over every module of the default space, as {@code flora allocate} does, and
+     * are not fine-tuned, like the searched subnet.
+     */
+    private List<Scored> allocationBaselines(VisionTransformer dense, ModelInput input, long budget, ImageSource val,
+                                             ImageSource test, int ebs) {
+        List<AllocationMethod> methods = AllocationBaselines.parse(config.allocations(), "allocations");
+        SearchSpace space = SearchSpace.defaults(dense.config(), false);
+        Map<String, double[]> covariances = null;
+        List<Scored> scored = new ArrayList<>();
+        for (AllocationMethod m : methods) {
+            Path file = runDir.resolve(allocationModel(m));
+            if (!Files.exists(file)) {
+                if (covariances == null) {
+                    covariances = AllocationBaselines.calibrate(methods, dense, input, config.data(),
+                            config.calibrationImages(), space.modulePaths(), out);
+                }
+                Allocator.Allocation a;
+                try {
+                    a = Allocator.allocate(m, dense, space, budget, covariances);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("allocations: " + m.label() + " at the searched subnet's "
+                            + budget + " FLOPs: " + e.getMessage(), e);
+                }
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("flora.kind", m.label());
+                meta.put("flora.arch", String.format(Locale.ROOT, "%s %s=%.6f", m.label(), m.threshold(),
+                        a.threshold()));
+                meta.put("flora.source_model", config.model());
+                meta.putAll(input.metadata());
+                ModelIO.save(a.export(dense, input, space), file, meta);
+            }
+            scored.add(score(m.label() + " allocation at matched FLOPs", file.toString(),
+                    ModelIO.load(file, backend, OptionalInt.empty()), input, val, test, ebs));
+        }
+        return scored;
     }
 
     private void export(Supernet net, Map<String, Integer> ranks, Path path, String kind, String arch,
@@ -257,7 +315,15 @@ public final class Compressor {
         return s.evaluated().stream().map(e -> new ParetoFront.Point(e.arch(), e.flops(), e.top1())).toList();
     }
 
-    private void writeResults(Scored dense, Scored flora, Scored uniform, Candidate best, Map<String, Integer> fr,
+    private static void putDifference(ObjectNode v, Accuracy.Difference d) {
+        v.put("points", d.points());
+        v.put("standard_error", d.standardError());
+        v.put("ci95_low", d.low());
+        v.put("ci95_high", d.high());
+    }
+
+    private void writeResults(Scored dense, Scored flora, Scored uniform, List<Scored> allocations, Candidate best,
+                              Map<String, Integer> fr,
                               Map<String, Integer> ur, Map<String, EvolutionarySearch.State> searches,
                               Map<String, List<ParetoFront.Point>> grids, LatencyReport latency) {
         ObjectMapper json = new ObjectMapper();
@@ -266,13 +332,13 @@ public final class Compressor {
         for (Scored s : List.of(dense, flora, uniform)) {
             models.add(json.valueToTree(s));
         }
-        for (Scored other : List.of(dense, uniform)) {
-            Accuracy.Difference d = flora.versus(other);
-            ObjectNode v = root.putObject(other == dense ? "flora_vs_dense" : "flora_vs_uniform");
-            v.put("points", d.points());
-            v.put("standard_error", d.standardError());
-            v.put("ci95_low", d.low());
-            v.put("ci95_high", d.high());
+        putDifference(root.putObject("flora_vs_dense"), flora.versus(dense));
+        putDifference(root.putObject("flora_vs_uniform"), flora.versus(uniform));
+        ArrayNode baselines = root.putArray("allocations");
+        ObjectNode versusBaselines = root.putObject("flora_vs_allocations");
+        for (Scored a : allocations) {
+            baselines.add(json.valueToTree(a));
+            putDifference(versusBaselines.putObject(a.name()), flora.versus(a));
         }
         root.put("flora_arch", best.encode());
         root.set("flora_ranks", json.valueToTree(fr));

@@ -16,7 +16,7 @@ final class SummaryReport {
     }
 
     static String markdown(CompressConfig config, SearchSpace space, Compressor.Scored dense, Compressor.Scored flora,
-                           Compressor.Scored uniform, Candidate best, Map<String, Integer> floraRanks,
+                           Compressor.Scored uniform, List<Compressor.Scored> allocations, Candidate best, Map<String, Integer> floraRanks,
                            Map<String, Integer> uniformRanks, Map<String, EvolutionarySearch.State> searches,
                            Map<String, List<ParetoFront.Point>> grids, Map<String, Double> stageSeconds) {
         StringBuilder md = new StringBuilder();
@@ -32,7 +32,9 @@ final class SummaryReport {
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch")));
         md.append("| model | FLOPs (M MAC) | FLOPs vs dense | params | val top-1 | test top-1 | test loss |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|\n");
-        for (Compressor.Scored s : List.of(dense, flora, uniform)) {
+        List<Compressor.Scored> rows = new java.util.ArrayList<>(List.of(dense, flora, uniform));
+        rows.addAll(allocations);
+        for (Compressor.Scored s : rows) {
             md.append(String.format(Locale.ROOT, "| %s | %.2f | %.1f %% | %,d | %.2f %% | %.2f %% | %.4f |%n", s.name(),
                     s.flops() / 1e6, 100.0 * s.flops() / dense.flops(), s.params(), s.valTop1(), s.testTop1(),
                     s.testLoss()));
@@ -41,6 +43,13 @@ final class SummaryReport {
                         + "FLORA vs %s: %s. Paired over the %d test images; no fine-tuning after the search.%n%n",
                 versus(flora, dense), 100.0 * flora.flops() / dense.flops(), uniform.name(), versus(flora, uniform),
                 flora.testCorrect().length));
+        for (Compressor.Scored a : allocations) {
+            md.append(String.format(Locale.ROOT, "FLORA vs %s (no supernet, no fine-tuning): %s.%n", a.name(),
+                    versus(flora, a)));
+        }
+        if (!allocations.isEmpty()) {
+            md.append('\n');
+        }
 
         md.append("## Searched architecture (ranks)\n\n| block |");
         for (String t : space.targets()) {

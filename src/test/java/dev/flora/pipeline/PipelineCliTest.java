@@ -211,11 +211,12 @@ class PipelineCliTest {
             "--compare-spos", "--supernet-epochs", "1", "--set", "supernet.train_limit=384", "--set",
             "supernet.batch_size=64", "--set", "search.population=6", "--set", "search.top_k=2", "--set",
             "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.generations=2", "--set",
-            "search.val_limit=120"};
+            "search.val_limit=120", "--allocations", "svd-energy,activation-aware", "--calibration-images", "64"};
         CliRunner.Run r = run(args);
         assertEquals(0, r.code(), r.err() + r.out());
         for (String f : new String[] {"flora.safetensors", "uniform.safetensors", "pareto.csv", "pareto.png",
-            "results.json", "summary.md", "config.yaml"}) {
+            "results.json", "summary.md", "config.yaml", "allocation-svd-energy.safetensors",
+            "allocation-activation-aware.safetensors"}) {
             assertTrue(Files.exists(out.resolve(f)), f);
         }
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
@@ -237,6 +238,17 @@ class PipelineCliTest {
         assertEquals(res.get("models").get(1).get("testTop1").asDouble() - res.get("models").get(2).get("testTop1")
                 .asDouble(), vs.get("points").asDouble(), 1e-9);
         assertTrue(res.get("models").get(1).get("testCorrect") == null, "per-image outcomes stay out of results.json");
+        // the allocation baselines: at no more than the searched subnet's FLOPs, each against FLORA with its error bar
+        assertEquals(2, res.get("allocations").size());
+        for (JsonNode a : res.get("allocations")) {
+            assertTrue(a.get("flops").asLong() <= floraFlops && a.get("flops").asLong() > floraFlops / 2, a.toString());
+            JsonNode d = res.get("flora_vs_allocations").get(a.get("name").asText());
+            assertEquals(res.get("models").get(1).get("testTop1").asDouble() - a.get("testTop1").asDouble(),
+                    d.get("points").asDouble(), 1e-9);
+        }
+        assertTrue(summary.contains("FLORA vs activation-aware allocation at matched FLOPs (no supernet, no "
+                + "fine-tuning): "), summary);
+        assertTrue(r.out().contains("FLORA vs svd-energy allocation at matched FLOPs: "), r.out());
         String before = Files.readString(out.resolve("results.json"));
         CliRunner.Run again = run(args);
         assertEquals(0, again.code(), again.err());
@@ -244,6 +256,7 @@ class PipelineCliTest {
         JsonNode a = new ObjectMapper().readTree(before);
         JsonNode b = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(a.get("models"), b.get("models"), "a rerun reproduces the results");
+        assertEquals(a.get("allocations"), b.get("allocations"), "and reads the allocations back");
     }
 
     @Test
