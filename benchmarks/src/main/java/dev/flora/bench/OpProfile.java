@@ -58,13 +58,16 @@ public final class OpProfile {
                     + "ITERATIONS [train|infer] [fp32|bf16]");
             System.exit(2);
         }
-        CpuBackend cpu = new CpuBackend(args.length > 4 ? Precision.parse(args[4], "precision") : Precision.FP32);
-        System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName());
-        System.out.println("row kernels: " + cpu.rowKernels());
         String model = args[0];
         int batch = Integer.parseInt(args[1]);
         int iterations = Integer.parseInt(args[2]);
         boolean train = args.length > 3 && args[3].equals("train");
+        Precision precision = args.length > 4 ? Precision.parse(args[4], "precision") : Precision.FP32;
+        // bf16 training runs on the mixed-precision backend: the inference one keeps converted weights
+        CpuBackend cpu = train && precision == Precision.BF16 ? CpuBackend.mixedPrecisionTraining()
+                : new CpuBackend(precision);
+        System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName() + ", backend " + cpu.name());
+        System.out.println("row kernels: " + cpu.rowKernels());
         Map<String, ViTConfig> presets = Map.of("random", ViTConfig.vitFmnist(), "deit-tiny", ViTConfig.deitTiny(),
                 "deit-small", ViTConfig.deitSmall(), "deit-base", ViTConfig.deitBase());
         profile(cpu, backend -> presets.containsKey(model) ? random(backend, presets.get(model))
