@@ -35,25 +35,38 @@ import org.bytedeco.javacpp.PointerPointer;
  * C = op(A) · op(B) (+ C) on fp32 tensors with both operands rounded to bf16 and the products
  * accumulated in fp32 by oneDNN's matmul: the matrix products of mixed-precision training.
  * Unlike {@link Bf16Matmuls}, nothing of the operands is kept between calls, since in training
- * the weights change with every step: each call converts both operands to row-major bf16 in
- * this thread's buffers (a transposed operand is transposed by that conversion, so the matmul
- * always reads the layout it runs fastest) and multiplies. The conversions cost one pass over
- * each operand, small beside the product at the row counts training runs. The primitives are
- * made once per shape and shared by all threads.
+ * the weights change with every step: each operand is converted to bf16 in one of this thread's
+ * buffers ({@link #convert}), dense and in the orientation it is stored in, and the matmul reads
+ * it transposed where the product needs it so. A caller whose two products share an operand
+ * (a layer's backward reads dy twice) converts it once. The conversions cost one pass over each
+ * operand, small beside the product at the row counts training runs. The primitives are made
+ * once per shape and shared by all threads.
  */
 final class Bf16Gemm implements AutoCloseable {
+    /** Operands one product or backward holds converted at once (a low-rank backward, four). */
+    static final int SLOTS = 4;
     private static final int BF16_BYTES = 2;
-    private static final ThreadLocal<OneDnn.AlignedBuffer> LEFT = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
-    private static final ThreadLocal<OneDnn.AlignedBuffer> RIGHT = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    private static final ThreadLocal<OneDnn.AlignedBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> {
+        OneDnn.AlignedBuffer[] b = new OneDnn.AlignedBuffer[SLOTS];
+        for (int i = 0; i < SLOTS; i++) {
+            b[i] = new OneDnn.AlignedBuffer();
+        }
+        return b;
+    });
 
-    /** An fp32 operand's shape and layout: rows × cols, element (i, j) at i·ld + j, or j·ld + i when transposed. */
-    private record OperandKey(int rows, int cols, int ld, boolean transposed) {
+    /** An fp32 matrix converted to bf16: rows × cols, element (i, j) at i·cols + j; valid until its slot is reused. */
+    record Converted(Pointer data, int rows, int cols) {
     }
 
-    private record ProductKey(int m, int n, int k, int ldc, boolean accumulate) {
+    /** An fp32 operand's shape: rows × cols with row stride ld. */
+    private record ConversionKey(int rows, int cols, int ld) {
     }
 
-    /** A conversion to row-major bf16 and the descriptors it reads and writes. */
+    /** One product: C [m, n] = op(A) [m, k] · op(B) [k, n], C with row stride ldc. */
+    private record ProductKey(int m, int n, int k, boolean transA, boolean transB, int ldc, boolean accumulate) {
+    }
+
+    /** A conversion to dense bf16 and the descriptors it reads and writes. */
     private record Conversion(OneDnn.Primitive primitive, dnnl_memory_desc from, dnnl_memory_desc to) {
         void destroy() {
             primitive.destroy();
@@ -73,36 +86,74 @@ final class Bf16Gemm implements AutoCloseable {
         }
     }
 
-    private final ConcurrentHashMap<OperandKey, Conversion> conversions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ProductKey, Product> products = new ConcurrentHashMap<>();
 
     /**
      * C [m, n] (at cOff, row stride ldc) = op(A) [m, k] · op(B) [k, n], plus C's old values when
      * {@code accumulate}; A, B and C are fp32 at the given float offsets, as in cblas_sgemm.
+     * Converts A into slot 0 and B into slot 1.
      */
     void multiply(boolean transA, boolean transB, int m, int n, int k, Tensor a, long aOff, int lda, Tensor b,
                   long bOff, int ldb, boolean accumulate, Tensor c, long cOff, int ldc) {
+        if (m == 0 || n == 0 || k == 0) {
+            multiply(null, transA, null, transB, m, n, k, accumulate, c, cOff, ldc);
+            return;
+        }
+        Converted left = transA ? convert(a, aOff, k, m, lda, 0) : convert(a, aOff, m, k, lda, 0);
+        Converted right = transB ? convert(b, bOff, n, k, ldb, 1) : convert(b, bOff, k, n, ldb, 1);
+        multiply(left, transA, right, transB, accumulate, c, cOff, ldc);
+    }
+
+    /** The fp32 matrix rows × cols at {@code off} (row stride ld) in bf16, in this thread's buffer {@code slot}. */
+    Converted convert(Tensor t, long off, int rows, int cols, int ld, int slot) {
+        Pointer dst = BUFFERS.get()[slot].atLeast((long) rows * cols * BF16_BYTES);
+        if (rows > 0 && cols > 0) {
+            Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols, ld), Bf16Gemm::conversion);
+            OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
+                    new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(t, off), dst});
+        }
+        return new Converted(dst, rows, cols);
+    }
+
+    /**
+     * C [m, n] = op(A) · op(B) (+ C) for converted operands: A holds [m, k], or [k, m] when
+     * {@code transA}; B holds [k, n], or [n, k] when {@code transB}.
+     */
+    void multiply(Converted a, boolean transA, Converted b, boolean transB, boolean accumulate, Tensor c, long cOff,
+                  int ldc) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int n = transB ? b.rows() : b.cols();
+        int kb = transB ? b.cols() : b.rows();
+        if (k != kb) {
+            throw new IllegalArgumentException("bf16 product: op(A) is " + m + "x" + k + ", op(B) " + kb + "x" + n);
+        }
+        multiply(a, transA, b, transB, m, n, k, accumulate, c, cOff, ldc);
+    }
+
+    private void multiply(Converted a, boolean transA, Converted b, boolean transB, int m, int n, int k,
+                          boolean accumulate, Tensor c, long cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
             if (!accumulate) {
+                float[] zeros = new float[n];
                 for (int i = 0; i < m; i++) {
-                    CpuBackend.buf(c).put(CpuBackend.base(c) + (int) (cOff + (long) i * ldc), new float[n]);
+                    CpuBackend.buf(c).put(CpuBackend.base(c) + (int) (cOff + (long) i * ldc), zeros);
                 }
             }
             return;
         }
-        Pointer left = toBf16(new OperandKey(m, k, lda, transA), address(a, aOff), LEFT.get());
-        Pointer right = toBf16(new OperandKey(k, n, ldb, transB), address(b, bOff), RIGHT.get());
-        Product p = products.computeIfAbsent(new ProductKey(m, n, k, ldc, accumulate), Bf16Gemm::create);
+        Product p = product(new ProductKey(m, n, k, transA, transB, ldc, accumulate));
         OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
-                new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {left, right, address(c, cOff)});
+                new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a.data(), b.data(), address(c, cOff)});
     }
 
     /** The oneDNN implementation that runs this product shape ("brg_matmul:avx512_core_amx" and so on). */
-    String implementation(int m, int n, int k, int ldc, boolean accumulate) {
-        return products.computeIfAbsent(new ProductKey(m, n, k, ldc, accumulate), Bf16Gemm::create).implementation();
+    String implementation(int m, int n, int k, boolean transA, boolean transB, boolean accumulate) {
+        return product(new ProductKey(m, n, k, transA, transB, n, accumulate)).implementation();
     }
 
     @Override
@@ -113,19 +164,13 @@ final class Bf16Gemm implements AutoCloseable {
         products.clear();
     }
 
-    private Pointer toBf16(OperandKey key, Pointer source, OneDnn.AlignedBuffer buffer) {
-        Conversion c = conversions.computeIfAbsent(key, Bf16Gemm::conversion);
-        Pointer dst = buffer.atLeast((long) key.rows() * key.cols() * BF16_BYTES);
-        OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
-                new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {source, dst});
-        return dst;
+    private Product product(ProductKey key) {
+        return products.computeIfAbsent(key, Bf16Gemm::create);
     }
 
-    private static Conversion conversion(OperandKey key) {
-        dnnl_memory_desc from = key.transposed()
-                ? OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), 1, key.ld())
-                : OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), key.ld(), 1);
-        dnnl_memory_desc to = rowMajorBf16(key.rows(), key.cols());
+    private static Conversion conversion(ConversionKey key) {
+        dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), key.ld(), 1);
+        dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, key.rows(), key.cols(), key.cols(), 1);
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
@@ -140,8 +185,11 @@ final class Bf16Gemm implements AutoCloseable {
     }
 
     private static Product create(ProductKey key) {
-        dnnl_memory_desc a = rowMajorBf16(key.m(), key.k());
-        dnnl_memory_desc b = rowMajorBf16(key.k(), key.n());
+        // a transposed operand is the dense matrix of the other orientation, read with swapped strides
+        dnnl_memory_desc a = key.transA() ? OneDnn.matrix(dnnl_bf16, key.m(), key.k(), 1, key.m())
+                : OneDnn.matrix(dnnl_bf16, key.m(), key.k(), key.k(), 1);
+        dnnl_memory_desc b = key.transB() ? OneDnn.matrix(dnnl_bf16, key.k(), key.n(), 1, key.k())
+                : OneDnn.matrix(dnnl_bf16, key.k(), key.n(), key.n(), 1);
         dnnl_memory_desc c = OneDnn.matrix(dnnl_f32, key.m(), key.n(), key.ldc(), 1);
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_post_ops postOps = null;
@@ -153,7 +201,8 @@ final class Bf16Gemm implements AutoCloseable {
                 OneDnn.check(dnnl_post_ops_append_sum(postOps, 1f, 0, dnnl_data_type_undef), "sum post-op");
                 OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
             }
-            String what = "bf16 matmul [" + key.m() + ", " + key.k() + "] x [" + key.k() + ", " + key.n() + "]";
+            String what = "bf16 matmul [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "") + " x ["
+                    + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
             OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, null, c, attr), what);
             return new Product(OneDnn.Primitive.of(pd, what), a, b, c, implementationOf(pd));
         } finally {
@@ -173,10 +222,6 @@ final class Bf16Gemm implements AutoCloseable {
         } finally {
             out.close();
         }
-    }
-
-    private static dnnl_memory_desc rowMajorBf16(int rows, int cols) {
-        return OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
     }
 
     private static Pointer address(Tensor t, long offset) {

@@ -338,9 +338,11 @@ public final class CpuBackend implements Backend {
         }
         OpContracts.gemm(true, false, out, in, rows, dy, out, x, in, dW, in);
         OpContracts.gemm(false, false, rows, in, out, dy, out, w, in, dx, in);
-        mixed.multiply(true, false, out, in, rows, dy, 0, out, x, 0, in, true, dW, 0, in);
+        // dy is read by both products: converted once
+        Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
+        mixed.multiply(dyB, true, mixed.convert(x, 0, rows, in, in, 1), false, true, dW, 0, in);
         accumulateBiasGrad(dy, dBias, rows, out);
-        mixed.multiply(false, false, rows, in, out, dy, 0, out, w, 0, in, false, dx, 0, in);
+        mixed.multiply(dyB, false, mixed.convert(w, 0, out, in, in, 1), false, false, dx, 0, in);
     }
 
     /** One OpenBLAS call on host tensors at float offsets, on the calling thread, unsplit. */
@@ -377,6 +379,26 @@ public final class CpuBackend implements Backend {
         CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
     }
 
+    /**
+     * dh = dy · U[:, :r], dU[:, :r] += dyᵀ · h, dx = dh · VT[:r], dVT[:r] += dhᵀ · x, all in bf16
+     * with each operand converted once; dBias += Σ dy in fp32.
+     */
+    private void mixedLowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx,
+                                      Tensor dVt, Tensor dU, Tensor dBias, int rows, int in, int out, int r,
+                                      int maxRank) {
+        Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
+        Bf16Gemm.Converted uB = mixed.convert(u, 0, out, r, maxRank, 1);
+        mixed.multiply(dyB, false, uB, false, false, dh, 0, r);
+        Bf16Gemm.Converted hB = mixed.convert(h, 0, rows, r, r, 2);
+        mixed.multiply(dyB, true, hB, false, true, dU, 0, maxRank);
+        Bf16Gemm.Converted dhB = mixed.convert(dh, 0, rows, r, r, 3);
+        Bf16Gemm.Converted vtB = mixed.convert(vt, 0, r, in, in, 1);
+        mixed.multiply(dhB, false, vtB, false, false, dx, 0, in);
+        Bf16Gemm.Converted xB = mixed.convert(x, 0, rows, in, in, 2);
+        mixed.multiply(dhB, true, xB, false, true, dVt, 0, in);
+        accumulateBiasGrad(dy, dBias, rows, out);
+    }
+
     /** h = x · VT[:r]ᵀ, y = h · U[:, :r]ᵀ + b (+ residual), both products in bf16. */
     private void mixedLowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h,
                                      Tensor y, int rows, int in, int out, int r, int maxRank) {
@@ -395,12 +417,7 @@ public final class CpuBackend implements Backend {
         OpContracts.lowRankBackward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
         if (mixed != null) {
             if (rows > 0) {
-                // dh = dy · U[:, :r], dU[:, :r] += dyᵀ · h, dx = dh · VT[:r], dVT[:r] += dhᵀ · x
-                mixed.multiply(false, false, rows, r, out, dy, 0, out, u, 0, maxRank, false, dh, 0, r);
-                mixed.multiply(true, false, out, r, rows, dy, 0, out, h, 0, r, true, dU, 0, maxRank);
-                mixed.multiply(false, false, rows, in, r, dh, 0, r, vt, 0, in, false, dx, 0, in);
-                mixed.multiply(true, false, r, in, rows, dh, 0, r, x, 0, in, true, dVt, 0, in);
-                accumulateBiasGrad(dy, dBias, rows, out);
+                mixedLowRankBackward(dy, x, h, vt, u, dh, dx, dVt, dU, dBias, rows, in, out, r, maxRank);
             }
             return;
         }

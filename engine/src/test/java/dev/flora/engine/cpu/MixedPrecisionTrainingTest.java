@@ -219,9 +219,11 @@ class MixedPrecisionTrainingTest {
     void productsRunOnOneDnnsFastKernels() {
         assumeTrue(CpuBackend.bf16UnsupportedReason() == null, "this CPU lacks AVX512-BF16");
         try (Bf16Gemm gemm = new Bf16Gemm()) {
-            for (int[] s : new int[][] {{800, 384, 128}, {128, 512, 800}, {800, 128, 512}}) {
-                String impl = gemm.implementation(s[0], s[1], s[2], s[1], true);
-                assertFalse(impl.contains("ref"), s[0] + "x" + s[1] + "x" + s[2] + " runs " + impl);
+            // y = x·Wᵀ, dW = dyᵀ·x, dx = dy·W at a vit-fmnist lane's shapes
+            int[][] shapes = {{800, 384, 128, 0, 1}, {384, 128, 800, 1, 0}, {800, 128, 384, 0, 0}};
+            for (int[] s : shapes) {
+                String impl = gemm.implementation(s[0], s[1], s[2], s[3] == 1, s[4] == 1, true);
+                assertFalse(impl.contains("ref"), java.util.Arrays.toString(s) + " runs " + impl);
             }
         }
     }
