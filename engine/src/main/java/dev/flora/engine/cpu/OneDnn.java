@@ -11,6 +11,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
@@ -24,6 +25,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -126,8 +128,23 @@ final class OneDnn {
         return attr;
     }
 
-    /** A primitive and the scratchpad it needs per execution. */
-    record Primitive(dnnl_primitive handle, dnnl_memory_desc scratchpad, long scratchpadBytes) {
+    /**
+     * A primitive, the scratchpad it needs per execution, and per thread that runs it the memory
+     * objects its arguments are bound to: made on a thread's first execution and pointed at each
+     * call's data after that, since creating and destroying them costs more than a small product.
+     */
+    static final class Primitive {
+        private final dnnl_primitive handle;
+        private final dnnl_memory_desc scratchpad;
+        private final long scratchpadBytes;
+        private final ConcurrentHashMap<Thread, Bound> bound = new ConcurrentHashMap<>();
+
+        private Primitive(dnnl_primitive handle, dnnl_memory_desc scratchpad, long scratchpadBytes) {
+            this.handle = handle;
+            this.scratchpad = scratchpad;
+            this.scratchpadBytes = scratchpadBytes;
+        }
+
         static Primitive of(dnnl_primitive_desc pd, String what) {
             dnnl_primitive p = new dnnl_primitive();
             check(dnnl_primitive_create(p, pd), what + " primitive create");
@@ -136,8 +153,52 @@ final class OneDnn {
         }
 
         void destroy() {
+            bound.values().forEach(Bound::destroy);
+            bound.clear();
             dnnl_primitive_destroy(handle);
             dnnl_memory_desc_destroy(scratchpad);
+        }
+    }
+
+    /** One thread's memory objects for a primitive's arguments (the scratchpad last) and their list. */
+    private static final class Bound {
+        private final int[] args;
+        private final dnnl_memory_desc[] descriptors;
+        private final dnnl_memory[] memories;
+        private final dnnl_exec_arg_t list;
+
+        Bound(Primitive p, int[] args, dnnl_memory_desc[] descriptors) {
+            this.args = args.clone();
+            this.descriptors = descriptors.clone();
+            int n = args.length + (p.scratchpadBytes > 0 ? 1 : 0);
+            this.memories = new dnnl_memory[n];
+            this.list = new dnnl_exec_arg_t(n);
+            for (int i = 0; i < n; i++) {
+                boolean scratch = i == args.length;
+                memories[i] = wrap(scratch ? p.scratchpad : descriptors[i], null);
+                list.position(i).arg(scratch ? DNNL_ARG_SCRATCHPAD : args[i]).memory(memories[i]);
+            }
+            list.position(0);
+        }
+
+        /** Whether this binding is for these arguments and descriptors (the same objects). */
+        boolean fits(int[] args, dnnl_memory_desc[] descriptors) {
+            if (args.length != this.args.length) {
+                return false;
+            }
+            for (int i = 0; i < args.length; i++) {
+                if (args[i] != this.args[i] || descriptors[i] != this.descriptors[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        void destroy() {
+            for (dnnl_memory m : memories) {
+                dnnl_memory_destroy(m);
+            }
+            list.close();
         }
     }
 
@@ -150,33 +211,29 @@ final class OneDnn {
 
     /**
      * Runs p on this thread's stream with args[i] bound to the memory of descriptors[i] at
-     * pointers[i], and waits for it. The memory objects live for this call only.
+     * pointers[i], and waits for it. A primitive is meant to be run with the same arguments and
+     * descriptor objects every time (its callers keep both); other ones rebind this thread's.
      */
     static void execute(Primitive p, int[] args, dnnl_memory_desc[] descriptors, Pointer[] pointers) {
-        int n = args.length + (p.scratchpadBytes() > 0 ? 1 : 0);
-        dnnl_memory[] memories = new dnnl_memory[n];
-        dnnl_exec_arg_t list = new dnnl_exec_arg_t(n);
-        try {
-            for (int i = 0; i < args.length; i++) {
-                memories[i] = wrap(descriptors[i], pointers[i]);
-                list.position(i).arg(args[i]).memory(memories[i]);
+        Thread thread = Thread.currentThread();
+        Bound b = p.bound.get(thread);
+        if (b == null || !b.fits(args, descriptors)) {
+            if (b != null) {
+                b.destroy();
             }
-            if (p.scratchpadBytes() > 0) {
-                memories[n - 1] = wrap(p.scratchpad(), SCRATCHPADS.get().atLeast(p.scratchpadBytes()));
-                list.position(n - 1).arg(DNNL_ARG_SCRATCHPAD).memory(memories[n - 1]);
-            }
-            list.position(0);
-            dnnl_stream stream = STREAMS.get();
-            check(dnnl_primitive_execute(p.handle(), stream, n, list), "execute");
-            check(dnnl_stream_wait(stream), "stream wait");
-        } finally {
-            for (dnnl_memory m : memories) {
-                if (m != null) {
-                    dnnl_memory_destroy(m);
-                }
-            }
-            list.close();
+            b = new Bound(p, args, descriptors);
+            p.bound.put(thread, b);
         }
+        for (int i = 0; i < args.length; i++) {
+            check(dnnl_memory_set_data_handle(b.memories[i], pointers[i]), "set data handle");
+        }
+        if (p.scratchpadBytes > 0) {
+            check(dnnl_memory_set_data_handle(b.memories[args.length], SCRATCHPADS.get().atLeast(p.scratchpadBytes)),
+                    "set scratchpad handle");
+        }
+        dnnl_stream stream = STREAMS.get();
+        check(dnnl_primitive_execute(p.handle, stream, b.memories.length, b.list), "execute");
+        check(dnnl_stream_wait(stream), "stream wait");
     }
 
     /**
