@@ -1,6 +1,7 @@
 package dev.flora.bench;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.ViTConfig;
@@ -27,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Whole-model speed: a training step of vit-fmnist at batch 128, and inference at batch 1 and
  * 256 of a dense or a compressed model (-p model=PATH: a safetensors file, e.g. an exported
- * FLORA subnet; "random" builds a randomly initialized vit-fmnist).
+ * FLORA subnet; "random" builds a randomly initialized vit-fmnist). -p precision=bf16 trains on
+ * the mixed-precision backend and infers on the bf16 one, the same weights on both.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,8 +41,12 @@ public class ViTBenchmark {
     @Param({"random"})
     String model;
 
+    @Param({"fp32"})
+    String precision;
+
     private Backend backend;
     private VisionTransformer vit;
+    private VisionTransformer inferVit;
     private Tensor x128;
     private Tensor x256;
     private Tensor x1;
@@ -50,24 +56,31 @@ public class ViTBenchmark {
 
     @Setup
     public void setup() {
-        backend = new CpuBackend();
-        if (model.equals("random")) {
-            vit = new VisionTransformer(backend, ViTConfig.vitFmnist());
-            ViTInitializer.initialize(vit, 1);
-        } else {
-            vit = ModelIO.load(Path.of(model), backend, OptionalInt.empty());
-        }
+        boolean bf16 = Precision.parse(precision, "precision") == Precision.BF16;
+        backend = bf16 ? CpuBackend.mixedPrecisionTraining() : new CpuBackend();
+        vit = build(backend);
+        inferVit = bf16 ? build(new CpuBackend(Precision.BF16)) : vit;
         int size = vit.config().imageSize();
-        x1 = backend.allocate(size);
+        Backend inferBackend = inferVit.backend();
+        x1 = inferBackend.allocate(size);
         x128 = backend.allocate(128 * size);
-        x256 = backend.allocate(256 * size);
-        backend.fill(x256, 0.3f);
+        x256 = inferBackend.allocate(256 * size);
+        inferBackend.fill(x256, 0.3f);
         backend.fill(x128, 0.3f);
-        backend.fill(x1, 0.3f);
+        inferBackend.fill(x1, 0.3f);
         dLogits = backend.allocate(128 * vit.config().numClasses());
         labels = new int[128];
         Arrays.setAll(labels, i -> i % vit.config().numClasses());
         optimizer = new AdamW(vit.arena(), 0.05f);
+    }
+
+    private VisionTransformer build(Backend on) {
+        if (!model.equals("random")) {
+            return ModelIO.load(Path.of(model), on, OptionalInt.empty());
+        }
+        VisionTransformer v = new VisionTransformer(on, ViTConfig.vitFmnist());
+        ViTInitializer.initialize(v, 1);
+        return v;
     }
 
     /** One optimizer step at batch 128 (forward, loss, backward, AdamW). */
@@ -83,11 +96,11 @@ public class ViTBenchmark {
 
     @Benchmark
     public Tensor infer1() {
-        return vit.infer(x1, 1);
+        return inferVit.infer(x1, 1);
     }
 
     @Benchmark
     public Tensor infer256() {
-        return vit.infer(x256, 256);
+        return inferVit.infer(x256, 256);
     }
 }
