@@ -5,7 +5,7 @@
 #      this environment pins OPENBLAS_CORETYPE, with that pin (the default of every command here);
 #   2. the pretrain loop itself (data loading, augmentation, the step; its metrics.csv img/s
 #      leaves validation out): one epoch of `flora pretrain` on the first $PRETRAIN_IMAGES
-#      training images (default 12800), fp32 and bf16 interleaved, $ROUNDS rounds (default 2)
+#      training images (default 25600), fp32 and bf16 interleaved, $ROUNDS rounds (default 2)
 #      under the environment's default kernels and one round with detect;
 #   3. DeiT-S (random weights) training img/s at batch 32, fp32 and bf16 (`flora bench`).
 # Raw output under $RESULTS (default target/bf16-training).
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${RESULTS:-target/bf16-training}
 rounds=${ROUNDS:-2}
-images=${PRETRAIN_IMAGES:-12800}
+images=${PRETRAIN_IMAGES:-25600}
 rm -rf "$out"; mkdir -p "$out"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)" \
   | tee "$out/machine.txt" >&2
