@@ -3,6 +3,7 @@ package dev.flora.config;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import dev.flora.data.Datasets;
 import dev.flora.models.ModelSource;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,10 @@ import java.util.Map;
  * target (the window [target − window, target] of the dense FLOPs), plus the uniform-rank curve
  * and, at every target, the rank allocations that need no supernet ({@code flora allocate}'s
  * methods, from the dense model, without fine-tuning).
+ * {@code supernets} picks which of the four are trained (LRAT always: the uniform curve and every
+ * paired difference are taken against it), and {@code lorita_model} adds the same allocations of
+ * a second backbone, a LoRITa-trained one ({@code flora pretrain --lorita N}), as rows
+ * {@code lorita-METHOD}.
  * The sections take the keys of {@code flora filter}, {@code flora supernet} and
  * {@code flora search}; {@code model} and {@code data} apply to all of them.
  */
@@ -20,9 +25,14 @@ public record AblationConfig(
         @JsonPropertyDescription("Data: " + Datasets.SPEC_HELP + ".") String data,
         @JsonPropertyDescription("FLOPs targets, fractions of dense.") List<Double> targets,
         @JsonPropertyDescription("Each search keeps FLOPs within [target - window, target].") double window,
+        @JsonPropertyDescription("Supernets to train and search, comma-separated, lrat among them: "
+                + SUPERNET_NAMES + ". Filtering runs only for a -filter one.") String supernets,
         @JsonPropertyDescription("Rank allocations of the dense model at each target, comma-separated methods of "
                 + "flora allocate (uniform, svd-energy, activation-aware, greedy, global-threshold); empty for none.")
         String allocations,
+        @JsonPropertyDescription("A second dense backbone of the same architecture, trained with flora pretrain "
+                + "--lorita N, whose allocations by the same methods are compared too (rows lorita-METHOD); empty "
+                + "for none.") String loritaModel,
         @JsonPropertyDescription("Training images whose layer inputs the calibrated allocations measure.")
         int calibrationImages,
         @JsonPropertyDescription("Epochs of fine-tuning each allocated subnet (the same for every method; rows "
@@ -34,6 +44,8 @@ public record AblationConfig(
         SearchConfig search) {
 
     public static final String DEFAULT_ALLOCATIONS = "svd-energy,activation-aware,greedy,global-threshold";
+    /** The four supernets of the ablation, in the order of its rows: the default of {@code supernets}. */
+    public static final String SUPERNET_NAMES = "spos,spos-filter,lrat,lrat-filter";
 
     public AblationConfig {
         Checks.require(window > 0, "window must be positive, got " + window);
@@ -47,6 +59,14 @@ public record AblationConfig(
         Checks.require(seeds >= 1, "seeds must be at least 1, got " + seeds);
         Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
         allocations = allocations == null ? "" : allocations;
+        supernets = supernets == null ? SUPERNET_NAMES : supernets;
+        Checks.require(supernetList(supernets).contains("lrat"), "supernets must include lrat (the uniform curve "
+                + "and the paired differences are taken against it), got '" + supernets + "'");
+        for (String s : supernetList(supernets)) {
+            Checks.require(supernetList(SUPERNET_NAMES).contains(s), "supernets: '" + s + "' is not one of "
+                    + SUPERNET_NAMES);
+        }
+        loritaModel = loritaModel == null ? "" : loritaModel.trim();
         filter = filter == null ? null : filter.on(model, data);
         supernet = supernet == null ? null : supernet.on(model, data);
         search = search == null ? null : search.over(search.supernet(), data);
@@ -54,7 +74,7 @@ public record AblationConfig(
 
     public static AblationConfig defaults() {
         return new AblationConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, List.of(0.4, 0.5, 0.6), 0.05,
-                DEFAULT_ALLOCATIONS, SupernetInit.DEFAULT_CALIBRATION_IMAGES, 0, 1,
+                SUPERNET_NAMES, DEFAULT_ALLOCATIONS, "", SupernetInit.DEFAULT_CALIBRATION_IMAGES, 0, 1,
                 FilterConfig.defaults(), SupernetConfig.defaults(), SearchConfig.defaults());
     }
 
@@ -64,9 +84,18 @@ public record AblationConfig(
                 Configs.readLayer(AblationConfig.class.getResource("ablation-quick.yaml")));
     }
 
-        /** This config with {@code n} seeds. */
+    /** The names in {@code supernets}, in the order given. */
+    public List<String> supernetList() {
+        return supernetList(supernets);
+    }
+
+    private static List<String> supernetList(String spec) {
+        return Arrays.stream(spec.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
+    }
+
+    /** This config with {@code n} seeds. */
     public AblationConfig withSeeds(int n) {
-        return new AblationConfig(model, data, targets, window, allocations, calibrationImages,
+        return new AblationConfig(model, data, targets, window, supernets, allocations, loritaModel, calibrationImages,
                 allocationFinetuneEpochs, n, filter, supernet, search);
     }
 

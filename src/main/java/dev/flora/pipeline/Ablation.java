@@ -33,6 +33,7 @@ import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
 import dev.flora.train.Evaluator;
 import dev.flora.train.FineTuner;
+import dev.flora.train.Lorita;
 import dev.flora.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -48,10 +49,10 @@ import java.util.OptionalInt;
 
 /**
  * Runs the ablation: filtering once, four supernets (SPOS / LRAT, each on the full and on the
- * filtered space), a search per supernet and FLOPs target, test top-1 of every searched subnet,
+ * filtered space; {@code supernets} may name fewer), a search per supernet and FLOPs target, test top-1 of every searched subnet,
  * and the uniform-rank subnets of the LRAT supernet at the grid ratios and at each searched
  * subnet's FLOPs, and the rank allocations of the dense model that need no supernet
- * ({@code allocations}) at every target. Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
+ * ({@code allocations}) at every target, also of a LoRITa backbone ({@code lorita_model}). Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
  * and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
  */
 public final class Ablation {
@@ -61,6 +62,8 @@ public final class Ablation {
     /** What a finished allocation fine-tune leaves in its folder, so that a resumed run skips it. */
     static final String FINETUNED_MODEL = "model.safetensors";
     private static final String VAL_TOP1_KEY = "flora.val_top1";
+    /** The rows of {@code lorita_model}'s allocations are named this plus the method. */
+    static final String LORITA_PREFIX = "lorita-";
     /** One of the four supernets: its name in files and rows, how it trains, whether on the filtered space. */
     record Variant(String name, Method method, boolean filtered) {
         String title() {
@@ -101,7 +104,9 @@ public final class Ablation {
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config), saved -> Configs.toYaml(Configs.fromYaml(saved,
                 AblationConfig.class, AblationConfig.defaults(), CONFIG).withSeeds(config.seeds())), out);
         AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
-        String filtered = stages.filter(c.filter(), "filter").toString();
+        List<Variant> variants = variants(config.supernetList());
+        String filtered = variants.stream().anyMatch(Variant::filtered)
+                ? stages.filter(c.filter(), "filter").toString() : null;
         ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = c.supernet().loop().evalBatchSize();
         ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
@@ -110,22 +115,25 @@ public final class Ablation {
         double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
                 out::println), test, ebs).top1();
         // the allocations need no supernet and no seed: computed once, paired against every seed's LRAT
-        Map<Row, boolean[]> allocated = allocations(methods, dense, denseFile, test, ebs);
+        Map<Row, boolean[]> allocated = allocations(methods, denseFile, "", test, ebs);
+        if (!config.loritaModel().isEmpty()) {
+            allocated.putAll(allocations(methods, loritaBackbone(dense), LORITA_PREFIX, test, ebs));
+        }
         List<SeedResult> seeds = new ArrayList<>();
         for (int seed = 0; seed < config.seeds(); seed++) {
             if (config.seeds() > 1) {
                 out.printf(Locale.ROOT, "== seed %d of %d%n", seed + 1, config.seeds());
             }
             // seed 0 keeps the stage names of a one-seed run, so that a run can grow more seeds by resuming
-            seeds.add(runSeed(config.forSeed(seed), seed == 0 ? "" : "-seed" + seed, filtered, allocated, dense,
-                    test, ebs));
+            seeds.add(runSeed(config.forSeed(seed), seed == 0 ? "" : "-seed" + seed, variants, filtered, allocated,
+                    dense, test, ebs));
         }
         SeedResult first = seeds.get(0);
         for (Difference d : first.differences()) {
             out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
         }
-        write(first.rows(), first.uniformGrid(), first.uniformMatched(), denseMacs, denseTest, first.differences(),
-                test.count());
+        write(variants, first.rows(), first.uniformGrid(), first.uniformMatched(), denseMacs, denseTest,
+                first.differences(), test.count());
         if (seeds.size() > 1) {
             SeedSummary.of(seeds).write(runDir.resolve(SEEDS_CSV), out);
         }
@@ -138,11 +146,11 @@ public final class Ablation {
     }
 
     /** The supernets, searches, uniform subnets and allocations of one seed, stage names ending in {@code suffix}. */
-    private SeedResult runSeed(AblationConfig cfg, String suffix, String filtered, Map<Row, boolean[]> allocated,
-                               VisionTransformer dense, ImageSource test, int ebs) {
+    private SeedResult runSeed(AblationConfig cfg, String suffix, List<Variant> variants, String filtered,
+                               Map<Row, boolean[]> allocated, VisionTransformer dense, ImageSource test, int ebs) {
         CompressConfig c = cfg.asCompress();
         Map<String, Path> nets = new LinkedHashMap<>();
-        for (Variant v : VARIANTS) {
+        for (Variant v : variants) {
             nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
                     "supernet-" + v.name() + suffix));
         }
@@ -151,7 +159,7 @@ public final class Ablation {
         List<Row> rows = new ArrayList<>();
         // each row's per-image test outcomes, for the paired differences between rows
         Map<Row, boolean[]> outcomes = new LinkedHashMap<>();
-        for (Variant variant : VARIANTS) {
+        for (Variant variant : variants) {
             String v = variant.name();
             Supernet net = Supernet.load(nets.get(v), backend);
             long[] range = EvolutionarySearch.flopsRange(net.space());
@@ -215,12 +223,13 @@ public final class Ablation {
      * "METHOD+ft"); row to per-image test outcomes, in order. A row's arch is the threshold found;
      * its validation top-1 is the fine-tune's last (NaN without one).
      */
-    private Map<Row, boolean[]> allocations(List<AllocationMethod> methods, VisionTransformer dense,
-                                            ModelSource.LoadedModel denseFile, ImageSource test, int ebs) {
+    private Map<Row, boolean[]> allocations(List<AllocationMethod> methods, ModelSource.LoadedModel denseFile,
+                                            String prefix, ImageSource test, int ebs) {
         Map<Row, boolean[]> rows = new LinkedHashMap<>();
         if (methods.isEmpty()) {
             return rows;
         }
+        VisionTransformer dense = denseFile.model();
         ModelInput input = ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(), s -> { });
         SearchSpace space = SearchSpace.defaults(dense.config(), false);
         Map<String, double[]> covariances = AllocationBaselines.calibrate(methods, dense, input, config.data(),
@@ -238,12 +247,13 @@ public final class Ablation {
                 String arch = String.format(Locale.ROOT, "%s=%.6f", m.threshold(), a.threshold());
                 VisionTransformer model = a.export(dense, input, space);
                 Evaluator.Outcomes o = Evaluator.outcomes(model, input, test, ebs);
-                rows.put(new Row(m.label(), target, arch, a.macs(), Double.NaN, 100 * o.result().top1()), o.correct());
+                String label = prefix + m.label();
+                rows.put(new Row(label, target, arch, a.macs(), Double.NaN, 100 * o.result().top1()), o.correct());
                 if (config.allocationFinetuneEpochs() > 0) {
-                    String name = String.format(Locale.ROOT, "finetune-%s-%02d", m.label(), Math.round(100 * target));
+                    String name = String.format(Locale.ROOT, "finetune-%s-%02d", label, Math.round(100 * target));
                     double val = 100 * fineTuned(model, input, runDir.resolve(name));
                     Evaluator.Outcomes f = Evaluator.outcomes(model, input, test, ebs);
-                    rows.put(new Row(m.label() + "+ft", target, arch, a.macs(), val, 100 * f.result().top1()),
+                    rows.put(new Row(label + "+ft", target, arch, a.macs(), val, 100 * f.result().top1()),
                             f.correct());
                 }
             }
@@ -294,7 +304,26 @@ public final class Ablation {
         return Evaluator.outcomes(m, net.input(), test, ebs);
     }
 
-    private void write(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
+    /** {@code lorita_model}, loaded; it must have the dense backbone's architecture, so that the targets mean the same FLOPs. */
+    private ModelSource.LoadedModel loritaBackbone(VisionTransformer dense) {
+        ModelSource.LoadedModel lorita = ModelSource.open(config.loritaModel(), backend, OptionalInt.empty());
+        if (!lorita.model().config().equals(dense.config())) {
+            throw new IllegalArgumentException("lorita_model " + config.loritaModel() + " is a " + lorita.model().config()
+                    + ", not the dense backbone's " + dense.config());
+        }
+        if (lorita.metadata().get(Lorita.METADATA_KEY) == null) {
+            out.println("note: lorita_model " + config.loritaModel() + " has no " + Lorita.METADATA_KEY
+                    + " in its metadata (not written by flora pretrain --lorita); its rows are named lorita- all the same");
+        }
+        return lorita;
+    }
+
+    /** The ablation's supernets named in {@code names}, in {@link #VARIANTS}' order. */
+    static List<Variant> variants(List<String> names) {
+        return VARIANTS.stream().filter(v -> names.contains(v.name())).toList();
+    }
+
+    private void write(List<Variant> variants, List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
                        long denseMacs, double denseTest, List<Difference> differences, int testImages) {
         StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n");
         for (Row r : rows) {
@@ -317,7 +346,7 @@ public final class Ablation {
         AtomicFiles.writeString(runDir.resolve("ablation.csv"), csv.toString());
 
         ParetoPlot fronts = new ParetoPlot("Searched subnets per supernet (test top-1)");
-        for (Variant v : VARIANTS) {
+        for (Variant v : variants) {
             fronts.line(v.title(), rows.stream()
                     .filter(r -> r.variant().equals(v.name()))
                     .map(r -> new ParetoFront.Point(r.arch(), r.flops(), r.testTop1())).toList());

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.cli.CliRunner;
+import dev.flora.config.AblationConfig;
+import dev.flora.engine.io.ModelIO;
+import dev.flora.engine.nn.ViTConfig;
+import dev.flora.engine.nn.ViTInitializer;
+import dev.flora.engine.nn.VisionTransformer;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
 import java.nio.file.Files;
@@ -303,6 +308,53 @@ class PipelineCliTest {
         for (JsonNode block : space.get("blocks")) {
             assertTrue(block.size() <= 9, "k + dense");
         }
+    }
+
+    @Test
+    void ablationTrainsOnlyTheSupernetsNamedAndComparesTheAllocationsOfALoritaBackbone() throws Exception {
+        Path out = dir.resolve("ablation-lrat");
+        CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
+                "--targets", "0.75", "--supernets", "lrat", "--lorita-model", backbone.toString(),
+                "--allocations", "svd-energy,global-threshold", "--set", "supernet.epochs=1",
+                "--set", "supernet.train_limit=256", "--set", "search.population=4", "--set", "search.generations=1",
+                "--set", "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.top_k=2",
+                "--set", "search.val_limit=100");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(!Files.exists(out.resolve("filter")), "no filtering without a -filter supernet");
+        assertTrue(!Files.exists(out.resolve("supernet-spos")) && Files.exists(out.resolve("supernet-lrat")));
+        assertTrue(r.out().contains("has no flora.lorita in its metadata"), r.out());
+        Map<String, Double> top1 = new java.util.HashMap<>();
+        for (String line : Files.readString(out.resolve("ablation.csv")).split("\n")) {
+            String[] f = line.split(",");
+            top1.put(f[0], f[0].equals("variant") ? 0 : Double.parseDouble(f[6]));
+        }
+        assertTrue(!top1.containsKey("spos") && top1.containsKey("lrat"), top1.toString());
+        // the backbone stands in for a LoRITa one here: the same weights give the same allocations
+        for (String m : new String[] {"svd-energy", "global-threshold"}) {
+            assertEquals(top1.get(m), top1.get("lorita-" + m), m);
+            assertTrue(r.out().matches("(?s).*target 0\\.75: lorita-" + m + " vs lrat: [+-]\\d+\\.\\d\\d points \\(SE .*"),
+                    r.out());
+        }
+        Path other = dir.resolve("other-arch.safetensors");
+        try (CpuBackend cpu = new CpuBackend()) {
+            VisionTransformer small = new VisionTransformer(cpu, new ViTConfig(28, 7, 1, 32, 2, 2, 2.0, 10,
+                    new double[] {0.5}, new double[] {0.5}));
+            ViTInitializer.initialize(small, 1);
+            ModelIO.save(small, other, Map.of());
+        }
+        CliRunner.Run bad = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
+                dir.resolve("ablation-bad").toString(), "--supernets", "lrat", "--lorita-model", other.toString(),
+                "--set", "supernet.epochs=1", "--set", "supernet.train_limit=64");
+        assertEquals(2, bad.code(), bad.out());
+        assertTrue(bad.error().contains("not the dense backbone's"), bad.err());
+        for (String spec : new String[] {"spos", "lrat,sops"}) {
+            bad = run("ablation", "--data", "fmnist-subset", "--out", dir.resolve("ablation-bad2").toString(),
+                    "--supernets", spec);
+            assertEquals(2, bad.code(), bad.out());
+            assertTrue(bad.error().contains("supernets"), bad.err());
+        }
+        assertEquals(AblationConfig.SUPERNET_NAMES, String.join(",", Ablation.VARIANTS.stream().map(Ablation.Variant::name)
+                .toList()), "the config's list is the ablation's variants");
     }
 
     @Test
