@@ -4,7 +4,8 @@
 # top-1 with its standard error, and the allocation's wall time (calibration included).
 # Usage: tools/allocation/compare_fmnist.sh [OUT_DIR]   (TARGETS="0.25 0.35 0.5" by default;
 #   FINETUNE_EPOCHS=E adds each method after E epochs of fine-tuning on the training split, as
-#   METHOD+ft, the same budget for all)
+#   METHOD+ft, the same budget for all; MODEL=FILE allocates another backbone, e.g. a LoRITa one
+#   from `flora pretrain --lorita 2`; METHODS="m1 m2" a subset of the methods)
 # Needs Debian's dataset-fashion-mnist; allocations are deterministic (the calibration images are
 # the first 256 of the training split), so one run per method and target is the whole result.
 set -euo pipefail
@@ -12,19 +13,20 @@ cd "$(dirname "$0")/../.."
 out=${1:-runs/allocation-fmnist}
 data=/usr/share/datasets/fashion-mnist
 targets=${TARGETS:-0.25 0.35 0.5}
-methods=(uniform svd-energy activation-aware greedy global-threshold)
+model=${MODEL:-vit-fmnist}
+read -r -a methods <<< "${METHODS:-uniform svd-energy activation-aware greedy global-threshold}"
 ft=${FINETUNE_EPOCHS:-0}
 mkdir -p "$out"
-./flora eval --model vit-fmnist --data "$data" --json 2>/dev/null > "$out/dense.json"
+./flora eval --model "$model" --data "$data" --json 2>/dev/null > "$out/dense.json"
 for t in $targets; do
   for m in "${methods[@]}"; do
     d="$out/$m-$t"
-    [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model vit-fmnist --target "$t" --out "$d" \
+    [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model "$model" --target "$t" --out "$d" \
       --data "$data" >&2
     ./flora eval --model "$d/model.safetensors" --data "$data" --json 2>/dev/null > "$d/eval.json"
     if [[ $ft -gt 0 ]]; then
       d="$out/$m+ft-$t"
-      [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model vit-fmnist --target "$t" --out "$d" \
+      [[ -f "$d/allocation.json" ]] || ./flora allocate --method "$m" --model "$model" --target "$t" --out "$d" \
         --data "$data" --finetune-epochs "$ft" >&2
       ./flora eval --model "$d/model.safetensors" --data "$data" --json 2>/dev/null > "$d/eval.json"
     fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The rank-selection comparison on the full Fashion-MNIST with error bars over seeds: FLORA (LRAT
+# supernet, searched) with and without filtering, the supernet-free allocations of the bundled
+# vit-fmnist and of a LoRITa backbone, at 25 / 35 / 50 % of the dense FLOPs.
+# Usage: tools/ablation/seeds_fmnist.sh [OUT_DIR] [LORITA_MODEL]
+#   defaults: runs/ablation-seeds-fmnist, runs/lorita2/model.safetensors (from
+#   `./flora pretrain --out runs/lorita2 --lorita 2`); SEEDS=3 by default.
+# The supernet and search budgets are those of the bundled ablation (README) except that the
+# search's fitness is scored on the whole validation split (the default). Every stage resumes:
+# run it again with the same arguments to continue, or with a larger SEEDS to add seeds.
+# About an hour of filtering, then about 50 minutes per seed on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-runs/ablation-seeds-fmnist}
+lorita=${2:-runs/lorita2/model.safetensors}
+./flora ablation --out "$out" --targets 0.25,0.35,0.5 --supernets lrat,lrat-filter --lorita-model "$lorita" \
+  --seeds "${SEEDS:-3}" --set supernet.loop.epochs=6 --set supernet.loop.lr=2e-4 \
+  --set search.evolution.generations=4 --set search.evolution.population=20 \
+  --set search.evolution.mutations=10 --set search.evolution.crossovers=10
