@@ -49,11 +49,12 @@ import java.util.OptionalInt;
 
 /**
  * Runs the ablation: filtering once, four supernets (SPOS / LRAT, each on the full and on the
- * filtered space; {@code supernets} may name fewer), a search per supernet and FLOPs target, test top-1 of every searched subnet,
- * and the uniform-rank subnets of the LRAT supernet at the grid ratios and at each searched
- * subnet's FLOPs, and the rank allocations of the dense model that need no supernet
- * ({@code allocations}) at every target, also of a LoRITa backbone ({@code lorita_model}). Writes {@code ablation.csv}, {@code fronts.png}, {@code uniform_vs_searched.png}
- * and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
+ * filtered space; {@code supernets} may name fewer), a search per supernet and FLOPs target,
+ * test top-1 of every searched subnet, and the uniform-rank subnets of the LRAT supernet at the
+ * grid ratios and at each searched subnet's FLOPs, and the rank allocations that need no
+ * supernet ({@code allocations}) at every target, of the dense model and of a LoRITa backbone
+ * ({@code lorita_model}). Writes {@code ablation.csv}, {@code fronts.png},
+ * {@code uniform_vs_searched.png} and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
  */
 public final class Ablation {
     public static final String CONFIG = "config.yaml";
@@ -105,19 +106,21 @@ public final class Ablation {
                 AblationConfig.class, AblationConfig.defaults(), CONFIG).withSeeds(config.seeds())), out);
         AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         List<Variant> variants = variants(config.supernetList());
+        ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
+        VisionTransformer dense = denseFile.model();
+        // checked before the hour of filtering, not after it
+        ModelSource.LoadedModel lorita = config.loritaModel().isEmpty() ? null : loritaBackbone(dense);
         String filtered = variants.stream().anyMatch(Variant::filtered)
                 ? stages.filter(c.filter(), "filter").toString() : null;
         ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = c.supernet().loop().evalBatchSize();
-        ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
-        VisionTransformer dense = denseFile.model();
         long denseMacs = CostModel.denseMacs(dense.config());
         double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
                 out::println), test, ebs).top1();
         // the allocations need no supernet and no seed: computed once, paired against every seed's LRAT
         Map<Row, boolean[]> allocated = allocations(methods, denseFile, "", test, ebs);
-        if (!config.loritaModel().isEmpty()) {
-            allocated.putAll(allocations(methods, loritaBackbone(dense), LORITA_PREFIX, test, ebs));
+        if (lorita != null) {
+            allocated.putAll(allocations(methods, lorita, LORITA_PREFIX, test, ebs));
         }
         List<SeedResult> seeds = new ArrayList<>();
         for (int seed = 0; seed < config.seeds(); seed++) {
@@ -304,16 +307,20 @@ public final class Ablation {
         return Evaluator.outcomes(m, net.input(), test, ebs);
     }
 
-    /** {@code lorita_model}, loaded; it must have the dense backbone's architecture, so that the targets mean the same FLOPs. */
+    /**
+     * {@code lorita_model}, loaded; it must have the dense backbone's architecture, so that the
+     * targets mean the same FLOPs.
+     */
     private ModelSource.LoadedModel loritaBackbone(VisionTransformer dense) {
         ModelSource.LoadedModel lorita = ModelSource.open(config.loritaModel(), backend, OptionalInt.empty());
         if (!lorita.model().config().equals(dense.config())) {
-            throw new IllegalArgumentException("lorita_model " + config.loritaModel() + " is a " + lorita.model().config()
-                    + ", not the dense backbone's " + dense.config());
+            throw new IllegalArgumentException("lorita_model " + config.loritaModel() + " is a "
+                    + lorita.model().config() + ", not the dense backbone's " + dense.config());
         }
         if (lorita.metadata().get(Lorita.METADATA_KEY) == null) {
             out.println("note: lorita_model " + config.loritaModel() + " has no " + Lorita.METADATA_KEY
-                    + " in its metadata (not written by flora pretrain --lorita); its rows are named lorita- all the same");
+                    + " in its metadata (not written by flora pretrain --lorita); its rows are named lorita- all the "
+                    + "same");
         }
         return lorita;
     }
@@ -323,8 +330,8 @@ public final class Ablation {
         return VARIANTS.stream().filter(v -> names.contains(v.name())).toList();
     }
 
-    private void write(List<Variant> variants, List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
-                       long denseMacs, double denseTest, List<Difference> differences, int testImages) {
+    private void write(List<Variant> variants, List<Row> rows, List<ParetoFront.Point> uniformGrid,
+                       List<ParetoFront.Point> uniformMatched, long denseMacs, double denseTest, List<Difference> differences, int testImages) {
         StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n");
         for (Row r : rows) {
             csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%s,%.3f,%.3f%n", r.variant(), r.target(),

@@ -313,8 +313,8 @@ class PipelineCliTest {
     @Test
     void ablationTrainsOnlyTheSupernetsNamedAndComparesTheAllocationsOfALoritaBackbone() throws Exception {
         Path out = dir.resolve("ablation-lrat");
-        CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out", out.toString(),
-                "--targets", "0.75", "--supernets", "lrat", "--lorita-model", backbone.toString(),
+        CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
+                out.toString(), "--targets", "0.75", "--supernets", "lrat", "--lorita-model", backbone.toString(),
                 "--allocations", "svd-energy,global-threshold", "--set", "supernet.epochs=1",
                 "--set", "supernet.train_limit=256", "--set", "search.population=4", "--set", "search.generations=1",
                 "--set", "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.top_k=2",
@@ -332,8 +332,8 @@ class PipelineCliTest {
         // the backbone stands in for a LoRITa one here: the same weights give the same allocations
         for (String m : new String[] {"svd-energy", "global-threshold"}) {
             assertEquals(top1.get(m), top1.get("lorita-" + m), m);
-            assertTrue(r.out().matches("(?s).*target 0\\.75: lorita-" + m + " vs lrat: [+-]\\d+\\.\\d\\d points \\(SE .*"),
-                    r.out());
+            assertTrue(r.out().matches("(?s).*target 0\\.75: lorita-" + m
+                    + " vs lrat: [+-]\\d+\\.\\d\\d points \\(SE .*"), r.out());
         }
         Path other = dir.resolve("other-arch.safetensors");
         try (CpuBackend cpu = new CpuBackend()) {
@@ -353,8 +353,8 @@ class PipelineCliTest {
             assertEquals(2, bad.code(), bad.out());
             assertTrue(bad.error().contains("supernets"), bad.err());
         }
-        assertEquals(AblationConfig.SUPERNET_NAMES, String.join(",", Ablation.VARIANTS.stream().map(Ablation.Variant::name)
-                .toList()), "the config's list is the ablation's variants");
+        assertEquals(AblationConfig.SUPERNET_NAMES, String.join(",", Ablation.VARIANTS.stream()
+                .map(Ablation.Variant::name).toList()), "the config's list is the ablation's variants");
     }
 
     @Test
