@@ -7,7 +7,6 @@ import dev.flora.train.Trainer;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora pretrain}: trains a dense ViT from scratch into a run directory. */
@@ -29,12 +28,9 @@ public final class PretrainCommand extends StageCommand<TrainConfig, Trainer.Sum
         super(TrainConfig.class, TrainConfig::defaults, Trainer::savedConfig, "--epochs-this-run");
     }
 
-    @Mixin
-    PrecisionOption precision;
-
     @Override
-    Backend openBackend() {
-        return device.createForTraining(System.out, precision.value());
+    Backend openBackend(TrainConfig config) {
+        return device.createForTraining(System.out, config.precision());
     }
 
     @Override

@@ -45,7 +45,7 @@ abstract class StageCommand<C, R> extends ConfiguredCommand {
     abstract Stage<R> stage(C config, Path dir, Backend backend);
 
     /** The backend the stage runs on: the one {@code --device} names, in fp32 unless a command says otherwise. */
-    Backend openBackend() {
+    Backend openBackend(C config) {
         return device.create(System.out);
     }
 
@@ -64,7 +64,7 @@ abstract class StageCommand<C, R> extends ConfiguredCommand {
             return 0;
         }
         int limit = ConfigOptions.thisRun(budget(), budgetFlag);
-        Backend backend = openBackend();
+        Backend backend = openBackend(config);
         report(stage(config, out(), backend).run(resume, limit));
         return 0;
     }

@@ -7,7 +7,6 @@ import dev.flora.supernet.SupernetTrainer;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flora supernet}: SVD-initialize a low-rank supernet from a dense model and train it. */
@@ -28,12 +27,9 @@ public final class SupernetCommand extends StageCommand<SupernetConfig, Supernet
         super(SupernetConfig.class, SupernetConfig::defaults, SupernetTrainer::savedConfig, "--epochs-this-run");
     }
 
-    @Mixin
-    PrecisionOption precision;
-
     @Override
-    Backend openBackend() {
-        return device.createForTraining(System.out, precision.value());
+    Backend openBackend(SupernetConfig config) {
+        return device.createForTraining(System.out, config.precision());
     }
 
     @Override

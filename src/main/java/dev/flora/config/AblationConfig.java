@@ -69,6 +69,9 @@ public record AblationConfig(
         loritaModel = loritaModel == null ? "" : loritaModel.trim();
         filter = filter == null ? null : filter.on(model, data);
         supernet = supernet == null ? null : supernet.on(model, data);
+        if (supernet != null) {
+            supernet.requireFp32In("the ablation");
+        }
         search = search == null ? null : search.over(search.supernet(), data);
     }
 

@@ -33,6 +33,9 @@ public record CompressConfig(
         Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
         filter = filter == null ? null : filter.on(model, data);
         supernet = supernet == null ? null : supernet.on(model, data);
+        if (supernet != null) {
+            supernet.requireFp32In("compress");
+        }
         search = search == null ? null : search.over(search.supernet(), data);
     }
 

@@ -1,16 +1,23 @@
 package dev.flora.config;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.io.FormatException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,9 +48,28 @@ public final class Configs {
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .registerModule(engineValues());
 
     private Configs() {
+    }
+
+    /** The engine's values that settings hold, written as users type them ({@code bf16}, not {@code BF16}). */
+    private static SimpleModule engineValues() {
+        return new SimpleModule("flora-engine-values")
+                .addSerializer(Precision.class, new StdSerializer<>(Precision.class) {
+                    @Override
+                    public void serialize(Precision p, JsonGenerator gen, SerializerProvider provider)
+                            throws IOException {
+                        gen.writeString(p.label());
+                    }
+                })
+                .addDeserializer(Precision.class, new StdDeserializer<>(Precision.class) {
+                    @Override
+                    public Precision deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+                        return Precision.parse(p.getValueAsString(), "precision");
+                    }
+                });
     }
 
     /** Reads a YAML file as an object node; errors name the file. */

@@ -2,6 +2,7 @@ package dev.flora.config;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import dev.flora.data.Datasets;
+import dev.flora.engine.backend.Precision;
 import dev.flora.models.ModelSource;
 
 /**
@@ -47,6 +48,6 @@ public record FilterConfig(
     /** The local supernets' training settings, in the form supernet training takes them. */
     public SupernetConfig localSupernet() {
         return new SupernetConfig(model, data, Method.LRAT, SupernetInit.SVD, SupernetInit.DEFAULT_CALIBRATION_IMAGES,
-                null, space, distill, loop);
+                null, Precision.FP32, space, distill, loop);
     }
 }

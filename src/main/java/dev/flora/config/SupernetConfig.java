@@ -2,6 +2,7 @@ package dev.flora.config;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import dev.flora.data.Datasets;
+import dev.flora.engine.backend.Precision;
 import dev.flora.models.ModelSource;
 
 /**
@@ -19,29 +20,42 @@ public record SupernetConfig(
         int calibrationImages,
         @JsonPropertyDescription("Search space JSON (e.g. from flora filter) or a bundled one "
                 + "(vit-fmnist-filtered); empty for every tuple of the space section.") String searchSpace,
+        @JsonPropertyDescription(TrainConfig.PRECISION_HELP) Precision precision,
         SpaceSettings space,
         DistillSettings distill,
         LoopSettings loop) {
 
     public SupernetConfig {
         Checks.require(init != null, "init must be one of " + SupernetInit.labels());
+        Checks.require(precision != null, "precision must be fp32 or bf16");
         Checks.require(calibrationImages >= 1, "calibration_images must be at least 1, got " + calibrationImages);
     }
 
     public static SupernetConfig defaults() {
         return new SupernetConfig(ModelSource.DEFAULT, Datasets.DEBIAN_FMNIST, Method.LRAT, SupernetInit.SVD,
-                SupernetInit.DEFAULT_CALIBRATION_IMAGES, null,
+                SupernetInit.DEFAULT_CALIBRATION_IMAGES, null, Precision.FP32,
                 SpaceSettings.defaults(), DistillSettings.defaults(), LoopSettings.supernetTraining());
+    }
+
+    /**
+     * Fails unless this supernet trains in fp32: the pipelines ({@code pipeline} names one) run every
+     * stage on one fp32 backend, so another precision would be ignored.
+     */
+    public void requireFp32In(String pipeline) {
+        Checks.require(precision == Precision.FP32, "supernet.precision " + precision.label() + ": " + pipeline
+                + " trains its supernets in fp32; train a bf16 supernet with flora supernet --precision bf16 and "
+                + "search it with flora search");
     }
 
     /** This config on another backbone and data (the pipeline's top-level ones). */
     public SupernetConfig on(String model, String data) {
-        return new SupernetConfig(model, data, method, init, calibrationImages, searchSpace, space, distill, loop);
+        return new SupernetConfig(model, data, method, init, calibrationImages, searchSpace, precision, space, distill,
+                loop);
     }
 
     /** This config with another method, over {@code spaceFile} when it is not null. */
     public SupernetConfig with(Method method, String spaceFile) {
         return new SupernetConfig(model, data, method, init, calibrationImages,
-                spaceFile != null ? spaceFile : searchSpace, space, distill, loop);
+                spaceFile != null ? spaceFile : searchSpace, precision, space, distill, loop);
     }
 }

@@ -86,6 +86,20 @@ class BadOutputAndSettingsCliTest {
     }
 
     @Test
+    void aTrainingPrecisionIsCheckedWhereItIsSetAndRefusedWhereItWouldBeIgnored() {
+        assertOneLine(run("pretrain", "--precision", "fp8", "--print-config"), "precision fp8",
+                "expected fp32, tf32 or bf16");
+        assertOneLine(run("supernet", "--set", "precision=half", "--print-config"), "precision half");
+        CliRunner.Run bf16 = run("supernet", "--precision", "bf16", "--print-config");
+        assertEquals(0, bf16.code(), bf16.err());
+        assertTrue(bf16.out().contains("precision: bf16"), bf16.out());
+        assertOneLine(run("compress", "--set", "supernet.precision=bf16", "--print-config"),
+                "supernet.precision bf16", "compress trains its supernets in fp32");
+        assertOneLine(run("ablation", "--set", "supernet.precision=bf16", "--print-config"),
+                "the ablation trains its supernets in fp32");
+    }
+
+    @Test
     void aFractionForAnIntegerAndAKeyGivenTwiceAreRefusedInYaml() throws Exception {
         Path fraction = Files.writeString(dir.resolve("fraction.yaml"), "loop:\n  epochs: 1.7\n");
         assertOneLine(run("pretrain", "--config", fraction.toString(), "--print-config"), fraction.toString());

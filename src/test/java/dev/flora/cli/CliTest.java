@@ -107,7 +107,8 @@ class CliTest {
 
     /**
      * {@code pretrain --precision bf16} trains in mixed precision: the device line says so, and
-     * from the same seed the run ends near the fp32 run's validation loss, not on it.
+     * from the same seed the run ends near the fp32 run's validation loss, not on it. The precision
+     * is saved with the run: stopped after one epoch and resumed without the flag, it goes on in bf16.
      */
     @Test
     void pretrainInBf16TrainsLikeFp32() throws Exception {
@@ -116,11 +117,17 @@ class CliTest {
             "--batch-size", "64"};
         CliRunner.Run fp32 = run(concat(tiny, "--out", dir.resolve("fp32").toString()));
         assertEquals(0, fp32.code(), fp32.err());
-        CliRunner.Run bf16 = run(concat(tiny, "--out", dir.resolve("bf16").toString(), "--precision", "bf16"));
+        CliRunner.Run first = run(concat(tiny, "--out", dir.resolve("bf16").toString(), "--precision", "bf16",
+                "--epochs-this-run", "1"));
+        assertEquals(0, first.code(), first.err());
+        assertTrue(Files.readString(dir.resolve("bf16/config.yaml")).contains("precision: bf16"));
+        CliRunner.Run bf16 = run("pretrain", "--out", dir.resolve("bf16").toString(), "--resume", "--device", "cpu");
         assertEquals(0, bf16.code(), bf16.err());
         boolean ran = CpuBackend.bf16UnsupportedReason() == null;
-        assertTrue(bf16.out().contains(ran ? "mixed precision: bf16 linear-layer products forward and backward"
-                : "fp32 (bf16 asked for, but"), bf16.out());
+        String device = ran ? "mixed precision: bf16 linear-layer products forward and backward"
+                : "fp32 (bf16 asked for, but";
+        assertTrue(first.out().contains(device), first.out());
+        assertTrue(bf16.out().contains(device), bf16.out());
         double fp32Loss = finalValLoss(fp32.out());
         double bf16Loss = finalValLoss(bf16.out());
         assertEquals(fp32Loss, bf16Loss, 0.02 * fp32Loss);
