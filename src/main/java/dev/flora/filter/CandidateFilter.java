@@ -1,6 +1,7 @@
 package dev.flora.filter;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flora.config.Configs;
 import dev.flora.config.FilterConfig;
@@ -54,6 +55,10 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
     public static final String SPACE = "search_space.json";
     public static final String CONFIG = "config.yaml";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A block's scores so far, in each block's folder while it is being scored. */
+    static final String PARTIAL_SCORES = "scores-partial.json";
+    private static final long PARTIAL_EVERY_SECONDS = 30;
+    private static final TypeReference<List<Score>> SCORE_LIST = new TypeReference<>() { };
 
     private final FilterConfig config;
     private final Path runDir;
@@ -152,6 +157,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
             }
             BlockResult r = filterBlock(dense, input, full, b, proxy, scoring);
             writeJson(file, r);
+            deleteIfExists(runDir.resolve("block-" + b).resolve(PARTIAL_SCORES));
             results.add(r);
         }
         List<List<int[]>> allowed = new ArrayList<>();
@@ -179,6 +185,10 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         Path dir = runDir.resolve("block-" + block);
         boolean resume = Files.exists(dir.resolve(TrainingLoop.CHECKPOINT));
         TrainingLoop.prepareRunDir(dir, resume);
+        Path partial = dir.resolve(PARTIAL_SCORES);
+        if (!resume) {
+            deleteIfExists(partial); // scores of a local supernet that is no longer there
+        }
         long t0 = System.nanoTime();
         out.printf(Locale.ROOT, "block %d: training its local supernet%s%n", block, resume ? " (resuming)" : "");
         SupernetTask task = new SupernetTask(supernet, dense, null, config.localSupernet());
@@ -186,7 +196,7 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
                 supernet::metadata);
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         long t1 = System.nanoTime();
-        List<Score> scores = score(supernet, local, block, scoring);
+        List<Score> scores = score(supernet, local, block, scoring, partial);
         double scoreSeconds = (System.nanoTime() - t1) / 1e9;
         List<Score> ranked = new ArrayList<>(scores);
         ranked.sort(Comparator.comparingDouble(Score::metric).reversed().thenComparing(s -> Arrays.toString(s.tuple())));
@@ -206,8 +216,13 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         return new BlockResult(block, kept, scores, trainSeconds, scoreSeconds);
     }
 
-    /** Scores every tuple of {@code block}, computing the tokens entering the block once per image. */
-    private List<Score> score(Supernet supernet, SearchSpace local, int block, ImageSource images) {
+    /**
+     * Scores every tuple of {@code block}, computing the tokens entering the block once per image.
+     * The scores so far are written to {@code partial} every {@link #PARTIAL_EVERY_SECONDS}, and a
+     * rerun starts after them: scoring a block takes up to an hour on two cores, and the local
+     * supernet they come from is the block's finished checkpoint, so they stay valid.
+     */
+    private List<Score> score(Supernet supernet, SearchSpace local, int block, ImageSource images, Path partial) {
         VisionTransformer model = supernet.model();
         ViTConfig arch = model.config();
         int tokenFloats = arch.tokens() * arch.embedDim();
@@ -233,9 +248,15 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
         double denseBlock = CostModel.denseBlockMacs(arch);
         Tensor dLogits = backend.allocate(batchSize * arch.numClasses());
         List<int[]> tuples = local.allowed(block);
-        List<Score> scores = new ArrayList<>();
+        List<Score> scores = scoredBefore(partial, tuples);
+        if (!scores.isEmpty()) {
+            out.printf(Locale.ROOT, "block %d: %d of %d tuples scored before, from %s%n", block, scores.size(),
+                    tuples.size(), partial);
+        }
+        long lastWrite = System.nanoTime();
         try (var progress = Progress.create("block " + block + " scoring", tuples.size(), out)) {
-            for (int[] tuple : tuples) {
+            progress.step(scores.size(), "scored before");
+            for (int[] tuple : tuples.subList(scores.size(), tuples.size())) {
                 Candidate c = supernet.largest().withTuple(block, tuple);
                 supernet.apply(c);
                 long correct = 0;
@@ -250,9 +271,44 @@ public final class CandidateFilter implements Stage<CandidateFilter.Result> {
                 double flops = 100.0 * cost.blockMacs(tuple) / denseBlock;
                 scores.add(new Score(tuple.clone(), top1, flops, config.lambda() * top1 - flops));
                 progress.step(1, String.format(Locale.ROOT, "%s %.2f%%", Arrays.toString(tuple), top1));
+                if (System.nanoTime() - lastWrite > PARTIAL_EVERY_SECONDS * 1_000_000_000L) {
+                    writeJson(partial, scores);
+                    lastWrite = System.nanoTime();
+                }
             }
         }
         return scores;
+    }
+
+    /** The scores in {@code partial} if they are of the first tuples of {@code tuples}, in order; else none. */
+    private List<Score> scoredBefore(Path partial, List<int[]> tuples) {
+        if (!Files.exists(partial)) {
+            return new ArrayList<>();
+        }
+        List<Score> before;
+        try {
+            before = JSON.readValue(partial.toFile(), SCORE_LIST);
+        } catch (IOException e) {
+            out.println("ignoring " + partial + ": unreadable (" + e.getMessage() + "); scoring the block again");
+            return new ArrayList<>();
+        }
+        boolean prefix = before.size() <= tuples.size();
+        for (int i = 0; prefix && i < before.size(); i++) {
+            prefix = Arrays.equals(before.get(i).tuple(), tuples.get(i));
+        }
+        if (!prefix) {
+            out.println("ignoring " + partial + ": its tuples are not this space's; scoring the block again");
+            return new ArrayList<>();
+        }
+        return new ArrayList<>(before);
+    }
+
+    private static void deleteIfExists(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static int[] denseTuple(SearchSpace space) {

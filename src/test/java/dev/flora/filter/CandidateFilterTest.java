@@ -1,9 +1,14 @@
 package dev.flora.filter;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.config.Configs;
 import dev.flora.config.FilterConfig;
 import dev.flora.data.Datasets;
@@ -18,6 +23,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,5 +87,47 @@ class CandidateFilterTest {
         assertTrue(text.contains("block 1: training its local supernet (resuming)"), text);
         assertEquals(new ObjectMapper().readTree(Files.readString(dir.resolve("search_space.json"))),
                 new ObjectMapper().readTree(Files.readString(r.file())));
+    }
+    /**
+     * A block interrupted while being scored continues after the tuples scored before (read from
+     * the block's partial scores, in block-N.json's format), and ignores a partial file whose
+     * tuples are not the first of this space's.
+     */
+    @Test
+    void aRerunContinuesABlocksScoringAfterItsPartialScores() throws Exception {
+        FilterConfig cfg = tiny();
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        CandidateFilter.Result first = new CandidateFilter(cfg, dir, new CpuBackend(), quiet).run();
+        List<CandidateFilter.Score> all = first.blocks().get(1).scores();
+        ObjectMapper json = new ObjectMapper();
+        JsonNode scores = json.readTree(dir.resolve("block-1.json").toFile()).get("scores");
+        ArrayNode before = json.createArrayNode();
+        for (int i = 0; i < 3; i++) {
+            before.add(((ObjectNode) scores.get(i).deepCopy()).put("top1", -1.0));
+        }
+        Path partial = dir.resolve("block-1").resolve(CandidateFilter.PARTIAL_SCORES);
+        Files.delete(dir.resolve("block-1.json"));
+        Files.writeString(partial, before.toString());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<CandidateFilter.Score> again = new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log)).run()
+                .blocks().get(1).scores();
+        assertTrue(log.toString().contains("block 1: 3 of 27 tuples scored before"), log.toString());
+        assertEquals(27, again.size());
+        for (int i = 0; i < 27; i++) {
+            assertArrayEquals(all.get(i).tuple(), again.get(i).tuple());
+            assertEquals(i < 3 ? -1.0 : all.get(i).top1(), again.get(i).top1(), 1e-12, "tuple " + i);
+        }
+        assertFalse(Files.exists(partial), "the partial scores go once the block is written");
+
+        ArrayNode shuffled = json.createArrayNode().add(scores.get(1).deepCopy()).add(scores.get(0).deepCopy());
+        Files.delete(dir.resolve("block-1.json"));
+        Files.writeString(partial, shuffled.toString());
+        ByteArrayOutputStream log2 = new ByteArrayOutputStream();
+        List<CandidateFilter.Score> fresh = new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log2)).run()
+                .blocks().get(1).scores();
+        assertTrue(log2.toString().contains("its tuples are not this space's"), log2.toString());
+        for (int i = 0; i < 27; i++) {
+            assertEquals(all.get(i).top1(), fresh.get(i).top1(), 1e-12, "tuple " + i);
+        }
     }
 }
