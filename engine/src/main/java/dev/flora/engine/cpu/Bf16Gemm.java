@@ -16,6 +16,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
 import dev.flora.engine.tensor.HostStorage;
@@ -25,7 +27,9 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * C = op(A) · op(B) (+ C) on fp32 tensors with both operands rounded to bf16 and the products
@@ -200,14 +204,23 @@ final class Bf16Gemm implements AutoCloseable {
             String what = "bf16 matmul [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "") + " x ["
                     + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
             OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, null, c, attr), what);
-            OneDnn.Primitive primitive = OneDnn.Primitive.of(pd, what);
-            return new Product(primitive, a, b, c, primitive.implementation());
+            return new Product(OneDnn.Primitive.of(pd, what), a, b, c, implementationOf(pd));
         } finally {
             dnnl_primitive_desc_destroy(pd);
             dnnl_primitive_attr_destroy(attr);
             if (postOps != null) {
                 dnnl_post_ops_destroy(postOps);
             }
+        }
+    }
+
+    private static String implementationOf(dnnl_primitive_desc pd) {
+        PointerPointer<BytePointer> out = new PointerPointer<>(1);
+        try {
+            OneDnn.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "implementation query");
+            return out.get(BytePointer.class, 0).getString();
+        } finally {
+            out.close();
         }
     }
 

@@ -56,8 +56,6 @@ public final class CpuBackend implements Backend {
     private final Bf16Matmuls bf16;
     /** The linear layers' products, forward and backward, in bf16 for training, or null. */
     private final Bf16Gemm mixed;
-    /** Attention's products in bf16 for inference (with {@link #bf16}), or null. */
-    private final Bf16Attention bf16Attention;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
      * floats of work, and single-image inference is made of such ops.
@@ -140,9 +138,6 @@ public final class CpuBackend implements Backend {
         boolean inBf16 = precision == Precision.BF16;
         this.bf16 = inBf16 && !training ? new Bf16Matmuls() : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
-        // -Dflora.bf16.attention=fp32 keeps attention's products in fp32, to measure what bf16 gains there
-        boolean attentionInBf16 = !"fp32".equals(System.getProperty("flora.bf16.attention"));
-        this.bf16Attention = bf16 != null && attentionInBf16 ? new Bf16Attention() : null;
     }
 
     /** Null where this CPU runs bf16 products at full speed, else why not. */
@@ -715,12 +710,6 @@ public final class CpuBackend implements Backend {
     public void attentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim,
                                  float scale) {
         OpContracts.attentionForward(qkv, probs, ctx, batch, tokens, heads, headDim);
-        if (bf16Attention != null) {
-            bf16Attention.forward(qkv, probs, ctx, batch, tokens, heads, headDim, scale, (from, to) ->
-                    Parallel.forRange(to - from, rowsPerTask(tokens),
-                            (s, e) -> kernels.softmaxRows(probs, tokens, from + s, from + e)));
-            return;
-        }
         int t = tokens;
         int dim = heads * headDim;
         int ld = 3 * dim;
@@ -1079,9 +1068,6 @@ public final class CpuBackend implements Backend {
         }
         if (mixed != null) {
             mixed.close();
-        }
-        if (bf16Attention != null) {
-            bf16Attention.close();
         }
     }
 }

@@ -15,11 +15,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
@@ -36,10 +34,8 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * oneDNN (through JavaCPP's dnnl preset) as the CPU backend's bf16 matrix products use it:
@@ -119,13 +115,6 @@ final class OneDnn {
         return md;
     }
 
-    /** An n-D memory descriptor: element [i0, i1, ...] at Σ i_k·strides[k]. */
-    static dnnl_memory_desc tensor(int dataType, long[] dims, long[] strides) {
-        dnnl_memory_desc md = new dnnl_memory_desc();
-        check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, dataType, strides), "memory descriptor");
-        return md;
-    }
-
     /** Bytes that memory of this descriptor takes. */
     static long bytes(dnnl_memory_desc md) {
         return dnnl_memory_desc_get_size(md);
@@ -148,37 +137,19 @@ final class OneDnn {
         private final dnnl_primitive handle;
         private final dnnl_memory_desc scratchpad;
         private final long scratchpadBytes;
-        private final String implementation;
         private final ConcurrentHashMap<Thread, Bound> bound = new ConcurrentHashMap<>();
 
-        private Primitive(dnnl_primitive handle, dnnl_memory_desc scratchpad, long scratchpadBytes,
-                          String implementation) {
+        private Primitive(dnnl_primitive handle, dnnl_memory_desc scratchpad, long scratchpadBytes) {
             this.handle = handle;
             this.scratchpad = scratchpad;
             this.scratchpadBytes = scratchpadBytes;
-            this.implementation = implementation;
         }
 
         static Primitive of(dnnl_primitive_desc pd, String what) {
             dnnl_primitive p = new dnnl_primitive();
             check(dnnl_primitive_create(p, pd), what + " primitive create");
             dnnl_memory_desc sp = copy(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
-            return new Primitive(p, sp, bytes(sp), implementationOf(pd));
-        }
-
-        /** The oneDNN implementation that runs it ("brg_matmul:avx512_core_amx", "ref:any" and so on). */
-        String implementation() {
-            return implementation;
-        }
-
-        private static String implementationOf(dnnl_primitive_desc pd) {
-            PointerPointer<BytePointer> out = new PointerPointer<>(1);
-            try {
-                check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "implementation query");
-                return out.get(BytePointer.class, 0).getString();
-            } finally {
-                out.close();
-            }
+            return new Primitive(p, sp, bytes(sp));
         }
 
         void destroy() {
