@@ -15,11 +15,14 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The attention core of one {@code vit-fmnist} block (50 tokens, 4 heads of 32) on one lane of
- * images: q·kᵀ, the row softmax and p·v, as {@link Backend#attentionForward}. The qkv values are
+ * The attention core of one block on one lane of images: q·kᵀ, the row softmax and p·v, as
+ * {@link Backend#attentionForward}, at the {@code vit-fmnist} shape (50 tokens, 4 heads of 32)
+ * and at DeiT-S's (197 tokens, 6 heads of 64), in fp32 (two sgemm calls per image and head; the
+ * bf16 backend runs the same). The qkv values are
  * Gaussian, so the scores of a row come in random order as in a trained model; smooth test data
  * (a sine, say) makes every compare predictable and hides branch mispredictions. Run it with
  * -Dflora.threads=1 for the time of one core's lane.
@@ -31,14 +34,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsPrepend = ForkedJvm.VECTOR_API)
 public class AttentionBenchmark {
-    private static final int TOKENS = 50;
-    private static final int HEADS = 4;
-    private static final int HEAD_DIM = 32;
-    private static final int DIM = HEADS * HEAD_DIM;
+    @Param({"vit-fmnist", "deit-small"})
+    String shape;
 
     @Param({"16"})
     int images;
 
+    private int tokens;
+    private int heads;
+    private int headDim;
     private Backend backend;
     private Tensor qkv;
     private Tensor probs;
@@ -46,10 +50,15 @@ public class AttentionBenchmark {
 
     @Setup
     public void setup() {
+        boolean deit = shape.equals("deit-small");
+        tokens = deit ? 197 : 50;
+        heads = deit ? 6 : 4;
+        headDim = deit ? 64 : 32;
+        int dim = heads * headDim;
         backend = new CpuBackend();
-        qkv = backend.allocate(images * TOKENS, 3 * DIM);
-        probs = backend.allocate(images * HEADS, TOKENS, TOKENS);
-        context = backend.allocate(images * TOKENS, DIM);
+        qkv = backend.allocate(images * tokens, 3 * dim);
+        probs = backend.allocate(images * heads, tokens, tokens);
+        context = backend.allocate(images * tokens, dim);
         float[] values = new float[(int) qkv.numel()];
         Random random = new Random(7);
         for (int i = 0; i < values.length; i++) {
@@ -58,10 +67,15 @@ public class AttentionBenchmark {
         backend.upload(values, 0, qkv);
     }
 
+    @TearDown
+    public void close() {
+        backend.close();
+    }
+
     @Benchmark
     public Tensor forward() {
-        backend.attentionForward(qkv, probs, context, images, TOKENS, HEADS, HEAD_DIM,
-                (float) (1 / Math.sqrt(HEAD_DIM)));
+        backend.attentionForward(qkv, probs, context, images, tokens, heads, headDim,
+                (float) (1 / Math.sqrt(headDim)));
         return context;
     }
 }
