@@ -13,7 +13,10 @@ public final class Param {
     private final long offset;
     private final boolean decay;
     private Tensor value;
-    private Tensor grad;
+    /** The arena whose gradients this parameter's are a slot of. */
+    private ParameterArena arena;
+    /** The slot, made on first use (the arena's gradient block is allocated then). */
+    private volatile Tensor grad;
 
     Param(String name, int[] shape, long offset, boolean decay) {
         this.name = name;
@@ -22,9 +25,10 @@ public final class Param {
         this.decay = decay;
     }
 
-    void bind(Tensor values, Tensor grads) {
+    void bind(Tensor values, ParameterArena arena) {
         this.value = values.view(offset, shape);
-        this.grad = grads.view(offset, shape);
+        this.arena = arena;
+        this.grad = null;
     }
 
     public String name() {
@@ -53,7 +57,12 @@ public final class Param {
     }
 
     public Tensor grad() {
-        return grad;
+        Tensor g = grad;
+        if (g == null) {
+            g = arena.grads().view(offset, shape);
+            grad = g;
+        }
+        return g;
     }
 
     @Override

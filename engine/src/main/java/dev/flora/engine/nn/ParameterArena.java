@@ -11,7 +11,9 @@ import java.util.Map;
 /**
  * All parameters of a model in one contiguous float32 block, with the gradients in a second
  * block of the same layout. Optimizer steps, clipping, zeroing and checkpointing are single
- * loops over these blocks. Each parameter starts on a 16-float (64-byte) boundary.
+ * loops over these blocks. Each parameter starts on a 16-float (64-byte) boundary. The gradient
+ * block is allocated on first use, so a model that only infers never holds one (for DeiT-B,
+ * 330 MiB, and as much again per batch lane).
  */
 public final class ParameterArena {
     /** Every parameter starts on a multiple of this many floats; the padding stays zero. */
@@ -21,9 +23,12 @@ public final class ParameterArena {
     private final List<Param> params;
     private final Map<String, Param> byName;
     private final Tensor values;
+    /** The arena whose gradient block this one uses: itself, or the one it was bound to. */
+    private ParameterArena gradientOwner;
+    /** This arena's own gradient block, null until first used. */
     private Tensor grads;
 
-    private ParameterArena(Backend backend, List<Param> params, Tensor values, Tensor grads) {
+    private ParameterArena(Backend backend, List<Param> params, Tensor values, ParameterArena gradientOwner) {
         this.backend = backend;
         this.params = Collections.unmodifiableList(new ArrayList<>(params));
         this.byName = new LinkedHashMap<>();
@@ -31,9 +36,9 @@ public final class ParameterArena {
             byName.put(p.name(), p);
         }
         this.values = values;
-        this.grads = grads;
+        this.gradientOwner = gradientOwner == null ? this : gradientOwner;
         for (Param p : params) {
-            p.bind(values, grads);
+            p.bind(values, this);
         }
     }
 
@@ -72,7 +77,7 @@ public final class ParameterArena {
         public ParameterArena build(Backend backend) {
             built = true;
             int n = Math.toIntExact(size);
-            return new ParameterArena(backend, params, backend.allocate(n), backend.allocate(n));
+            return new ParameterArena(backend, params, backend.allocate(n), null);
         }
 
         /**
@@ -93,7 +98,7 @@ public final class ParameterArena {
                     throw new IllegalArgumentException("arena layouts differ at " + a + " vs " + b);
                 }
             }
-            return new ParameterArena(existing.backend, params, existing.values, existing.grads);
+            return new ParameterArena(existing.backend, params, existing.values, existing.gradientOwner);
         }
     }
 
@@ -122,9 +127,18 @@ public final class ParameterArena {
         return values;
     }
 
-    /** The gradient block, same layout as {@link #values()}. */
+    /** The gradient block, same layout as {@link #values()}; allocated (zeroed) on the first call. */
     public Tensor grads() {
-        return grads;
+        if (gradientOwner != this) {
+            return gradientOwner.grads();
+        }
+        synchronized (this) {
+            if (grads == null) {
+                grads = backend.allocate(Math.toIntExact(size()));
+                backend.fill(grads, 0f);
+            }
+            return grads;
+        }
     }
 
     /** Size in floats, padding included. */
@@ -141,19 +155,27 @@ public final class ParameterArena {
         return n;
     }
 
+    /** Whether the gradient block this arena uses has been allocated (a test's window). */
+    synchronized boolean gradientsAllocated() {
+        return gradientOwner == this ? grads != null : gradientOwner.gradientsAllocated();
+    }
+
     /**
-     * Gives this arena a zeroed gradient block of its own in place of the one it shares (a
-     * batch lane's gradients, folded into the model's after each backward pass). The weights
-     * stay shared.
+     * Gives this arena a zeroed gradient block of its own (allocated when first used) in place of
+     * the one it shares (a batch lane's gradients, folded into the model's after each backward
+     * pass). The weights stay shared.
      */
     void detachGradients() {
-        grads = backend.allocate(Math.toIntExact(size()));
+        synchronized (this) {
+            gradientOwner = this;
+            grads = null;
+        }
         for (Param p : params) {
-            p.bind(values, grads);
+            p.bind(values, this);
         }
     }
 
     public void zeroGrads() {
-        backend.fill(grads, 0f);
+        backend.fill(grads(), 0f);
     }
 }

@@ -229,6 +229,11 @@ public final class VisionTransformer {
         return images;
     }
 
+    /** The lanes made so far (a test's window). */
+    List<VisionTransformer> lanes() {
+        return List.copyOf(lanes);
+    }
+
     /** First image of lane {@code lane} of {@code laneCount} near-equal lanes over the batch. */
     private static int laneStart(int batch, int laneCount, int lane) {
         return (int) ((long) batch * lane / laneCount);

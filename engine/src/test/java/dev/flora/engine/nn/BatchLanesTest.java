@@ -3,6 +3,8 @@ package dev.flora.engine.nn;
 import static dev.flora.engine.reference.Compare.assertClose;
 import static dev.flora.engine.reference.Compare.toDouble;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.backend.Backend;
@@ -69,6 +71,34 @@ class BatchLanesTest {
                         java.util.Arrays.copyOfRange(actualGrads, from, to),
                         toDouble(java.util.Arrays.copyOfRange(expectedGrads, from, to)), 1e-4);
             }
+        }
+    }
+
+    /**
+     * Inference, whole or in lanes, allocates no gradient block (for DeiT-B each would be
+     * 330 MiB); the first backward pass allocates the model's and each lane's.
+     */
+    @Test
+    void onlyTrainingAllocatesGradientBlocks() {
+        ViTConfig cfg = ModelTestSupport.tinyConfig();
+        CpuBackend cpu = new CpuBackend();
+        VisionTransformer model = VisionTransformer.withLowRank(cpu, cfg, MAX_RANKS);
+        ModelTestSupport.randomize(model, new Random(3), 0.5);
+        int batch = 40;
+        Tensor img = cpu.allocate(batch * cfg.imageSize());
+        model.infer(img, 1);
+        model.infer(img, batch);
+        assertEquals(cpu.batchLanes(batch), model.lanes().size());
+        assertFalse(model.arena().gradientsAllocated(), "inference allocated the model's gradient block");
+        for (VisionTransformer lane : model.lanes()) {
+            assertFalse(lane.arena().gradientsAllocated(), "inference allocated a lane's gradient block");
+        }
+
+        step(model, img, new int[batch], batch);
+        assertTrue(model.arena().gradientsAllocated());
+        for (VisionTransformer lane : model.lanes()) {
+            assertTrue(lane.arena().gradientsAllocated());
+            assertNotSame(model.arena().grads(), lane.arena().grads(), "a lane has gradients of its own");
         }
     }
 
