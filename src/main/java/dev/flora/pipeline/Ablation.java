@@ -54,12 +54,16 @@ import java.util.OptionalInt;
  * grid ratios and at each searched subnet's FLOPs, and the rank allocations that need no
  * supernet ({@code allocations}) at every target, of the dense model and of a LoRITa backbone
  * ({@code lorita_model}). Writes {@code ablation.csv}, {@code fronts.png},
- * {@code uniform_vs_searched.png} and {@code ablation.json}. Stages are resumable as in {@link Compressor}.
+ * {@code uniform_vs_searched.png} and {@code ablation.json}, and with more than one seed
+ * {@code ablation-seeds.csv} and {@code ablation-seeds.png}. Stages are resumable as in
+ * {@link Compressor}.
  */
 public final class Ablation {
     public static final String CONFIG = "config.yaml";
     /** Every seed's figures and their mean ± standard deviation, when there is more than one seed. */
     public static final String SEEDS_CSV = "ablation-seeds.csv";
+    /** The seeds' means and standard deviations per method against the FLOPs target. */
+    public static final String SEEDS_PNG = "ablation-seeds.png";
     /** What a finished allocation fine-tune leaves in its folder, so that a resumed run skips it. */
     static final String FINETUNED_MODEL = "model.safetensors";
     private static final String VAL_TOP1_KEY = "flora.val_top1";
@@ -138,7 +142,9 @@ public final class Ablation {
         write(variants, first.rows(), first.uniformGrid(), first.uniformMatched(), denseMacs, denseTest,
                 first.differences(), test.count());
         if (seeds.size() > 1) {
-            SeedSummary.of(seeds).write(runDir.resolve(SEEDS_CSV), out);
+            SeedSummary summary = SeedSummary.of(seeds);
+            summary.write(runDir.resolve(SEEDS_CSV), out);
+            summary.plot(runDir.resolve(SEEDS_PNG));
         }
         return first.rows();
     }

@@ -1,6 +1,7 @@
 package dev.flora.pipeline;
 
 import dev.flora.engine.io.AtomicFiles;
+import dev.flora.report.ErrorBarPlot;
 import dev.flora.report.ParetoFront;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -78,6 +79,22 @@ final class SeedSummary {
 
     static double t95(int degreesOfFreedom) {
         return degreesOfFreedom <= T95.length ? T95[degreesOfFreedom - 1] : 1.96;
+    }
+
+    /** Plots each method's test top-1, mean ± standard deviation over the seeds, against its FLOPs target. */
+    void plot(Path png) {
+        ErrorBarPlot plot = new ErrorBarPlot("Test top-1 over " + seedCount() + " seeds (mean ± std)",
+                "FLOPs target (% of dense)", "top-1 (%)");
+        for (Figure f : figures) {
+            if (f.kind().equals("subnet")) {
+                plot.add(f.name(), new ErrorBarPlot.Point(100 * f.target(), f.mean(), f.std()));
+            }
+        }
+        plot.write(png);
+    }
+
+    private int seedCount() {
+        return figures.stream().mapToInt(f -> f.values().size()).max().orElse(0);
     }
 
     /** Writes the CSV and prints each difference over the seeds. */

@@ -281,6 +281,8 @@ class PipelineCliTest {
         assertTrue(Files.exists(out.resolve("finetune-activation-aware-75").resolve(Ablation.FINETUNED_MODEL)));
         assertTrue(!Files.exists(out.resolve("finetune-activation-aware-75-seed1")));
         String seeds = Files.readString(out.resolve(Ablation.SEEDS_CSV));
+        java.awt.image.BufferedImage plot = javax.imageio.ImageIO.read(out.resolve(Ablation.SEEDS_PNG).toFile());
+        assertEquals(900, plot.getWidth(), "the seeds' plot is a PNG");
         assertTrue(seeds.startsWith("kind,name,target,seeds,mean,std,ci95_half_width,values\n"), seeds);
         assertTrue(seeds.matches("(?s).*\nsubnet,lrat,0\\.75,2,\\d+\\.\\d{3},\\d+\\.\\d{3},.*"), seeds);
         assertTrue(seeds.matches("(?s).*\ndifference,activation-aware vs lrat,0\\.75,2,.*"), seeds);
