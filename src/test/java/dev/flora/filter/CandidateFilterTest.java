@@ -106,11 +106,8 @@ class CandidateFilterTest {
             before.add(((ObjectNode) scores.get(i).deepCopy()).put("top1", -1.0));
         }
         Path partial = dir.resolve("block-1").resolve(CandidateFilter.PARTIAL_SCORES);
-        Files.delete(dir.resolve("block-1.json"));
-        Files.writeString(partial, before.toString());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<CandidateFilter.Score> again = new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log)).run()
-                .blocks().get(1).scores();
+        List<CandidateFilter.Score> again = rescoreBlock1(cfg, before, log);
         assertTrue(log.toString().contains("block 1: 3 of 27 tuples scored before"), log.toString());
         assertEquals(27, again.size());
         for (int i = 0; i < 27; i++) {
@@ -120,14 +117,19 @@ class CandidateFilterTest {
         assertFalse(Files.exists(partial), "the partial scores go once the block is written");
 
         ArrayNode shuffled = json.createArrayNode().add(scores.get(1).deepCopy()).add(scores.get(0).deepCopy());
-        Files.delete(dir.resolve("block-1.json"));
-        Files.writeString(partial, shuffled.toString());
         ByteArrayOutputStream log2 = new ByteArrayOutputStream();
-        List<CandidateFilter.Score> fresh = new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log2)).run()
-                .blocks().get(1).scores();
+        List<CandidateFilter.Score> fresh = rescoreBlock1(cfg, shuffled, log2);
         assertTrue(log2.toString().contains("its tuples are not this space's"), log2.toString());
         for (int i = 0; i < 27; i++) {
             assertEquals(all.get(i).top1(), fresh.get(i).top1(), 1e-12, "tuple " + i);
         }
+    }
+
+    /** Block 1 filtered again with {@code partial} as its scores so far; returns its scores. */
+    private List<CandidateFilter.Score> rescoreBlock1(FilterConfig cfg, ArrayNode partial, ByteArrayOutputStream log)
+            throws Exception {
+        Files.delete(dir.resolve("block-1.json"));
+        Files.writeString(dir.resolve("block-1").resolve(CandidateFilter.PARTIAL_SCORES), partial.toString());
+        return new CandidateFilter(cfg, dir, new CpuBackend(), new PrintStream(log)).run().blocks().get(1).scores();
     }
 }
