@@ -215,6 +215,17 @@ class CliTest {
         assertTrue(r.out().contains("lr: 0.01\n"), "--set applies: " + r.out());
     }
 
+    /** --set takes a list key as numbers separated by commas, and leaves comma-separated names as text. */
+    @Test
+    void setTakesCommaSeparatedNumbersAsAList() {
+        CliRunner.Run r = run("ablation", "--set", "supernet.space.ratios=0.0625,0.5,1", "--set",
+                "allocations=svd-energy,greedy", "--set", "targets=0.25, 0.5", "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("    ratios:\n    - 0.0625\n    - 0.5\n    - 1.0\n"), r.out());
+        assertTrue(r.out().contains("allocations: \"svd-energy,greedy\"\n"), r.out());
+        assertTrue(r.out().contains("targets:\n- 0.25\n- 0.5\n"), r.out());
+    }
+
     @Test
     void resumeRefusesNewSettingsAndRunLimitsMustBePositive() {
         CliRunner.Run r = run("supernet", "--resume", "--out", dir.toString(), "--set", "epochs=2");
