@@ -31,6 +31,7 @@ import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
 import dev.flora.supernet.Supernet;
+import dev.flora.supernet.SupernetTrainer;
 import dev.flora.train.Evaluator;
 import dev.flora.train.FineTuner;
 import dev.flora.train.Lorita;
@@ -95,6 +96,16 @@ public final class Ablation {
     }
 
     /**
+     * The targets (fractions of the dense FLOPs) that not even the smallest subnet of {@code space}
+     * reaches: the search at them would find nothing in its window, which a run would otherwise
+     * only say after hours of filtering and supernet training.
+     */
+    static List<Double> belowSmallestSubnet(SearchSpace space, List<Double> targets, long denseMacs) {
+        long smallest = EvolutionarySearch.flopsRange(space)[0];
+        return targets.stream().filter(t -> smallest > Math.round(t * denseMacs)).toList();
+    }
+
+    /**
      * One subnet of the comparison at one target: a searched one (variant: its supernet) or an
      * allocation of the dense model (variant: the method, METHOD+ft after its fine-tune; arch:
      * the threshold found), with its figures.
@@ -112,13 +123,19 @@ public final class Ablation {
         List<Variant> variants = variants(config.supernetList());
         ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
         VisionTransformer dense = denseFile.model();
+        long denseMacs = CostModel.denseMacs(dense.config());
         // checked before the hour of filtering, not after it
         ModelSource.LoadedModel lorita = config.loritaModel().isEmpty() ? null : loritaBackbone(dense);
+        SearchSpace full = SupernetTrainer.space(c.supernet(), dense.config());
+        for (double target : belowSmallestSubnet(full, config.targets(), denseMacs)) {
+            out.printf(Locale.ROOT, "note: target %.2f is below the smallest subnet of the search space (%.1f%% of "
+                    + "dense): no supernet row at it, only the allocations; a lower ratio in space.ratios (of filter "
+                    + "and supernet) reaches it%n", target, 100.0 * EvolutionarySearch.flopsRange(full)[0] / denseMacs);
+        }
         String filtered = variants.stream().anyMatch(Variant::filtered)
                 ? stages.filter(c.filter(), "filter").toString() : null;
         ImageSource test = Datasets.load(config.data(), Split.TEST);
         int ebs = c.supernet().loop().evalBatchSize();
-        long denseMacs = CostModel.denseMacs(dense.config());
         double denseTest = 100 * Evaluator.evaluate(dense, ModelInput.of(denseFile, ModelPreprocessing.Overrides.none(),
                 out::println), test, ebs).top1();
         // the allocations need no supernet and no seed: computed once, paired against every seed's LRAT
