@@ -18,6 +18,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
+import dev.flora.engine.nn.ViTConfig;
 import dev.flora.latency.LatencyPredictor;
 import dev.flora.models.ModelSource;
 import dev.flora.report.Accuracy;
@@ -28,6 +29,7 @@ import dev.flora.search.SearchBound;
 import dev.flora.space.Candidate;
 import dev.flora.space.CostModel;
 import dev.flora.space.FactorizationRule;
+import dev.flora.space.FlopsBounds;
 import dev.flora.space.SearchSpace;
 import dev.flora.stage.RunDirectory;
 import dev.flora.supernet.SubnetExport;
@@ -106,9 +108,9 @@ public final class Compressor {
     }
 
     public Outcome run() {
+        checkBoundsReachable();
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config),
                 saved -> Configs.normalized(saved, CompressConfig.class, CompressConfig.defaults(), CONFIG), out);
-        checkLatencyTable();
         String filtered = config.runFilter() ? stages.filter(config.filter(), "filter").toString() : null;
         Path lratNet = stages.supernet(config.supernetFor(Method.LRAT, filtered), "supernet-lrat");
         EvolutionarySearch.State lratSearch = stages.search(config.searchFor(lratNet.toString()), "search-lrat");
@@ -189,12 +191,19 @@ public final class Compressor {
      * Fails now, not after the supernet has trained, on a latency table from another machine or
      * backend, one that lacks a module or rank of the space, or a budget no subnet of it meets.
      */
-    private void checkLatencyTable() {
+    /**
+     * Fails before anything is written (and not after hours of filtering and supernet training)
+     * where the search's FLOPs bounds or latency budget admit no architecture of the unfiltered
+     * space, a filtered one being smaller still; and checks that a latency table fits the space.
+     */
+    private void checkBoundsReachable() {
+        ViTConfig arch = ModelSource.load(config.model(), backend, OptionalInt.empty()).config();
+        SearchSpace space = SupernetTrainer.space(config.supernetFor(Method.LRAT, null), arch);
+        SearchBound.flops(space, FlopsBounds.parse(config.search().minFlops(), config.search().maxFlops(),
+                CostModel.denseMacs(arch))).checkReachable(space);
         if (latencyTable() == null) {
             return;
         }
-        SearchSpace space = SupernetTrainer.space(config.supernetFor(Method.LRAT, null),
-                ModelSource.load(config.model(), backend, OptionalInt.empty()).config());
         LatencyPredictor p = LatencyPredictor.open(latencyTable(), space, backend);
         if (config.search().latencyMs() != null) {
             SearchBound.latency(p, config.search().latencyMs(), latencyTable().toString()).checkReachable(space);

@@ -86,6 +86,15 @@ class BadOutputAndSettingsCliTest {
     }
 
     @Test
+    void compressRefusesFlopsBoundsNoSubnetMeetsBeforeItWritesOrTrains() {
+        Path out = dir.resolve("c");
+        assertOneLine(run("compress", "--data", "fmnist-subset", "--out", out.toString(), "--set",
+                "search.min_flops=0.1", "--set", "search.max_flops=0.2"), "admit no architecture",
+                "the search space spans");
+        assertTrue(!Files.exists(out), "nothing is written");
+    }
+
+    @Test
     void aTrainingPrecisionIsCheckedWhereItIsSetAndRefusedWhereItWouldBeIgnored() {
         assertOneLine(run("pretrain", "--precision", "fp8", "--print-config"), "precision fp8",
                 "expected fp32, tf32 or bf16");
