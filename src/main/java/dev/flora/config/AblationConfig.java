@@ -96,10 +96,15 @@ public record AblationConfig(
         return Arrays.stream(spec.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
     }
 
-    /** This config with {@code n} seeds. */
-    public AblationConfig withSeeds(int n) {
-        return new AblationConfig(model, data, targets, window, supernets, allocations, loritaModel, calibrationImages,
-                allocationFinetuneEpochs, n, filter, supernet, search);
+    /**
+     * This saved run's config as {@code next} may continue it: with next's number of seeds, and with
+     * next's LoRITa backbone where this run had none (its rows need no seed and no supernet, so a
+     * finished run can gain them); any other difference makes it another run.
+     */
+    public AblationConfig continuedBy(AblationConfig next) {
+        return new AblationConfig(model, data, targets, window, supernets, allocations,
+                loritaModel.isEmpty() ? next.loritaModel : loritaModel, calibrationImages, allocationFinetuneEpochs,
+                next.seeds, filter, supernet, search);
     }
 
     /**

@@ -57,7 +57,8 @@ import java.util.OptionalInt;
  * ({@code lorita_model}). Writes {@code ablation.csv}, {@code fronts.png},
  * {@code uniform_vs_searched.png} and {@code ablation.json}, and with more than one seed
  * {@code ablation-seeds.csv} and {@code ablation-seeds.png}. Stages are resumable as in
- * {@link Compressor}.
+ * {@link Compressor}; a finished seed leaves {@code searched.json} ({@code searched-seedN.json}),
+ * from which a resumed run reads it without its supernets.
  */
 public final class Ablation {
     public static final String CONFIG = "config.yaml";
@@ -116,9 +117,10 @@ public final class Ablation {
     public List<Row> run() {
         CompressConfig c = config.asCompress();
         List<AllocationMethod> methods = AllocationBaselines.parse(config.allocations(), "allocations");
-        // the number of seeds may grow on a resumed run: each seed's stages are the same whatever it is
+        // a resumed run may grow more seeds (each seed's stages are the same whatever their number) and gain
+        // the LoRITa rows
         RunDirectory.claim(runDir, CONFIG, Configs.toYaml(config), saved -> Configs.toYaml(Configs.fromYaml(saved,
-                AblationConfig.class, AblationConfig.defaults(), CONFIG).withSeeds(config.seeds())), out);
+                AblationConfig.class, AblationConfig.defaults(), CONFIG).continuedBy(config)), out);
         AtomicFiles.writeString(runDir.resolve(CONFIG), Configs.toYaml(config));
         List<Variant> variants = variants(config.supernetList());
         ModelSource.LoadedModel denseFile = ModelSource.open(config.model(), backend, OptionalInt.empty());
@@ -171,9 +173,57 @@ public final class Ablation {
                       List<Difference> differences) {
     }
 
-    /** The supernets, searches, uniform subnets and allocations of one seed, stage names ending in {@code suffix}. */
+    /**
+     * One seed's rows and paired differences: its searched and uniform subnets (from
+     * {@link #searched}) against each other and against the allocations, which need no seed.
+     */
     private SeedResult runSeed(AblationConfig cfg, String suffix, List<Variant> variants, String filtered,
                                Map<Row, boolean[]> allocated, VisionTransformer dense, ImageSource test, int ebs) {
+        SearchedSeed seed = searched(cfg, suffix, variants, filtered, dense, test, ebs);
+        List<Row> rows = new ArrayList<>();
+        // each row's per-image test outcomes, for the paired differences between rows
+        Map<Row, boolean[]> outcomes = new LinkedHashMap<>();
+        for (SearchedSeed.Searched s : seed.searched()) {
+            rows.add(s.row());
+            outcomes.put(s.row(), s.correct());
+        }
+        List<Difference> differences = new ArrayList<>();
+        for (SearchedSeed.Matched m : seed.uniformMatched()) {
+            Row r = rows.stream().filter(x -> x.variant().equals("lrat") && x.target() == m.target()).findFirst()
+                    .orElseThrow();
+            differences.add(Difference.of(r.target(), "lrat", "uniform-matched",
+                    Accuracy.paired(outcomes.get(r), m.correct())));
+            for (Row other : rows) {
+                if (other.target() == r.target() && !other.variant().equals("lrat")) {
+                    differences.add(Difference.of(r.target(), other.variant(), "lrat",
+                            Accuracy.paired(outcomes.get(other), outcomes.get(r))));
+                }
+            }
+        }
+        outcomes.putAll(allocated);
+        for (Row a : allocated.keySet()) {
+            rows.stream().filter(r -> r.variant().equals("lrat") && r.target() == a.target()).findFirst()
+                    .ifPresent(lratRow -> differences.add(Difference.of(a.target(), a.variant(), "lrat",
+                            Accuracy.paired(outcomes.get(a), outcomes.get(lratRow)))));
+        }
+        rows.addAll(allocated.keySet());
+        return new SeedResult(rows, seed.uniformGrid(),
+                seed.uniformMatched().stream().map(SearchedSeed.Matched::point).toList(), differences);
+    }
+
+    /**
+     * The supernets, searches and uniform subnets of one seed, stage names ending in
+     * {@code suffix}; read from the seed's {@link SearchedSeed} file when an earlier run finished
+     * it, so that its supernets are neither loaded nor needed.
+     */
+    private SearchedSeed searched(AblationConfig cfg, String suffix, List<Variant> variants, String filtered,
+                                  VisionTransformer dense, ImageSource test, int ebs) {
+        Path file = SearchedSeed.file(runDir, suffix);
+        var saved = SearchedSeed.read(file, test.count());
+        if (saved.isPresent()) {
+            out.println(file.getFileName() + ": done (its supernets and searches are not needed again)");
+            return saved.get();
+        }
         CompressConfig c = cfg.asCompress();
         Map<String, Path> nets = new LinkedHashMap<>();
         for (Variant v : variants) {
@@ -181,10 +231,7 @@ public final class Ablation {
                     "supernet-" + v.name() + suffix));
         }
         long denseMacs = CostModel.denseMacs(dense.config());
-
-        List<Row> rows = new ArrayList<>();
-        // each row's per-image test outcomes, for the paired differences between rows
-        Map<Row, boolean[]> outcomes = new LinkedHashMap<>();
+        List<SearchedSeed.Searched> searched = new ArrayList<>();
         for (Variant variant : variants) {
             String v = variant.name();
             Supernet net = Supernet.load(nets.get(v), backend);
@@ -201,9 +248,8 @@ public final class Ablation {
                 String name = String.format(Locale.ROOT, "search-%s-%02d%s", v, Math.round(100 * target), suffix);
                 EvolutionarySearch.Evaluated best = stages.search(s, name).best();
                 Evaluator.Outcomes o = testOutcomes(net, net.space().ranks(best.candidate()), test, ebs);
-                Row row = new Row(v, target, best.arch(), best.flops(), best.top1(), 100 * o.result().top1());
-                rows.add(row);
-                outcomes.put(row, o.correct());
+                searched.add(new SearchedSeed.Searched(new Row(v, target, best.arch(), best.flops(), best.top1(),
+                        100 * o.result().top1()), o.correct()));
             }
         }
         Supernet lrat = Supernet.load(nets.get("lrat"), backend);
@@ -215,32 +261,19 @@ public final class Ablation {
             uniformGrid.add(new ParetoFront.Point("uniform " + ratios[i], cost.macs(u),
                     100 * testOutcomes(lrat, lrat.space().ranks(u), test, ebs).result().top1()));
         }
-        List<ParetoFront.Point> uniformMatched = new ArrayList<>();
-        List<Difference> differences = new ArrayList<>();
-        for (Row r : rows) {
+        List<SearchedSeed.Matched> matched = new ArrayList<>();
+        for (SearchedSeed.Searched s : searched) {
+            Row r = s.row();
             if (r.variant().equals("lrat")) {
                 Map<String, Integer> u = cost.uniformAtMost(r.flops());
                 Evaluator.Outcomes o = testOutcomes(lrat, u, test, ebs);
-                uniformMatched.add(new ParetoFront.Point("uniform at " + r.target(), cost.macs(u),
-                        100 * o.result().top1()));
-                differences.add(Difference.of(r.target(), "lrat", "uniform-matched",
-                        Accuracy.paired(outcomes.get(r), o.correct())));
-                for (Row other : rows) {
-                    if (other.target() == r.target() && !other.variant().equals("lrat")) {
-                        differences.add(Difference.of(r.target(), other.variant(), "lrat",
-                                Accuracy.paired(outcomes.get(other), outcomes.get(r))));
-                    }
-                }
+                matched.add(new SearchedSeed.Matched(r.target(), new ParetoFront.Point("uniform at " + r.target(),
+                        cost.macs(u), 100 * o.result().top1()), o.correct()));
             }
         }
-        outcomes.putAll(allocated);
-        for (Row a : allocated.keySet()) {
-            rows.stream().filter(r -> r.variant().equals("lrat") && r.target() == a.target()).findFirst()
-                    .ifPresent(lratRow -> differences.add(Difference.of(a.target(), a.variant(), "lrat",
-                            Accuracy.paired(outcomes.get(a), outcomes.get(lratRow)))));
-        }
-        rows.addAll(allocated.keySet());
-        return new SeedResult(rows, uniformGrid, uniformMatched, differences);
+        SearchedSeed seed = new SearchedSeed(searched, uniformGrid, matched);
+        seed.write(file, test.count());
+        return seed;
     }
 
     /**

@@ -315,22 +315,35 @@ class PipelineCliTest {
     @Test
     void ablationTrainsOnlyTheSupernetsNamedAndComparesTheAllocationsOfALoritaBackbone() throws Exception {
         Path out = dir.resolve("ablation-lrat");
-        CliRunner.Run r = run("ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
-                out.toString(), "--targets", "0.75", "--supernets", "lrat", "--lorita-model", backbone.toString(),
-                "--allocations", "svd-energy,global-threshold", "--set", "supernet.epochs=1",
-                "--set", "supernet.train_limit=256", "--set", "search.population=4", "--set", "search.generations=1",
-                "--set", "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.top_k=2",
-                "--set", "search.val_limit=100");
-        assertEquals(0, r.code(), r.err() + r.out());
+        String[] args = {"ablation", "--model", backbone.toString(), "--data", "fmnist-subset", "--out",
+            out.toString(), "--targets", "0.75", "--supernets", "lrat",
+            "--allocations", "svd-energy,global-threshold", "--set", "supernet.epochs=1",
+            "--set", "supernet.train_limit=256", "--set", "search.population=4", "--set", "search.generations=1",
+            "--set", "search.mutations=2", "--set", "search.crossovers=2", "--set", "search.top_k=2",
+            "--set", "search.val_limit=100"};
+        CliRunner.Run first = run(args);
+        assertEquals(0, first.code(), first.err() + first.out());
         assertTrue(!Files.exists(out.resolve("filter")), "no filtering without a -filter supernet");
         assertTrue(!Files.exists(out.resolve("supernet-spos")) && Files.exists(out.resolve("supernet-lrat")));
+        Map<String, Double> before = testTop1(out.resolve("ablation.csv"));
+        assertTrue(!before.containsKey("spos") && before.containsKey("lrat") && !before.containsKey("lorita-svd-energy"),
+                before.toString());
+        // a finished seed needs its supernet no more (a fresh machine has only the small searched.json), and a
+        // finished run gains the LoRITa rows when resumed with a LoRITa backbone
+        deleteTree(out.resolve("supernet-lrat"));
+        deleteTree(out.resolve("search-lrat-75"));
+        String[] withLorita = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                java.util.stream.Stream.of("--lorita-model", backbone.toString())).toArray(String[]::new);
+        CliRunner.Run r = run(withLorita);
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(!Files.exists(out.resolve("supernet-lrat")), "the supernet was not trained again\n" + r.out());
+        assertTrue(r.out().contains("searched.json: done"), r.out());
         assertTrue(r.out().contains("has no flora.lorita in its metadata"), r.out());
-        Map<String, Double> top1 = new java.util.HashMap<>();
-        for (String line : Files.readString(out.resolve("ablation.csv")).split("\n")) {
-            String[] f = line.split(",");
-            top1.put(f[0], f[0].equals("variant") ? 0 : Double.parseDouble(f[6]));
-        }
-        assertTrue(!top1.containsKey("spos") && top1.containsKey("lrat"), top1.toString());
+        Map<String, Double> top1 = testTop1(out.resolve("ablation.csv"));
+        assertEquals(before.get("lrat"), top1.get("lrat"), "the searched subnet's figures, read back");
+        assertEquals(before.get("uniform-matched"), top1.get("uniform-matched"));
+        assertTrue(r.out().matches("(?s).*target 0\\.75: lrat vs uniform-matched: [+-]\\d+\\.\\d\\d points \\(SE .*"),
+                r.out());
         // the backbone stands in for a LoRITa one here: the same weights give the same allocations
         for (String m : new String[] {"svd-energy", "global-threshold"}) {
             assertEquals(top1.get(m), top1.get("lorita-" + m), m);
@@ -357,6 +370,26 @@ class PipelineCliTest {
         }
         assertEquals(AblationConfig.SUPERNET_NAMES, String.join(",", Ablation.VARIANTS.stream()
                 .map(Ablation.Variant::name).toList()), "the config's list is the ablation's variants");
+    }
+
+    /** Test top-1 per row name of an ablation.csv (the last row of a name where there are several). */
+    private static Map<String, Double> testTop1(Path csv) throws Exception {
+        Map<String, Double> top1 = new java.util.HashMap<>();
+        for (String line : Files.readString(csv).split("\n")) {
+            String[] f = line.split(",");
+            if (!f[0].equals("variant")) {
+                top1.put(f[0], Double.parseDouble(f[6]));
+            }
+        }
+        return top1;
+    }
+
+    private static void deleteTree(Path p) throws Exception {
+        try (var files = Files.walk(p)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     @Test
