@@ -97,13 +97,18 @@ public final class Ablation {
     }
 
     /**
-     * The targets (fractions of the dense FLOPs) that not even the smallest subnet of {@code space}
-     * reaches: the search at them would find nothing in its window, which a run would otherwise
-     * only say after hours of filtering and supernet training.
+     * The targets (fractions of the dense FLOPs) whose window no subnet of {@code space} falls in
+     * (below its smallest subnet, as a rule): the search at them would find nothing, which a run
+     * would otherwise only say after hours of filtering and supernet training.
      */
-    static List<Double> belowSmallestSubnet(SearchSpace space, List<Double> targets, long denseMacs) {
-        long smallest = EvolutionarySearch.flopsRange(space)[0];
-        return targets.stream().filter(t -> smallest > Math.round(t * denseMacs)).toList();
+    static List<Double> outOfReach(SearchSpace space, List<Double> targets, double window, long denseMacs) {
+        long[] range = EvolutionarySearch.flopsRange(space);
+        return targets.stream().filter(t -> outOfReach(range, t, window, denseMacs)).toList();
+    }
+
+    /** Whether no subnet of a space spanning {@code range} MACs lies in [target - window, target] of dense. */
+    private static boolean outOfReach(long[] range, double target, double window, long denseMacs) {
+        return range[0] > Math.round(target * denseMacs) || range[1] < Math.round((target - window) * denseMacs);
     }
 
     /**
@@ -129,10 +134,12 @@ public final class Ablation {
         // checked before the hour of filtering, not after it
         ModelSource.LoadedModel lorita = config.loritaModel().isEmpty() ? null : loritaBackbone(dense);
         SearchSpace full = SupernetTrainer.space(c.supernet(), dense.config());
-        for (double target : belowSmallestSubnet(full, config.targets(), denseMacs)) {
-            out.printf(Locale.ROOT, "note: target %.2f is below the smallest subnet of the search space (%.1f%% of "
-                    + "dense): no supernet row at it, only the allocations; a lower ratio in space.ratios (of filter "
-                    + "and supernet) reaches it%n", target, 100.0 * EvolutionarySearch.flopsRange(full)[0] / denseMacs);
+        long[] span = EvolutionarySearch.flopsRange(full);
+        for (double target : outOfReach(full, config.targets(), config.window(), denseMacs)) {
+            out.printf(Locale.ROOT, "note: target %.2f is out of the search space's reach (its subnets span %.1f%% to "
+                    + "%.1f%% of dense): no supernet row at it, only the allocations; below the smallest subnet, a lower "
+                    + "ratio in space.ratios (of filter and supernet) reaches it%n", target, 100.0 * span[0] / denseMacs,
+                    100.0 * span[1] / denseMacs);
         }
         String filtered = variants.stream().anyMatch(Variant::filtered)
                 ? stages.filter(c.filter(), "filter").toString() : null;
@@ -237,8 +244,7 @@ public final class Ablation {
             Supernet net = Supernet.load(nets.get(v), backend);
             long[] range = EvolutionarySearch.flopsRange(net.space());
             for (double target : cfg.targets()) {
-                if (range[0] > Math.round(target * denseMacs) || range[1] < Math.round((target - cfg.window())
-                        * denseMacs)) {
+                if (outOfReach(range, target, cfg.window(), denseMacs)) {
                     out.printf(Locale.ROOT, "%s: no architecture in the window of target %.2f (space spans %.1f%% to "
                             + "%.1f%% of dense); skipped%n", v, target, 100.0 * range[0] / denseMacs,
                             100.0 * range[1] / denseMacs);

@@ -23,10 +23,13 @@ class UnreachableTargetsTest {
     @Test
     void theDefaultGridCannotReachAQuarterOfTheFlopsAndOneWithASixteenthCan() {
         SearchSpace defaults = SearchSpace.resolve(ARCH, null, false, null);
-        assertEquals(List.of(0.25), Ablation.belowSmallestSubnet(defaults, TARGETS, DENSE));
+        assertEquals(List.of(0.25), Ablation.outOfReach(defaults, TARGETS, 0.05, DENSE));
         SearchSpace finer = SearchSpace.resolve(ARCH, null, false,
                 new double[] {0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0});
-        assertEquals(List.of(), Ablation.belowSmallestSubnet(finer, TARGETS, DENSE));
-        assertEquals(List.of(0.2), Ablation.belowSmallestSubnet(finer, List.of(0.2, 0.25), DENSE));
+        assertEquals(List.of(), Ablation.outOfReach(finer, TARGETS, 0.05, DENSE));
+        assertEquals(List.of(0.2), Ablation.outOfReach(finer, List.of(0.2, 0.25), 0.05, DENSE));
+        // without the full rank the largest subnet is below a target near dense too
+        SearchSpace halves = SearchSpace.resolve(ARCH, null, false, new double[] {0.25, 0.5});
+        assertEquals(List.of(0.2, 0.95), Ablation.outOfReach(halves, List.of(0.2, 0.5, 0.95), 0.05, DENSE));
     }
 }
