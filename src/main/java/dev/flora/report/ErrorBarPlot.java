@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -37,9 +36,7 @@ public final class ErrorBarPlot {
     }
 
     public void write(Path png) {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
+        XYChart chart = Charts.xy(title, xTitle, yTitle);
         chart.getStyler().setMarkerSize(6);
         series.forEach((name, pts) -> {
             List<Point> sorted = pts.stream().sorted(java.util.Comparator.comparingDouble(Point::x)).toList();
@@ -49,6 +46,6 @@ public final class ErrorBarPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.CIRCLE);
         });
-        ParetoPlot.writePng(chart, png);
+        Charts.writePng(chart, png);
     }
 }

@@ -1,16 +1,10 @@
 package dev.flora.report;
 
-import dev.flora.engine.io.AtomicFiles;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -41,9 +35,7 @@ public final class ParetoPlot {
     }
 
     public void write(Path png) {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("FLOPs (M multiply-accumulates per image)")
-                .yAxisTitle("top-1 (%)").build();
+        XYChart chart = Charts.xy(title, "FLOPs (M multiply-accumulates per image)", "top-1 (%)");
         chart.getStyler().setMarkerSize(6);
         scatter.forEach((name, pts) -> {
             XYSeries s = chart.addSeries(name, x(pts), y(pts));
@@ -54,19 +46,7 @@ public final class ParetoPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.CIRCLE);
         });
-        writePng(chart, png);
-    }
-
-    /** {@code chart} as a PNG at {@code png}, written atomically. */
-    static void writePng(XYChart chart, Path png) {
-        // encoded in memory first: the encoder closes the stream it is given, and the channel must stay open
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode the plot " + png, e);
-        }
-        AtomicFiles.writeBytes(png, bytes.toByteArray());
+        Charts.writePng(chart, png);
     }
 
     private static double[] x(List<ParetoFront.Point> pts) {

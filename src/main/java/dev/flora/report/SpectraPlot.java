@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -24,9 +23,7 @@ public final class SpectraPlot {
     }
 
     public void write(Path png) {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("i / min(in, out)")
-                .yAxisTitle("sigma_i / sigma_1").build();
+        XYChart chart = Charts.xy(title, "i / min(in, out)", "sigma_i / sigma_1");
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setXAxisDecimalPattern("0.00");
         series.forEach((name, xy) -> {
@@ -34,6 +31,6 @@ public final class SpectraPlot {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.NONE);
         });
-        ParetoPlot.writePng(chart, png);
+        Charts.writePng(chart, png);
     }
 }
