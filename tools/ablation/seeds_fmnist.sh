@@ -4,21 +4,32 @@
 # vit-fmnist and of a LoRITa backbone, at 25 / 35 / 50 % of the dense FLOPs.
 # Usage: tools/ablation/seeds_fmnist.sh [OUT_DIR] [LORITA_MODEL]
 #   defaults: runs/ablation-seeds-fmnist, runs/lorita2/model.safetensors (from
-#   `./flora pretrain --out runs/lorita2 --lorita 2`); SEEDS=3 by default.
+#   `./flora pretrain --out runs/lorita2 --lorita 2`, about 2 hours); SEEDS=3 by default.
 # The supernet and search budgets are those of the bundled ablation (README) except that the
 # search's fitness is scored on the whole validation split (the default), and that the rank grid
 # adds 1/16 to the default ratios: attention and attn.proj stay dense (14 % of a block's FLOPs) and
 # qkv, fc1, fc2 at 1/8 of their rank still cost another 14 %, so the default grid's lowest subnet
 # is about 28 % of dense and FLORA could not reach the 25 % target (with 1/16: about 21 %).
-# Every stage resumes:
-# run it again with the same arguments to continue, or with a larger SEEDS to add seeds.
-# About two hours of filtering (512 rank tuples per block), then about 50 minutes per seed on two cores.
+# Every stage resumes: run it again with the same arguments to continue, or with a larger SEEDS to
+# add seeds. Without the LoRITa backbone the run goes on without its rows, and a finished run gains
+# them when run again once the backbone exists (the finished seeds are read from their small
+# searched*.json files, their supernets are not needed again).
+# About 1.5 hours of filtering (512 rank tuples per block), then about 50 minutes per seed on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/ablation-seeds-fmnist}
 lorita=${2:-runs/lorita2/model.safetensors}
 ratios=0.0625,0.125,0.25,0.375,0.5,0.625,0.75,1.0
-./flora ablation --out "$out" --targets 0.25,0.35,0.5 --supernets lrat,lrat-filter --lorita-model "$lorita" \
+# the ablation's own filter stage, run first on its own so that it can be carried to another machine
+# (config.yaml and block-N.json, a few kB) and skipped there
+./flora filter --ratios $ratios --out "$out/filter"
+with_lorita=()
+if [[ -f $lorita ]]; then
+  with_lorita=(--lorita-model "$lorita")
+else
+  echo "no LoRITa backbone at $lorita: the ablation goes on without its rows; run this again once it exists" >&2
+fi
+./flora ablation --out "$out" --targets 0.25,0.35,0.5 --supernets lrat,lrat-filter "${with_lorita[@]}" \
   --set filter.space.ratios=$ratios --set supernet.space.ratios=$ratios \
   --seeds "${SEEDS:-3}" --set supernet.loop.epochs=6 --set supernet.loop.lr=2e-4 \
   --set search.evolution.generations=4 --set search.evolution.population=20 \
