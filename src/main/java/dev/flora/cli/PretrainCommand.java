@@ -15,32 +15,18 @@ import picocli.CommandLine.Option;
                 + "--config FILE (YAML, snake_case keys), then flags, then --set.",
             "The run directory receives config.yaml, metrics.csv, checkpoint.safetensors (every epoch) and "
                 + "model.safetensors (at the end)."})
-public final class PretrainCommand extends StageCommand<TrainConfig, Trainer.Summary> {
+public final class PretrainCommand extends TrainingStageCommand<TrainConfig, Trainer.Summary> {
     @Option(names = "--out", defaultValue = "runs/pretrain", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--epochs-this-run", paramLabel = "N", description = "Stop after N epochs in this invocation "
-            + "(with a checkpoint); continue later with --resume.")
-    Integer epochsThisRun;
-
     public PretrainCommand() {
-        super(TrainConfig.class, TrainConfig::defaults, Trainer::savedConfig, "--epochs-this-run");
-    }
-
-    @Override
-    Backend openBackend(TrainConfig config) {
-        return device.createForTraining(System.out, config.precision());
+        super(TrainConfig.class, TrainConfig::defaults, Trainer::savedConfig, TrainConfig::precision);
     }
 
     @Override
     Path out() {
         return out;
-    }
-
-    @Override
-    Integer budget() {
-        return epochsThisRun;
     }
 
     @Override

@@ -15,31 +15,18 @@ import picocli.CommandLine.Option;
                 + "inheritance, p(r) ~ 1/r sampling) or SPOS (independent ranks, uniform sampling), with in-place "
                 + "distillation from the dense model.",
             "Writes config.yaml, metrics.csv, checkpoint.safetensors (every epoch) and supernet.safetensors."})
-public final class SupernetCommand extends StageCommand<SupernetConfig, SupernetTrainer.Result> {
+public final class SupernetCommand extends TrainingStageCommand<SupernetConfig, SupernetTrainer.Result> {
     @Option(names = "--out", defaultValue = "runs/supernet", paramLabel = "DIR",
             description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--epochs-this-run", paramLabel = "N", description = "Stop after N epochs in this invocation.")
-    Integer epochsThisRun;
-
     public SupernetCommand() {
-        super(SupernetConfig.class, SupernetConfig::defaults, SupernetTrainer::savedConfig, "--epochs-this-run");
-    }
-
-    @Override
-    Backend openBackend(SupernetConfig config) {
-        return device.createForTraining(System.out, config.precision());
+        super(SupernetConfig.class, SupernetConfig::defaults, SupernetTrainer::savedConfig, SupernetConfig::precision);
     }
 
     @Override
     Path out() {
         return out;
-    }
-
-    @Override
-    Integer budget() {
-        return epochsThisRun;
     }
 
     @Override
