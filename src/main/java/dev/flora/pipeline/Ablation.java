@@ -165,8 +165,11 @@ public final class Ablation {
         for (Difference d : first.differences()) {
             out.printf(Locale.ROOT, "target %.2f: %s vs %s: %s%n", d.target(), d.a(), d.b(), d.describe());
         }
+        // a seed read from its file ran its stages in an earlier invocation, which kept their seconds in it
+        Map<String, Double> stageSeconds = new LinkedHashMap<>(stages.seconds());
+        seeds.forEach(s -> s.stageSeconds().forEach(stageSeconds::putIfAbsent));
         write(variants, first.rows(), first.uniformGrid(), first.uniformMatched(), denseMacs, denseTest,
-                first.differences(), test.count());
+                first.differences(), test.count(), stageSeconds);
         if (seeds.size() > 1) {
             SeedSummary summary = SeedSummary.of(seeds);
             summary.write(runDir.resolve(SEEDS_CSV), out);
@@ -177,7 +180,7 @@ public final class Ablation {
 
     /** What one seed's supernets, searches and allocations give; seed 0's is the one ablation.csv reports. */
     record SeedResult(List<Row> rows, List<ParetoFront.Point> uniformGrid, List<ParetoFront.Point> uniformMatched,
-                      List<Difference> differences) {
+                      List<Difference> differences, Map<String, Double> stageSeconds) {
     }
 
     /**
@@ -215,7 +218,8 @@ public final class Ablation {
         }
         rows.addAll(allocated.keySet());
         return new SeedResult(rows, seed.uniformGrid(),
-                seed.uniformMatched().stream().map(SearchedSeed.Matched::point).toList(), differences);
+                seed.uniformMatched().stream().map(SearchedSeed.Matched::point).toList(), differences,
+                seed.stageSeconds());
     }
 
     /**
@@ -233,9 +237,11 @@ public final class Ablation {
         }
         CompressConfig c = cfg.asCompress();
         Map<String, Path> nets = new LinkedHashMap<>();
+        List<String> stageNames = new ArrayList<>();
         for (Variant v : variants) {
-            nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null),
-                    "supernet-" + v.name() + suffix));
+            String name = "supernet-" + v.name() + suffix;
+            stageNames.add(name);
+            nets.put(v.name(), stages.supernet(c.supernetFor(v.method(), v.filtered() ? filtered : null), name));
         }
         long denseMacs = CostModel.denseMacs(dense.config());
         List<SearchedSeed.Searched> searched = new ArrayList<>();
@@ -252,6 +258,7 @@ public final class Ablation {
                 }
                 SearchConfig s = c.searchFor(nets.get(v).toString()).within(target - cfg.window(), target);
                 String name = String.format(Locale.ROOT, "search-%s-%02d%s", v, Math.round(100 * target), suffix);
+                stageNames.add(name);
                 EvolutionarySearch.Evaluated best = stages.search(s, name).best();
                 Evaluator.Outcomes o = testOutcomes(net, net.space().ranks(best.candidate()), test, ebs);
                 searched.add(new SearchedSeed.Searched(new Row(v, target, best.arch(), best.flops(), best.top1(),
@@ -277,7 +284,14 @@ public final class Ablation {
                         cost.macs(u), 100 * o.result().top1()), o.correct()));
             }
         }
-        SearchedSeed seed = new SearchedSeed(searched, uniformGrid, matched);
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        for (String name : stageNames) {
+            Double t = stages.seconds().get(name);
+            if (t != null) {
+                seconds.put(name, t);
+            }
+        }
+        SearchedSeed seed = new SearchedSeed(searched, uniformGrid, matched, seconds);
         seed.write(file, test.count());
         return seed;
     }
@@ -393,7 +407,8 @@ public final class Ablation {
     }
 
     private void write(List<Variant> variants, List<Row> rows, List<ParetoFront.Point> uniformGrid,
-                       List<ParetoFront.Point> uniformMatched, long denseMacs, double denseTest, List<Difference> differences, int testImages) {
+                       List<ParetoFront.Point> uniformMatched, long denseMacs, double denseTest,
+                       List<Difference> differences, int testImages, Map<String, Double> stageSeconds) {
         StringBuilder csv = new StringBuilder("variant,target,arch,flops,flops_pct,val_top1,test_top1,test_top1_se\n");
         for (Row r : rows) {
             csv.append(String.format(Locale.ROOT, "%s,%.2f,%s,%d,%.2f,%s,%.3f,%.3f%n", r.variant(), r.target(),
@@ -440,7 +455,7 @@ public final class Ablation {
             j.put("uniform_matched", uniformMatched);
             j.put("paired_differences", differences);
             j.put("dense", Map.of("flops", denseMacs, "test_top1", denseTest));
-            j.put("stage_seconds", stages.seconds());
+            j.put("stage_seconds", stageSeconds);
             AtomicFiles.writeString(runDir.resolve("ablation.json"), new ObjectMapper().writerWithDefaultPrettyPrinter()
                     .writeValueAsString(j) + "\n");
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,9 +19,11 @@ import java.util.Optional;
  * per-image test outcomes, the LRAT supernet's uniform-rank subnets on the grid, and the uniform
  * subnet at each searched LRAT subnet's FLOPs with its outcomes. Saved as one small file once the
  * seed is done, so that a resumed run (on another machine too) pairs it against the allocations
- * without its supernets, which are megabytes each and hours to train again.
+ * without its supernets, which are megabytes each and hours to train again. {@code stageSeconds}:
+ * the working seconds of the seed's supernet and search stages, by stage name.
  */
-record SearchedSeed(List<Searched> searched, List<ParetoFront.Point> uniformGrid, List<Matched> uniformMatched) {
+record SearchedSeed(List<Searched> searched, List<ParetoFront.Point> uniformGrid, List<Matched> uniformMatched,
+                    Map<String, Double> stageSeconds) {
 
     /** A searched subnet and which test images it got right. */
     record Searched(Ablation.Row row, boolean[] correct) {
@@ -50,7 +53,8 @@ record SearchedSeed(List<Searched> searched, List<ParetoFront.Point> uniformGrid
                     s.searched().stream().map(x -> new Searched(x.row(), decode(x.correct(), testImages))).toList(),
                     s.uniformGrid(),
                     s.uniformMatched().stream().map(x -> new Matched(x.target(), x.point(),
-                            decode(x.correct(), testImages))).toList()));
+                            decode(x.correct(), testImages))).toList(),
+                    s.stageSeconds() == null ? Map.of() : s.stageSeconds()));
         } catch (IOException e) {
             throw new FormatException(file + " is not a seed's saved results (" + e.getMessage()
                     + "); delete it to search this seed again");
@@ -60,7 +64,8 @@ record SearchedSeed(List<Searched> searched, List<ParetoFront.Point> uniformGrid
     void write(Path file, int testImages) {
         Stored s = new Stored(testImages,
                 searched.stream().map(x -> new StoredSearched(x.row(), encode(x.correct()))).toList(), uniformGrid,
-                uniformMatched.stream().map(x -> new StoredMatched(x.target(), x.point(), encode(x.correct()))).toList());
+                uniformMatched.stream().map(x -> new StoredMatched(x.target(), x.point(), encode(x.correct()))).toList(),
+                stageSeconds);
         try {
             AtomicFiles.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(s)
                     + "\n");
@@ -88,7 +93,7 @@ record SearchedSeed(List<Searched> searched, List<ParetoFront.Point> uniformGrid
     }
 
     private record Stored(int testImages, List<StoredSearched> searched, List<ParetoFront.Point> uniformGrid,
-                          List<StoredMatched> uniformMatched) {
+                          List<StoredMatched> uniformMatched, Map<String, Double> stageSeconds) {
     }
 
     private record StoredSearched(Ablation.Row row, String correct) {

@@ -342,6 +342,10 @@ class PipelineCliTest {
         Map<String, Double> top1 = testTop1(out.resolve("ablation.csv"));
         assertEquals(before.get("lrat"), top1.get("lrat"), "the searched subnet's figures, read back");
         assertEquals(before.get("uniform-matched"), top1.get("uniform-matched"));
+        // the compute of the seed's stages survives them: kept in searched.json, reported in ablation.json
+        JsonNode seconds = new ObjectMapper().readTree(out.resolve("ablation.json").toFile()).get("stage_seconds");
+        assertTrue(seconds.get("supernet-lrat").asDouble() > 0 && seconds.get("search-lrat-75").asDouble() > 0,
+                seconds.toString());
         assertTrue(r.out().matches("(?s).*target 0\\.75: lrat vs uniform-matched: [+-]\\d+\\.\\d\\d points \\(SE .*"),
                 r.out());
         // the backbone stands in for a LoRITa one here: the same weights give the same allocations

@@ -10,6 +10,7 @@ import dev.flora.report.ParetoFront;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,7 @@ class SearchedSeedTest {
         ParetoFront.Point grid = new ParetoFront.Point("uniform 0.5", 20_000_000L, 90.1);
         ParetoFront.Point matched = new ParetoFront.Point("uniform at 0.35", 12_000_000L, 87.9);
         SearchedSeed seed = new SearchedSeed(List.of(new SearchedSeed.Searched(row, a)), List.of(grid),
-                List.of(new SearchedSeed.Matched(0.35, matched, b)));
+                List.of(new SearchedSeed.Matched(0.35, matched, b)), Map.of("supernet-lrat-seed2", 1234.5));
         Path file = SearchedSeed.file(dir, "-seed2");
         assertEquals("searched-seed2.json", file.getFileName().toString());
         seed.write(file, n);
@@ -40,13 +41,14 @@ class SearchedSeedTest {
         assertEquals(0.35, back.uniformMatched().get(0).target());
         assertEquals(matched, back.uniformMatched().get(0).point());
         assertArrayEquals(b, back.uniformMatched().get(0).correct());
+        assertEquals(Map.of("supernet-lrat-seed2", 1234.5), back.stageSeconds());
     }
 
     @Test
     void noFileIsNoSeedAndAnotherTestSetOrABrokenFileIsRefusedNamingIt() throws Exception {
         Path file = SearchedSeed.file(dir, "");
         assertTrue(SearchedSeed.read(file, 100).isEmpty());
-        new SearchedSeed(List.of(), List.of(), List.of()).write(file, 100);
+        new SearchedSeed(List.of(), List.of(), List.of(), Map.of()).write(file, 100);
         FormatException other = assertThrows(FormatException.class, () -> SearchedSeed.read(file, 200));
         assertTrue(other.getMessage().contains("100 test images, not 200") && other.getMessage().contains("searched.json"),
                 other.getMessage());
