@@ -51,7 +51,12 @@ public final class StageRunner {
             double total = before + (System.nanoTime() - t0) / 1e9;
             seconds.put(name, total);
             if (Files.isDirectory(stage.dir())) {
-                AtomicFiles.writeString(file, String.format(Locale.ROOT, "%.3f%n", total));
+                try {
+                    AtomicFiles.writeString(file, String.format(Locale.ROOT, "%.3f%n", total));
+                } catch (RuntimeException e) {
+                    // for reports only: a full disk must not hide the stage's own outcome or error
+                    out.println(name + ": cannot keep its seconds (" + e.getMessage() + ")");
+                }
             }
         }
     }
