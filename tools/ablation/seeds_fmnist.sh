@@ -14,14 +14,14 @@
 # add seeds. Without the LoRITa backbone the run goes on without its rows, and a finished run gains
 # them when run again once the backbone exists (the finished seeds are read from their small
 # searched*.json files, their supernets are not needed again).
-# About 1.5 hours of filtering (512 rank tuples per block), then about 50 minutes per seed on two cores.
+# About an hour of filtering (512 rank tuples per block), then about 50 minutes per seed on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/ablation-seeds-fmnist}
 lorita=${2:-runs/lorita2/model.safetensors}
 ratios=0.0625,0.125,0.25,0.375,0.5,0.625,0.75,1.0
 # the ablation's own filter stage, run first on its own so that it can be carried to another machine
-# (config.yaml and block-N.json, a few kB) and skipped there
+# (config.yaml and block-N.json, 400 kB) and skipped there
 ./flora filter --ratios $ratios --out "$out/filter"
 with_lorita=()
 if [[ -f $lorita ]]; then
