@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Runs the stages of a pipeline one after another, the same way for each: a stage that is done
@@ -61,17 +60,9 @@ public final class StageRunner {
         }
     }
 
-    /** Runs work that is not a stage (export, evaluation) and keeps its time under {@code name}. */
-    public <R> R time(String name, Supplier<R> work) {
-        long t0 = System.nanoTime();
-        R r = work.get();
-        seconds.put(name, (System.nanoTime() - t0) / 1e9);
-        return r;
-    }
-
     /**
-     * Seconds per stage in the order they were met: for a stage, all its invocations' work (a
-     * stage done before its seconds were kept is left out); for other work, this invocation's.
+     * Seconds per stage in the order they were met, all its invocations' work (a stage done
+     * before its seconds were kept is left out). Callers may add other work's seconds to it.
      */
     public Map<String, Double> seconds() {
         return seconds;
