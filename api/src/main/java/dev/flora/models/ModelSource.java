@@ -69,7 +69,9 @@ public final class ModelSource {
 
     /**
      * Loads a model spec and keeps its file's metadata; a preset is built in memory, its metadata
-     * its hyper-parameters ({@link ModelIO#configMetadata}) and timm's DeiT data config.
+     * its hyper-parameters ({@link ModelIO#configMetadata}) and timm's DeiT data config. On an
+     * inference-only backend (bf16) the weights are then held once, in the backend's format
+     * ({@link VisionTransformer#storeWeightsOnce}).
      */
     public static LoadedModel open(String spec, Backend backend, OptionalInt numHeads) {
         return open(spec, backend, numHeads, note -> { });
@@ -78,6 +80,7 @@ public final class ModelSource {
     /** {@link #open}, telling {@code notes} when the head count came from the width, not the file or a flag. */
     public static LoadedModel open(String spec, Backend backend, OptionalInt numHeads, Consumer<String> notes) {
         LoadedModel m = openQuietly(spec, backend, numHeads);
+        m.model().storeWeightsOnce();
         if (numHeads.isEmpty() && !m.metadata().containsKey("num_heads")) {
             ViTConfig c = m.model().config();
             notes.accept("note: " + spec + " does not record num_heads; using " + c.numHeads() + ", the DeiT preset's "

@@ -19,6 +19,37 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled tensor of the given shape. */
     Tensor allocate(int... shape);
 
+    /**
+     * A zero-filled block for a model's parameters, which {@link #release} may free before it
+     * becomes unreachable. The default is {@link #allocate}.
+     */
+    default Tensor allocateParameters(int floats) {
+        return allocate(floats);
+    }
+
+    /**
+     * Frees a block from {@link #allocateParameters} now; every later read of it fails, saying
+     * {@code why}. The default cannot, and says so: only a backend that {@link #holdsCopyOf holds
+     * copies} of weights needs to.
+     */
+    default void release(Tensor parameters, String why) {
+        throw new UnsupportedOperationException(name() + " does not free parameter memory early");
+    }
+
+    /**
+     * Whether this backend runs inference only, reading the linear layers' weights from copies in
+     * its own format that it converts on their first use and keeps (bf16 on the CPU): a model on
+     * it cannot train, and its own copies of those weights are dead weight once converted.
+     */
+    default boolean inferenceOnly() {
+        return false;
+    }
+
+    /** Whether this backend keeps its own copy of weight matrix {@code w} (by storage and offset). */
+    default boolean holdsCopyOf(Tensor w) {
+        return false;
+    }
+
     /** Copies {@code dst.numel()} floats from {@code src[srcOffset..]} into {@code dst}. */
     void upload(float[] src, int srcOffset, Tensor dst);
 

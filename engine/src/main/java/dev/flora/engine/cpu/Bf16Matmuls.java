@@ -82,6 +82,11 @@ final class Bf16Matmuls implements AutoCloseable {
         packed(u, r, out, maxRank).multiply(hb, rows, address(bias), address(residual), address(y), false);
     }
 
+    /** Whether some product has converted the weight matrix that starts where {@code w} does. */
+    boolean holds(Tensor w) {
+        return weights.keySet().stream().anyMatch(k -> k.storage() == w.storage() && k.offset() == w.offset());
+    }
+
     /** Weight matrices converted so far (a test's window on the cache). */
     int packedWeightCount() {
         return weights.size();

@@ -155,9 +155,15 @@ public final class CpuBackend implements Backend {
         return bf16 == null && mixed == null ? Precision.FP32 : Precision.BF16;
     }
 
-    /** Whether this backend keeps converted weights and so cannot train ({@link Precision#BF16} inference). */
+    /** True in {@link Precision#BF16} inference, whose products read weights converted once and kept. */
+    @Override
     public boolean inferenceOnly() {
         return bf16 != null;
+    }
+
+    @Override
+    public boolean holdsCopyOf(Tensor w) {
+        return bf16 != null && bf16.holds(w);
     }
 
     @Override
@@ -175,6 +181,16 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor allocate(int... shape) {
         return new Tensor(new HostStorage(Tensor.product(shape)), 0, shape);
+    }
+
+    @Override
+    public Tensor allocateParameters(int floats) {
+        return new Tensor(HostStorage.releasable(floats), 0, floats);
+    }
+
+    @Override
+    public void release(Tensor parameters, String why) {
+        ((HostStorage) parameters.storage()).release(why);
     }
 
     static FloatBuffer buf(Tensor t) {

@@ -25,8 +25,9 @@ public final class Param {
         this.decay = decay;
     }
 
-    void bind(Tensor values, ParameterArena arena) {
-        this.value = values.view(offset, shape);
+    /** Binds this parameter to its value and to the arena whose gradient block holds its gradient. */
+    void bind(Tensor value, ParameterArena arena) {
+        this.value = value;
         this.arena = arena;
         this.grad = null;
     }
@@ -43,7 +44,7 @@ public final class Param {
         return Tensor.product(shape);
     }
 
-    /** Offset in floats from the start of the arena. */
+    /** Offset in floats from the start of the arena's gradient block (and of its value block, until a release). */
     public long offset() {
         return offset;
     }

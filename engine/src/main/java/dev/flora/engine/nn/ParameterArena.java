@@ -14,6 +14,10 @@ import java.util.Map;
  * loops over these blocks. Each parameter starts on a 16-float (64-byte) boundary. The gradient
  * block is allocated on first use, so a model that only infers never holds one (for DeiT-B,
  * 330 MiB, and as much again per batch lane).
+ *
+ * <p>On a backend that keeps its own copies of the weights for inference (bf16 on the CPU),
+ * {@link #releaseCopiesTheBackendHolds} frees the fp32 values of those weights: the rest move
+ * to a smaller block, and the arena then serves inference only.
  */
 public final class ParameterArena {
     /** Every parameter starts on a multiple of this many floats; the padding stays zero. */
@@ -22,23 +26,46 @@ public final class ParameterArena {
     private final Backend backend;
     private final List<Param> params;
     private final Map<String, Param> byName;
-    private final Tensor values;
+    private Tensor values;
+    /** The arena whose value block this one shares: itself, or the one it was bound to. */
+    private final ParameterArena valuesOwner;
+    /** Arenas bound to this one's values (replicas, batch lanes); counted on the owner. */
+    private int boundArenas;
+    /** Why this arena serves inference only, once {@link #releaseCopiesTheBackendHolds} freed weights. */
+    private volatile String inferenceOnlyBecause;
     /** The arena whose gradient block this one uses: itself, or the one it was bound to. */
     private ParameterArena gradientOwner;
     /** This arena's own gradient block, null until first used. */
     private Tensor grads;
 
-    private ParameterArena(Backend backend, List<Param> params, Tensor values, ParameterArena gradientOwner) {
+    /** A new arena over {@code values}, or one bound to {@code shared}'s values and gradients. */
+    private ParameterArena(Backend backend, List<Param> params, Tensor values, ParameterArena shared) {
         this.backend = backend;
         this.params = Collections.unmodifiableList(new ArrayList<>(params));
         this.byName = new LinkedHashMap<>();
         for (Param p : params) {
             byName.put(p.name(), p);
         }
-        this.values = values;
-        this.gradientOwner = gradientOwner == null ? this : gradientOwner;
-        for (Param p : params) {
-            p.bind(values, this);
+        if (shared == null) {
+            this.values = values;
+            this.valuesOwner = this;
+            this.gradientOwner = this;
+            for (Param p : params) {
+                p.bind(values.view(p.offset(), p.shape()), this);
+            }
+        } else {
+            this.values = shared.values;
+            this.valuesOwner = shared.valuesOwner;
+            this.gradientOwner = shared.gradientOwner;
+            this.inferenceOnlyBecause = shared.inferenceOnlyBecause;
+            synchronized (valuesOwner) {
+                valuesOwner.boundArenas++;
+            }
+            // the shared arena's views, not offsets into its block: after a release the kept
+            // values sit elsewhere
+            for (int i = 0; i < params.size(); i++) {
+                params.get(i).bind(shared.params.get(i).value(), this);
+            }
         }
     }
 
@@ -69,15 +96,14 @@ public final class ParameterArena {
             Param p = new Param(name, shape, size, decay);
             params.add(p);
             names.put(name, p);
-            long n = Tensor.product(shape);
-            size += (n + ALIGN - 1) / ALIGN * ALIGN;
+            size += aligned(Tensor.product(shape));
             return p;
         }
 
         public ParameterArena build(Backend backend) {
             built = true;
             int n = Math.toIntExact(size);
-            return new ParameterArena(backend, params, backend.allocate(n), null);
+            return new ParameterArena(backend, params, backend.allocateParameters(n), null);
         }
 
         /**
@@ -98,7 +124,7 @@ public final class ParameterArena {
                     throw new IllegalArgumentException("arena layouts differ at " + a + " vs " + b);
                 }
             }
-            return new ParameterArena(existing.backend, params, existing.values, existing.gradientOwner);
+            return new ParameterArena(existing.backend, params, null, existing);
         }
     }
 
@@ -124,11 +150,13 @@ public final class ParameterArena {
 
     /** The parameter block (including alignment padding, which stays zero). */
     public Tensor values() {
+        requireAllValues();
         return values;
     }
 
     /** The gradient block, same layout as {@link #values()}; allocated (zeroed) on the first call. */
     public Tensor grads() {
+        requireAllValues();
         if (gradientOwner != this) {
             return gradientOwner.grads();
         }
@@ -143,7 +171,72 @@ public final class ParameterArena {
 
     /** Size in floats, padding included. */
     public long size() {
+        requireAllValues();
         return values.numel();
+    }
+
+    /** Whether {@link #releaseCopiesTheBackendHolds} freed weights, so that this arena serves inference only. */
+    public boolean inferenceOnly() {
+        return inferenceOnlyBecause != null;
+    }
+
+    private void requireAllValues() {
+        String why = inferenceOnlyBecause;
+        if (why != null) {
+            throw new IllegalStateException("this model serves inference only: " + why);
+        }
+    }
+
+    /**
+     * Frees the values of every parameter whose copy the backend holds ({@link
+     * Backend#holdsCopyOf}; bf16 inference keeps each linear layer's weights converted after its
+     * first product), moving the others to a smaller block. The freed parameters keep their
+     * views, by which the backend finds its copies; reading them fails, saying why. From then on
+     * the arena serves inference only: gradients, the whole block and its size are refused, and
+     * a weight the backend has not converted yet (another rank of a low-rank layer) cannot be.
+     * Only for an arena no other is bound to yet (replicas and lanes bound later share the rest).
+     *
+     * @return the floats freed, padding included (0 where the backend holds no copies)
+     */
+    public synchronized long releaseCopiesTheBackendHolds() {
+        if (valuesOwner != this || boundArenas > 0 || gradientOwner != this || grads != null) {
+            throw new IllegalStateException("release the weights the backend holds before this model's values are "
+                    + "shared or its gradients used (" + boundArenas + " arenas bound to it)");
+        }
+        if (inferenceOnlyBecause != null) {
+            return 0;
+        }
+        List<Param> kept = new ArrayList<>();
+        long keptSize = 0;
+        for (Param p : params) {
+            if (!backend.holdsCopyOf(p.value())) {
+                kept.add(p);
+                keptSize += aligned(p.numel());
+            }
+        }
+        long freed = values.numel() - keptSize;
+        if (kept.size() == params.size()) {
+            return 0;
+        }
+        Tensor compact = backend.allocateParameters(Math.toIntExact(keptSize));
+        long at = 0;
+        for (Param p : kept) {
+            Tensor moved = compact.view(at, p.shape());
+            backend.copy(p.value(), moved);
+            p.bind(moved, this);
+            at += aligned(p.numel());
+        }
+        String why = (params.size() - kept.size()) + " weight matrices are stored once, in " + backend.name()
+                + "'s own format, and their fp32 values were freed";
+        Tensor old = values;
+        values = compact;
+        inferenceOnlyBecause = why;
+        backend.release(old, why);
+        return freed;
+    }
+
+    private static long aligned(long floats) {
+        return (floats + ALIGN - 1) / ALIGN * ALIGN;
     }
 
     /** Number of real parameters, padding excluded. */
@@ -171,7 +264,7 @@ public final class ParameterArena {
             grads = null;
         }
         for (Param p : params) {
-            p.bind(values, this);
+            p.bind(p.value(), this);
         }
     }
 

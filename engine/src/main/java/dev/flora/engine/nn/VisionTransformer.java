@@ -116,6 +116,28 @@ public final class VisionTransformer {
         return r;
     }
 
+    /**
+     * Where the backend runs inference only on weights it converts once and keeps (bf16 on the
+     * CPU): converts them all now, by one inference of a blank image, and frees this model's fp32
+     * copies of them ({@link ParameterArena#releaseCopiesTheBackendHolds}), so that each weight
+     * is held once (nearly all of a ViT's parameters are in them). The model then runs
+     * its current ranks only; training it, saving it, or setting another rank and running it
+     * fails, saying why. Call it before {@link #replica}.
+     *
+     * @return the floats freed (0 on a backend that keeps no copies)
+     */
+    public long storeWeightsOnce() {
+        if (!backend.inferenceOnly() || arena.inferenceOnly()) {
+            return 0;
+        }
+        if (isLane || !lanes.isEmpty()) {
+            throw new IllegalStateException("store the weights once before a batch is split into lanes");
+        }
+        Tensor blank = backend.allocate(config.imageSize());
+        infer(blank, 1);
+        return arena.releaseCopiesTheBackendHolds();
+    }
+
     /** Low-rank (weight-inheriting) modules at the given max ranks, the rest dense. */
     public static VisionTransformer withLowRank(Backend backend, ViTConfig config, Map<String, Integer> maxRanks) {
         Map<String, LinearSpec> specs = new LinkedHashMap<>();
