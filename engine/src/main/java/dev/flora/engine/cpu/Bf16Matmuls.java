@@ -42,7 +42,8 @@ import org.bytedeco.javacpp.Pointer;
  * bfloat16 and the products accumulated in fp32 by oneDNN's matmul, the bias and the residual
  * added in fp32 as the product is written. Each weight matrix is converted once, on its first
  * use, to bf16 in the blocked layout oneDNN's kernel reads fastest, and kept: in bf16 mode the
- * weights are taken to be constant (inference). The input is converted per call; a factorized
+ * weights are taken to be constant (inference), and the model's own fp32 copies of them may be
+ * freed ({@code VisionTransformer.storeWeightsOnce}). The input is converted per call; a factorized
  * layer's intermediate h = x · VT[:r]ᵀ is written in bf16 by the first product and read so by
  * the second.
  */
