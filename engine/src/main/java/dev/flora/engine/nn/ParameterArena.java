@@ -199,12 +199,12 @@ public final class ParameterArena {
      * @return the floats freed, padding included (0 where the backend holds no copies)
      */
     public synchronized long releaseCopiesTheBackendHolds() {
+        if (inferenceOnlyBecause != null) {
+            return 0;
+        }
         if (valuesOwner != this || boundArenas > 0 || gradientOwner != this || grads != null) {
             throw new IllegalStateException("release the weights the backend holds before this model's values are "
                     + "shared or its gradients used (" + boundArenas + " arenas bound to it)");
-        }
-        if (inferenceOnlyBecause != null) {
-            return 0;
         }
         List<Param> kept = new ArrayList<>();
         long keptSize = 0;
@@ -214,10 +214,10 @@ public final class ParameterArena {
                 keptSize += aligned(p.numel());
             }
         }
-        long freed = values.numel() - keptSize;
         if (kept.size() == params.size()) {
             return 0;
         }
+        long freed = values.numel() - keptSize;
         Tensor compact = backend.allocateParameters(Math.toIntExact(keptSize));
         long at = 0;
         for (Param p : kept) {
