@@ -75,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
             OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
         }
         VisionTransformer trainingModel = m;
-        if (trainSteps > 0 && backend instanceof CpuBackend cpu && cpu.inferenceOnly()) {
+        if (trainSteps > 0 && backend.inferenceOnly()) {
             // bf16 inference keeps converted weights; training is timed on the mixed-precision backend
             trainingModel = ModelSource.load(model, device.createForTraining(log, precision.value()),
                     OptionalInt.empty());
