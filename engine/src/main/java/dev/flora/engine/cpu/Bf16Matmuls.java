@@ -35,6 +35,7 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -51,12 +52,17 @@ final class Bf16Matmuls implements AutoCloseable {
     /** The rows the weight layout is chosen for; oneDNN then runs that layout at every row count. */
     private static final int LAYOUT_ROWS = 256;
     private static final int BF16_BYTES = 2;
+    /** See {@link #paddedRank}. */
+    static final int RANK_MULTIPLE = 16;
     private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
     private static final ThreadLocal<OneDnn.AlignedBuffer> INPUTS = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
     private static final ThreadLocal<OneDnn.AlignedBuffer> HIDDEN = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
 
-    /** A weight matrix as the layers pass it: K×N with element (k, n) at offset + n·ld + k. */
-    private record WeightKey(Storage storage, long offset, int k, int n, int ld) {
+    /**
+     * A weight matrix as the layers pass it: K×N with element (k, n) at offset + n·ld + k, and the
+     * shape it is packed at (at least K×N, zeros beyond).
+     */
+    private record WeightKey(Storage storage, long offset, int k, int n, int ld, int paddedK, int paddedN) {
     }
 
     private record ConversionKey(int rows, int cols) {
@@ -70,17 +76,63 @@ final class Bf16Matmuls implements AutoCloseable {
 
     /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in]. */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out) {
-        Pointer xb = toBf16(x, rows, in);
-        packed(w, in, out, in).multiply(xb, rows, address(bias), address(residual), address(y), false);
+        PackedWeights weights = packed(w, in, out, in);
+        inRowBlocks(rows, (lo, hi) -> weights.multiply(toBf16(x, lo, hi, in), hi - lo, address(bias, 0),
+                address(residual, (long) lo * out), address(y, (long) lo * out), false));
     }
 
     /** h = x · VT[:r]ᵀ in bf16, then y = h · U[:, :r]ᵀ + b (+ residual); VT [R, in], U [out, R]. */
     void lowRank(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out,
                  int r, int maxRank) {
-        Pointer xb = toBf16(x, rows, in);
-        Pointer hb = HIDDEN.get().atLeast((long) rows * r * BF16_BYTES);
-        packed(vt, in, r, in).multiply(xb, rows, null, null, hb, true);
-        packed(u, r, out, maxRank).multiply(hb, rows, address(bias), address(residual), address(y), false);
+        int padded = paddedRank(r);
+        PackedWeights first = packed(vt, in, r, in, in, padded);
+        PackedWeights second = packed(u, r, out, maxRank, padded, out);
+        inRowBlocks(rows, (lo, hi) -> {
+            Pointer hb = HIDDEN.get().atLeast((long) (hi - lo) * padded * BF16_BYTES);
+            first.multiply(toBf16(x, lo, hi, in), hi - lo, null, null, hb, true);
+            second.multiply(hb, hi - lo, address(bias, 0), address(residual, (long) lo * out),
+                    address(y, (long) lo * out), false);
+        });
+    }
+
+    /** Rows [lo, hi) of a product, on the calling thread. */
+    @FunctionalInterface
+    private interface RowBlock {
+        void run(int lo, int hi);
+    }
+
+    /**
+     * Runs a product on its rows. Outside the lanes of a batch, the rows go in two halves to the
+     * calling thread and the spinning helper, each half single-threaded in oneDNN: oneDNN's own
+     * OpenMP workers sleep between products (OMP_WAIT_POLICY=PASSIVE, see {@link OneDnn}), and
+     * waking one cost about 0.1 ms here, more than a single image's product takes
+     * (docs/perf/2026-12-06-bf16-cpu.md). Inside a lane, the other lanes keep the cores busy and
+     * oneDNN runs the rows with its own threads, as before.
+     */
+    private static void inRowBlocks(int rows, RowBlock body) {
+        if (Parallel.inPoolTask() || !Parallel.hasHelper() || !OpenMpThreads.available() || rows < 2) {
+            OpenMpThreads.use(OpenMpThreads.DEFAULT);
+            body.run(0, rows);
+            return;
+        }
+        int mid = rows / 2;
+        Parallel.pair(() -> {
+            OpenMpThreads.use(1);
+            body.run(0, mid);
+        }, () -> {
+            OpenMpThreads.use(1);
+            body.run(mid, rows);
+        });
+    }
+
+    /**
+     * The rank the two products of a factorized layer run at: r rounded up to a multiple of
+     * {@link #RANK_MULTIPLE}, the factors padded with zeros (h's extra columns are exactly zero and
+     * add exactly nothing). oneDNN's bf16 kernels run ranks off that multiple far slower: at DeiT-S
+     * shapes, 197 rows, fc2 at rank 124 took 1.5× the time of rank 128 (docs/perf/2026-12-06-bf16-cpu.md).
+     */
+    static int paddedRank(int r) {
+        return (r + RANK_MULTIPLE - 1) / RANK_MULTIPLE * RANK_MULTIPLE;
     }
 
     /** Whether some product has converted the weight matrix that starts where {@code w} does. */
@@ -106,12 +158,18 @@ final class Bf16Matmuls implements AutoCloseable {
     }
 
     private PackedWeights packed(Tensor w, int k, int n, int ld) {
-        WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld);
-        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld));
+        return packed(w, k, n, ld, k, n);
     }
 
-    /** x [rows, cols] in bf16 in this thread's input buffer. */
-    private Pointer toBf16(Tensor x, int rows, int cols) {
+    /** W (K×N, as {@link WeightKey} says) packed as a paddedK × paddedN matrix, zeros beyond K and N. */
+    private PackedWeights packed(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
+        WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld, paddedK, paddedN);
+        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld, paddedK, paddedN));
+    }
+
+    /** Rows [lo, hi) of x [rows, cols] in bf16 in this thread's input buffer. */
+    private Pointer toBf16(Tensor x, int lo, int hi, int cols) {
+        int rows = hi - lo;
         Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols), key -> {
             dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
             dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
@@ -119,7 +177,7 @@ final class Bf16Matmuls implements AutoCloseable {
         });
         Pointer dst = INPUTS.get().atLeast((long) rows * cols * BF16_BYTES);
         OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
-                new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x), dst});
+                new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x, (long) lo * cols), dst});
         return dst;
     }
 
@@ -137,7 +195,12 @@ final class Bf16Matmuls implements AutoCloseable {
     }
 
     private static Pointer address(Tensor t) {
-        return t == null ? null : OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset()));
+        return address(t, 0);
+    }
+
+    /** Float {@code offset} of tensor t, null for no tensor. */
+    private static Pointer address(Tensor t, long offset) {
+        return t == null ? null : OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset() + offset));
     }
 
     /** One product's shape: the rows, and what it writes and adds. */
@@ -165,20 +228,39 @@ final class Bf16Matmuls implements AutoCloseable {
         private final OneDnn.AlignedBuffer data = new OneDnn.AlignedBuffer();
         private final ConcurrentHashMap<CallKey, Call> calls = new ConcurrentHashMap<>();
 
-        PackedWeights(Tensor w, int k, int n, int ld) {
-            this.k = k;
-            this.n = n;
-            this.layout = chooseLayout(k, n);
-            dnnl_memory_desc source = OneDnn.matrix(dnnl_f32, k, n, 1, ld);
+        PackedWeights(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
+            this.k = paddedK;
+            this.n = paddedN;
+            this.layout = chooseLayout(paddedK, paddedN);
+            boolean padding = paddedK != k || paddedN != n;
+            FloatPointer zeroPadded = padding ? zeroPadded(w, k, n, ld, paddedK, paddedN) : null;
+            dnnl_memory_desc source = OneDnn.matrix(dnnl_f32, paddedK, paddedN, 1, padding ? paddedK : ld);
             OneDnn.Primitive convert = reorder(source, layout, "weights to bf16");
             try {
                 OneDnn.execute(convert, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                         new dnnl_memory_desc[] {source, layout},
-                        new Pointer[] {address(w), data.atLeast(OneDnn.bytes(layout))});
+                        new Pointer[] {padding ? OneDnn.at(zeroPadded) : address(w),
+                            data.atLeast(OneDnn.bytes(layout))});
             } finally {
                 convert.destroy();
                 dnnl_memory_desc_destroy(source);
+                if (zeroPadded != null) {
+                    zeroPadded.close();
+                }
             }
+        }
+
+        /** W copied into a zeroed paddedK × paddedN fp32 matrix of the same layout, ld = paddedK. */
+        private static FloatPointer zeroPadded(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
+            FloatPointer padded = new FloatPointer((long) paddedK * paddedN);
+            padded.zero();
+            FloatPointer source = ((HostStorage) w.storage()).pointerAt(w.offset());
+            float[] column = new float[k];
+            for (int j = 0; j < n; j++) {
+                source.position(w.offset() + (long) j * ld).get(column);
+                padded.position((long) j * paddedK).put(column);
+            }
+            return padded.position(0);
         }
 
         /** The layout oneDNN's matmul picks for these weights when left free to. */

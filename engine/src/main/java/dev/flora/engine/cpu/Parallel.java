@@ -100,6 +100,11 @@ public final class Parallel {
         POOL.invoke(new Chunks(body, n, chunks, 0, chunks));
     }
 
+    /** Whether {@link #pair} can run its second half on another thread (the spinning helper). */
+    static boolean hasHelper() {
+        return HELPER != null;
+    }
+
     /** Runs two independent halves of an op, the second on the spinning helper when there is one. */
     public static void pair(Runnable first, Runnable second) {
         if (HELPER == null || inPoolTask()) {

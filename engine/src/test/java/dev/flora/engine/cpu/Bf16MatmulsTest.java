@@ -52,7 +52,7 @@ class Bf16MatmulsTest {
     }
 
     @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
-    @CsvSource({"23, 37, 29, 21, 13", "50, 128, 96, 64, 64", "3, 16, 40, 16, 5"})
+    @CsvSource({"23, 37, 29, 21, 13", "50, 128, 96, 64, 64", "3, 16, 40, 16, 5", "9, 40, 24, 17, 17", "1, 24, 40, 13, 13"})
     void lowRankMatchesRoundedFp32(int rows, int in, int out, int maxRank, int r) {
         float[] x = gaussian(rows * in, 5);
         float[] vt = gaussian(maxRank * in, 6);
@@ -124,6 +124,39 @@ class Bf16MatmulsTest {
             eye[i * r + i] = 1f;
         }
         return upload(FP32, eye);
+    }
+
+    /**
+     * Products outside a batch's lanes run in halves, each single-threaded in oneDNN: that needs
+     * oneDNN's own libgomp, and the count is the calling thread's alone.
+     */
+    @Test
+    void openMpThreadCountIsSetPerThreadInOneDnnsRuntime() throws InterruptedException {
+        assertTrue(OpenMpThreads.available(), "oneDNN's libgomp was not found beside its JNI library");
+        assertTrue(OpenMpThreads.DEFAULT >= 1);
+        int[] seen = new int[2];
+        Thread t = new Thread(() -> {
+            OpenMpThreads.use(1);
+            seen[0] = OpenMpThreads.current();
+            OpenMpThreads.use(OpenMpThreads.DEFAULT);
+            seen[1] = OpenMpThreads.current();
+        });
+        t.start();
+        OpenMpThreads.use(OpenMpThreads.DEFAULT);
+        int here = OpenMpThreads.current();
+        t.join();
+        assertEquals(1, seen[0]);
+        assertEquals(OpenMpThreads.DEFAULT, seen[1]);
+        assertEquals(OpenMpThreads.DEFAULT, here);
+    }
+
+    /** A rank off the padding multiple runs at the padded rank with zeros: exact, and no weights lost. */
+    @Test
+    void ranksArePaddedToTheMultipleOneDnnRunsFastest() {
+        assertEquals(16, Bf16Matmuls.paddedRank(1));
+        assertEquals(128, Bf16Matmuls.paddedRank(123));
+        assertEquals(128, Bf16Matmuls.paddedRank(128));
+        assertEquals(144, Bf16Matmuls.paddedRank(129));
     }
 
     /** libgomp's threads must not spin between products on the cores our pool needs next. */
