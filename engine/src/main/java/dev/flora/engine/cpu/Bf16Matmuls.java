@@ -105,8 +105,8 @@ final class Bf16Matmuls implements AutoCloseable {
      * Runs a product on its rows. Outside the lanes of a batch, the rows go in two halves to the
      * calling thread and the spinning helper, each half single-threaded in oneDNN: oneDNN's own
      * OpenMP workers sleep between products (OMP_WAIT_POLICY=PASSIVE, see {@link OneDnn}), and
-     * waking one cost about 0.1 ms here, more than a single image's product takes
-     * (docs/perf/2026-12-06-bf16-cpu.md). Inside a lane, the other lanes keep the cores busy and
+     * waking one costs more than a single image's product takes (docs/perf/2026-12-06-bf16-cpu.md,
+     * "Products in two row halves"). Inside a lane, the other lanes keep the cores busy and
      * oneDNN runs the rows with its own threads, as before.
      */
     private static void inRowBlocks(int rows, RowBlock body) {
@@ -128,8 +128,9 @@ final class Bf16Matmuls implements AutoCloseable {
     /**
      * The rank the two products of a factorized layer run at: r rounded up to a multiple of
      * {@link #RANK_MULTIPLE}, the factors padded with zeros (h's extra columns are exactly zero and
-     * add exactly nothing). oneDNN's bf16 kernels run ranks off that multiple far slower: at DeiT-S
-     * shapes, 197 rows, fc2 at rank 124 took 1.5× the time of rank 128 (docs/perf/2026-12-06-bf16-cpu.md).
+     * add exactly nothing). oneDNN's bf16 kernels run ranks off that multiple far slower, more than
+     * the padding's extra arithmetic costs (docs/perf/2026-12-06-bf16-cpu.md, "Products in two row
+     * halves").
      */
     static int paddedRank(int r) {
         return (r + RANK_MULTIPLE - 1) / RANK_MULTIPLE * RANK_MULTIPLE;
