@@ -13,10 +13,12 @@ import org.bytedeco.javacpp.Loader;
  * cannot be found, nothing is set and oneDNN keeps its own count: slower, never wrong.
  */
 final class OpenMpThreads {
+    /** oneDNN's libgomp, or null where it is not beside oneDNN's JNI library. */
+    private static final NativeLibrary GOMP = libgomp();
     private static final Function SET_NUM_THREADS = find("omp_set_num_threads");
     private static final Function GET_MAX_THREADS = find("omp_get_max_threads");
     /** OpenMP's count for a thread that never set one (OMP_NUM_THREADS, else the cores). */
-    static final int DEFAULT = defaultCount();
+    static final int DEFAULT = current();
     /** What this thread last set; 0 before it set anything, which is {@link #DEFAULT}. */
     private static final ThreadLocal<int[]> CURRENT = ThreadLocal.withInitial(() -> new int[1]);
 
@@ -43,26 +45,21 @@ final class OpenMpThreads {
         return GET_MAX_THREADS == null ? 0 : GET_MAX_THREADS.invokeInt(new Object[0]);
     }
 
-    private static int defaultCount() {
-        return current();
-    }
-
     private static Function find(String name) {
-        Path gomp = libgomp();
-        return gomp == null ? null : NativeLibrary.getInstance(gomp.toString()).getFunction(name);
+        return GOMP == null ? null : GOMP.getFunction(name);
     }
 
     /**
      * The libgomp beside oneDNN's JNI library, which oneDNN loaded: opening the same file again
      * gives the same library, with its state, not a second OpenMP runtime.
      */
-    private static Path libgomp() {
+    private static NativeLibrary libgomp() {
         OneDnn.engine(); // oneDNN's first use sets the environment libgomp reads when it loads
         String jni = Loader.load(org.bytedeco.dnnl.global.dnnl.class);
         if (jni == null) {
             return null;
         }
         Path gomp = Path.of(jni).resolveSibling("libgomp.so.1");
-        return Files.isRegularFile(gomp) ? gomp : null;
+        return Files.isRegularFile(gomp) ? NativeLibrary.getInstance(gomp.toString()) : null;
     }
 }

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.tensor.Tensor;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,22 +136,36 @@ class Bf16MatmulsTest {
         assertTrue(OpenMpThreads.available(), "oneDNN's libgomp was not found beside its JNI library");
         assertTrue(OpenMpThreads.DEFAULT >= 1);
         int[] seen = new int[2];
+        CountDownLatch oneIsSet = new CountDownLatch(1);
+        CountDownLatch readHere = new CountDownLatch(1);
         Thread t = new Thread(() -> {
             OpenMpThreads.use(1);
             seen[0] = OpenMpThreads.current();
+            oneIsSet.countDown();
+            try {
+                readHere.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             OpenMpThreads.use(OpenMpThreads.DEFAULT);
             seen[1] = OpenMpThreads.current();
         });
         t.start();
+        oneIsSet.await();
+        // read while the other thread holds its count of 1
         OpenMpThreads.use(OpenMpThreads.DEFAULT);
         int here = OpenMpThreads.current();
+        readHere.countDown();
         t.join();
         assertEquals(1, seen[0]);
         assertEquals(OpenMpThreads.DEFAULT, seen[1]);
         assertEquals(OpenMpThreads.DEFAULT, here);
     }
 
-    /** A rank off the padding multiple runs at the padded rank with zeros: exact, and no weights lost. */
+    /**
+     * The rank a factorized layer's products run at (that the padding is exact is checked by
+     * {@link #lowRankMatchesRoundedFp32} at ranks off the multiple).
+     */
     @Test
     void ranksArePaddedToTheMultipleOneDnnRunsFastest() {
         assertEquals(16, Bf16Matmuls.paddedRank(1));
