@@ -71,7 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintStream log = json ? System.err : System.out;
         Backend backend = device.create(log, precision.value());
         VisionTransformer m = ModelSource.load(model, backend, OptionalInt.empty());
-        if (backend.name().equals("cpu")) {
+        if (backend.name().startsWith("cpu")) {
             OpenBlasKernels.inheritedPinNote().ifPresent(note -> System.err.println("note: " + note));
         }
         VisionTransformer trainingModel = m;
@@ -120,6 +120,9 @@ public final class BenchCommand implements Callable<Integer> {
     private static String blasKernels(Backend backend) {
         if (backend.name().startsWith("cpu/bf16")) {
             return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
+        }
+        if (backend.name().equals("cpu/fp32-inference")) {
+            return "oneDNN fp32 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
         }
         return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
     }

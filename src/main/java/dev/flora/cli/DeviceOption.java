@@ -17,7 +17,12 @@ public final class DeviceOption {
         return announce(Devices.open(device), out);
     }
 
-    /** {@link #create(java.io.PrintStream)} in the given precision ({@code --precision}). */
+    /** {@link #create(java.io.PrintStream)} for inference only (on the CPU: oneDNN's linear layers). */
+    public Backend createForInference(java.io.PrintStream out) {
+        return announce(Devices.openForInference(device), out);
+    }
+
+    /** {@link #create(java.io.PrintStream)} in the given precision ({@code --precision}), for inference. */
     public Backend create(java.io.PrintStream out, Precision precision) {
         return announce(Devices.open(device, precision), out);
     }

@@ -34,7 +34,7 @@ public final class LatencyTableCommand extends ConfiguredCommand {
         if (settings.printed(c)) {
             return 0;
         }
-        Backend backend = device.create(System.out);
+        Backend backend = device.createForInference(System.out); // what eval, predict and serving run on
         ModelSource.LoadedModel m = ModelSource.open(c.model(), backend, OptionalInt.empty(), System.err::println);
         SearchSpace space = SearchSpace.resolve(m.model().config(), c.searchSpace(), c.space().includeProj(),
                 c.space().ratios());

@@ -2,6 +2,7 @@ package dev.flora.latency;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.cpu.Parallel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,10 +18,14 @@ public record Machine(@JsonProperty("cpu") String cpu, @JsonProperty("cores") in
                       @JsonProperty("arch") String arch, @JsonProperty("backend") String backend,
                       @JsonProperty("threads") int threads) {
 
-    /** This machine, computing on {@code backend}. */
+    /**
+     * This machine, running inference on {@code backend}'s device: the backend is the one
+     * inference runs on ({@link Devices#inferenceName}), so that a search on the CPU's training
+     * backend takes a table timed on its inference backend.
+     */
     public static Machine of(Backend backend) {
         return new Machine(cpuModel(), Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"),
-                backend.name(), Parallel.threads());
+                Devices.inferenceName(backend), Parallel.threads());
     }
 
     /** The "model name" of /proc/cpuinfo, or the OS's name where there is none. */

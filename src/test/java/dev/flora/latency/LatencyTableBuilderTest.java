@@ -36,7 +36,7 @@ class LatencyTableBuilderTest {
         LatencyTableBuilder builder = new LatencyTableBuilder(space, dense, "toy", batch, QUICK, quiet);
         LatencyTable table = builder.build(subnets, subnets, 0);
 
-        assertEquals(backend.name(), table.machine().backend());
+        assertEquals(Devices.inferenceName(backend), table.machine().backend());
         assertEquals(batch, table.batch());
         assertEquals(space.depth() * space.targets().size(), table.modules().size());
         for (int b = 0; b < space.depth(); b++) {

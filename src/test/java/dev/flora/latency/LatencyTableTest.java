@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.cpu.CpuBackend;
+import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.io.FormatException;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.space.Candidate;
@@ -56,10 +57,18 @@ class LatencyTableTest {
 
     @Test
     void thisMachinesKeyNamesItsBackend() {
-        try (CpuBackend cpu = new CpuBackend()) {
+        try (CpuBackend cpu = new CpuBackend(); CpuBackend inference = CpuBackend.fp32Inference()) {
             Machine m = Machine.of(cpu);
-            assertEquals("cpu", m.backend());
+            // the backend inference runs on: a search on the training backend takes tables timed there
+            assertEquals(CpuBackend.FP32_INFERENCE_NAME, m.backend());
+            assertEquals(m, Machine.of(inference));
             assertTrue(m.cores() > 0 && m.threads() > 0 && !m.cpu().isBlank(), m.toString());
+            System.setProperty(Devices.FP32_INFERENCE, "openblas");
+            try {
+                assertEquals(CpuBackend.TRAINING_NAME, Machine.of(cpu).backend());
+            } finally {
+                System.clearProperty(Devices.FP32_INFERENCE);
+            }
         }
     }
 

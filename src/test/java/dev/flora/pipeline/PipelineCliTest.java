@@ -472,12 +472,13 @@ class PipelineCliTest {
         String budget = Double.toString(budget(stubTable("ok.json", t -> t)));
         Map<String, Path> tables = new LinkedHashMap<>();
         tables.put("another machine or backend (CPU 'Other CPU'", stubTable("other-cpu.json", t -> on(t,
-                new Machine("Other CPU", t.machine().cores(), t.machine().arch(), "cpu", t.machine().threads()))));
-        tables.put("another machine or backend (backend cuda-emulated, not cpu)", stubTable("other-backend.json",
+                new Machine("Other CPU", t.machine().cores(), t.machine().arch(), t.machine().backend(),
+                        t.machine().threads()))));
+        tables.put("another machine or backend (backend cuda-emulated, not cpu/fp32-inference)", stubTable("other-backend.json",
                 t -> on(t, new Machine(t.machine().cpu(), t.machine().cores(), t.machine().arch(), "cuda-emulated",
                         t.machine().threads()))));
         tables.put(" threads, not ", stubTable("other-threads.json", t -> on(t, new Machine(t.machine().cpu(),
-                t.machine().cores(), t.machine().arch(), "cpu", t.machine().threads() + 7))));
+                t.machine().cores(), t.machine().arch(), t.machine().backend(), t.machine().threads() + 7))));
         tables.put("the latency table has no module blocks.1.mlp.fc2", stubTable("no-module.json", t -> {
             Map<String, LatencyTable.Module> m = new LinkedHashMap<>(t.modules());
             m.remove("blocks.1.mlp.fc2");

@@ -4,6 +4,7 @@ import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
+import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.ViTConfig;
 import dev.flora.engine.nn.ViTInitializer;
@@ -63,9 +64,9 @@ public final class OpProfile {
         int iterations = Integer.parseInt(args[2]);
         boolean train = args.length > 3 && args[3].equals("train");
         Precision precision = args.length > 4 ? Precision.parse(args[4], "precision") : Precision.FP32;
-        // bf16 training runs on the mixed-precision backend: the inference one keeps converted weights
-        CpuBackend cpu = train && precision == Precision.BF16 ? CpuBackend.mixedPrecisionTraining()
-                : new CpuBackend(precision);
+        // the backend the CLI would open: inference ones keep converted weights and cannot train
+        CpuBackend cpu = (CpuBackend) (train ? Devices.openForTraining("cpu", precision) : Devices.cpu(precision, ""))
+                .backend();
         System.out.println("GEMM kernels: OpenBLAS " + OpenBlasKernels.coreName() + ", backend " + cpu.name());
         System.out.println("row kernels: " + cpu.rowKernels());
         Map<String, ViTConfig> presets = Map.of("random", ViTConfig.vitFmnist(), "deit-tiny", ViTConfig.deitTiny(),

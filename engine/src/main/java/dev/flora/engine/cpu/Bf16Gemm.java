@@ -34,7 +34,7 @@ import org.bytedeco.javacpp.PointerPointer;
 /**
  * C = op(A) · op(B) (+ C) on fp32 tensors with both operands rounded to bf16 and the products
  * accumulated in fp32 by oneDNN's matmul: the matrix products of mixed-precision training.
- * Unlike {@link Bf16Matmuls}, nothing of the operands is kept between calls, since in training
+ * Unlike {@link OneDnnLinears}, nothing of the operands is kept between calls, since in training
  * the weights change with every step: each operand is converted to bf16 in one of this thread's
  * buffers ({@link #convert}), dense and in the orientation it is stored in, and the matmul reads
  * it transposed where the product needs it so. A caller whose two products share an operand

@@ -38,8 +38,9 @@ import org.bytedeco.openblas.global.openblas;
  * never depend on the number of threads or their timing.
  *
  * <p>In {@link Precision#BF16} the linear layers' forward products run in bf16 through oneDNN
- * ({@link Bf16Matmuls}), with their weights converted once and kept: a bf16 backend is for
- * inference. Its low-rank forward leaves h unwritten, since no backward will read it. The
+ * ({@link OneDnnLinears}), with their weights converted once and kept: a bf16 backend is for
+ * inference. {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels read a blocked
+ * copy of the weights faster than OpenBLAS reads the model's own), also for inference only. Its low-rank forward leaves h unwritten, since no backward will read it. The
  * {@link #mixedPrecisionTraining() mixed-precision training} backend instead runs the block and
  * head linear layers' products (dense and low-rank), forward and backward, in bf16 with fp32
  * accumulation ({@link Bf16Gemm}), converting the operands on each call so that the weights may
@@ -48,12 +49,16 @@ import org.bytedeco.openblas.global.openblas;
  * {@link #gemm}, which calibration and export use to compute weights.
  */
 public final class CpuBackend implements Backend {
+    /** {@link #name()} of the fp32 backend that can train (OpenBLAS). */
+    public static final String TRAINING_NAME = "cpu";
+    /** {@link #name()} of {@link #fp32Inference()}. */
+    public static final String FP32_INFERENCE_NAME = "cpu/fp32-inference";
     /** Floats per scratch block of element-wise loops (fits L1 with room to spare). */
     static final int BLOCK = 4096;
     /** Layernorm, softmax and GELU's loops. */
     private final CpuKernels kernels;
-    /** The linear layers' products in bf16 for inference, or null. */
-    private final Bf16Matmuls bf16;
+    /** The linear layers' products through oneDNN for inference (bf16 or fp32), or null. */
+    private final OneDnnLinears inference;
     /** The linear layers' products, forward and backward, in bf16 for training, or null. */
     private final Bf16Gemm mixed;
     /**
@@ -86,7 +91,7 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * fp32, or bf16 linear layers for inference ({@link Bf16Matmuls}); bf16 needs a CPU with
+     * fp32, or bf16 linear layers for inference ({@link OneDnnLinears}); bf16 needs a CPU with
      * AVX512-BF16 ({@link #bf16UnsupportedReason()} says whether this one has it).
      */
     public CpuBackend(Precision precision) {
@@ -119,6 +124,20 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, true);
     }
 
+    /**
+     * fp32 for inference only: the linear layers' products through oneDNN's fp32 matmul on
+     * weights copied once into its blocked layout (see the class comment); any x86-64 CPU.
+     */
+    public static CpuBackend fp32Inference() {
+        return new CpuBackend(CpuKernels.selected(), new OneDnnLinears(OneDnnLinears.Format.F32));
+    }
+
+    private CpuBackend(CpuKernels kernels, OneDnnLinears inference) {
+        this.kernels = kernels;
+        this.inference = inference;
+        this.mixed = null;
+    }
+
     /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
     static CpuBackend mixedPrecisionTrainingOnAnyCpu() {
         return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, false);
@@ -136,7 +155,7 @@ public final class CpuBackend implements Backend {
             }
         }
         boolean inBf16 = precision == Precision.BF16;
-        this.bf16 = inBf16 && !training ? new Bf16Matmuls() : null;
+        this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
     }
 
@@ -145,30 +164,34 @@ public final class CpuBackend implements Backend {
         return OneDnn.bf16UnsupportedReason();
     }
 
-    /** Weight matrices the bf16 products have converted and keep (0 in fp32). */
-    int bf16WeightCount() {
-        return bf16 == null ? 0 : bf16.packedWeightCount();
+    /** Weight matrices the oneDNN products have copied and keep (0 on OpenBLAS). */
+    int packedWeightCount() {
+        return inference == null ? 0 : inference.packedWeightCount();
     }
 
     /** FP32, or BF16 when the linear layers' products run in bf16. */
     public Precision precision() {
-        return bf16 == null && mixed == null ? Precision.FP32 : Precision.BF16;
+        boolean inBf16 = mixed != null || inference != null && inference.format() == OneDnnLinears.Format.BF16;
+        return inBf16 ? Precision.BF16 : Precision.FP32;
     }
 
-    /** True in {@link Precision#BF16} inference, whose products read weights converted once and kept. */
+    /** True for inference through oneDNN, whose products read weights converted once and kept. */
     @Override
     public boolean inferenceOnly() {
-        return bf16 != null;
+        return inference != null;
     }
 
     @Override
     public boolean holdsCopyOf(Tensor w) {
-        return bf16 != null && bf16.holds(w);
+        return inference != null && inference.holds(w);
     }
 
     @Override
     public String name() {
-        return bf16 != null ? "cpu/bf16" : mixed != null ? "cpu/bf16-training" : "cpu";
+        if (inference != null) {
+            return inference.format() == OneDnnLinears.Format.BF16 ? "cpu/bf16" : FP32_INFERENCE_NAME;
+        }
+        return mixed != null ? "cpu/bf16-training" : TRAINING_NAME;
     }
 
     /** What runs layernorm, softmax and GELU here ("Vector API, 16 floats" or "scalar loops"). */
@@ -290,8 +313,8 @@ public final class CpuBackend implements Backend {
         if (rows == 0) {
             return;
         }
-        if (bf16 != null) {
-            bf16.linear(x, w, bias, residual, y, rows, in, out);
+        if (inference != null) {
+            inference.linear(x, w, bias, residual, y, rows, in, out);
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
@@ -382,9 +405,9 @@ public final class CpuBackend implements Backend {
     public void lowRankForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor h, Tensor y,
                                int rows, int in, int out, int r, int maxRank) {
         OpContracts.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
-        if (bf16 != null) {
+        if (inference != null) {
             if (rows > 0) {
-                bf16.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank);
+                inference.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank);
             }
             return;
         }
@@ -1076,11 +1099,11 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Frees the bf16 weights and primitives; an fp32 backend holds nothing to free. */
+    /** Frees oneDNN's weights and primitives; an OpenBLAS backend holds nothing to free. */
     @Override
     public void close() {
-        if (bf16 != null) {
-            bf16.close();
+        if (inference != null) {
+            inference.close();
         }
         if (mixed != null) {
             mixed.close();

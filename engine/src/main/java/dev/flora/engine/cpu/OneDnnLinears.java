@@ -39,19 +39,33 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * The CPU backend's linear layers in bf16: y = x · Wᵀ + b (+ residual), x and W rounded to
- * bfloat16 and the products accumulated in fp32 by oneDNN's matmul, the bias and the residual
- * added in fp32 as the product is written. Each weight matrix is converted once, on its first
- * use, to bf16 in the blocked layout oneDNN's kernel reads fastest, and kept: in bf16 mode the
- * weights are taken to be constant (inference), and the model's own fp32 copies of them may be
- * freed ({@code VisionTransformer.storeWeightsOnce}). The input is converted per call; a factorized
- * layer's intermediate h = x · VT[:r]ᵀ is written in bf16 by the first product and read so by
- * the second.
+ * The CPU backend's linear layers for inference through oneDNN's matmul: y = x · Wᵀ + b
+ * (+ residual), the bias and the residual added in fp32 as the product is written. In
+ * {@link Format#BF16} x and W are rounded to bfloat16 and the products accumulated in fp32; in
+ * {@link Format#F32} everything is fp32 (oneDNN's fp32 kernels instead of OpenBLAS's, for
+ * inference only). Each weight matrix is copied once, on its first use, into the format and the
+ * blocked layout oneDNN's kernel reads fastest, and kept: the weights are taken to be constant
+ * (inference), and the model's own fp32 copies of them may be freed
+ * ({@code VisionTransformer.storeWeightsOnce}). A bf16 input is converted per call; a factorized
+ * layer's intermediate h = x · VT[:r]ᵀ is written in the format by the first product and read so
+ * by the second.
  */
-final class Bf16Matmuls implements AutoCloseable {
+final class OneDnnLinears implements AutoCloseable {
+    /** What the products read: bf16 with fp32 accumulation, or fp32 throughout. */
+    enum Format {
+        BF16(dnnl_bf16, 2), F32(dnnl_f32, 4);
+
+        final int dataType;
+        final int bytes;
+
+        Format(int dataType, int bytes) {
+            this.dataType = dataType;
+            this.bytes = bytes;
+        }
+    }
+
     /** The rows the weight layout is chosen for; oneDNN then runs that layout at every row count. */
     private static final int LAYOUT_ROWS = 256;
-    private static final int BF16_BYTES = 2;
     /** See {@link #paddedRank}. */
     static final int RANK_MULTIPLE = 16;
     private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
@@ -73,23 +87,32 @@ final class Bf16Matmuls implements AutoCloseable {
 
     private final ConcurrentHashMap<WeightKey, PackedWeights> weights = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
+    private final Format format;
+
+    OneDnnLinears(Format format) {
+        this.format = format;
+    }
+
+    Format format() {
+        return format;
+    }
 
     /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in]. */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out) {
         PackedWeights weights = packed(w, in, out, in);
-        inRowBlocks(rows, (lo, hi) -> weights.multiply(toBf16(x, lo, hi, in), hi - lo, address(bias, 0),
+        inRowBlocks(rows, (lo, hi) -> weights.multiply(input(x, lo, hi, in), hi - lo, address(bias, 0),
                 address(residual, (long) lo * out), address(y, (long) lo * out), false));
     }
 
-    /** h = x · VT[:r]ᵀ in bf16, then y = h · U[:, :r]ᵀ + b (+ residual); VT [R, in], U [out, R]. */
+    /** h = x · VT[:r]ᵀ in the format, then y = h · U[:, :r]ᵀ + b (+ residual); VT [R, in], U [out, R]. */
     void lowRank(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out,
                  int r, int maxRank) {
         int padded = paddedRank(r);
         PackedWeights first = packed(vt, in, r, in, in, padded);
         PackedWeights second = packed(u, r, out, maxRank, padded, out);
         inRowBlocks(rows, (lo, hi) -> {
-            Pointer hb = HIDDEN.get().atLeast((long) (hi - lo) * padded * BF16_BYTES);
-            first.multiply(toBf16(x, lo, hi, in), hi - lo, null, null, hb, true);
+            Pointer hb = HIDDEN.get().atLeast((long) (hi - lo) * padded * format.bytes);
+            first.multiply(input(x, lo, hi, in), hi - lo, null, null, hb, true);
             second.multiply(hb, hi - lo, address(bias, 0), address(residual, (long) lo * out),
                     address(y, (long) lo * out), false);
         });
@@ -165,7 +188,12 @@ final class Bf16Matmuls implements AutoCloseable {
     /** W (K×N, as {@link WeightKey} says) packed as a paddedK × paddedN matrix, zeros beyond K and N. */
     private PackedWeights packed(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
         WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld, paddedK, paddedN);
-        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld, paddedK, paddedN));
+        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld, paddedK, paddedN, format));
+    }
+
+    /** Rows [lo, hi) of x [rows, cols] as the products read them: x itself in fp32, else in bf16. */
+    private Pointer input(Tensor x, int lo, int hi, int cols) {
+        return format == Format.F32 ? address(x, (long) lo * cols) : toBf16(x, lo, hi, cols);
     }
 
     /** Rows [lo, hi) of x [rows, cols] in bf16 in this thread's input buffer. */
@@ -176,7 +204,7 @@ final class Bf16Matmuls implements AutoCloseable {
             dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
             return new Conversion(reorder(from, to, "input to bf16"), from, to);
         });
-        Pointer dst = INPUTS.get().atLeast((long) rows * cols * BF16_BYTES);
+        Pointer dst = INPUTS.get().atLeast((long) rows * cols * Format.BF16.bytes);
         OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                 new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x, (long) lo * cols), dst});
         return dst;
@@ -205,7 +233,7 @@ final class Bf16Matmuls implements AutoCloseable {
     }
 
     /** One product's shape: the rows, and what it writes and adds. */
-    private record CallKey(int rows, boolean bf16Out, boolean bias, boolean residual) {
+    private record CallKey(int rows, boolean hiddenOut, boolean bias, boolean residual) {
     }
 
     /** A product's primitive and the descriptors of what it reads and writes. */
@@ -221,22 +249,24 @@ final class Bf16Matmuls implements AutoCloseable {
         }
     }
 
-    /** One weight matrix in bf16, in oneDNN's layout, and the products that read it. */
+    /** One weight matrix in the format, in oneDNN's layout, and the products that read it. */
     private static final class PackedWeights {
         private final int k;
         private final int n;
+        private final Format format;
         private final dnnl_memory_desc layout;
         private final OneDnn.AlignedBuffer data = new OneDnn.AlignedBuffer();
         private final ConcurrentHashMap<CallKey, Call> calls = new ConcurrentHashMap<>();
 
-        PackedWeights(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
+        PackedWeights(Tensor w, int k, int n, int ld, int paddedK, int paddedN, Format format) {
             this.k = paddedK;
             this.n = paddedN;
-            this.layout = chooseLayout(paddedK, paddedN);
+            this.format = format;
+            this.layout = chooseLayout(paddedK, paddedN, format);
             boolean padding = paddedK != k || paddedN != n;
             FloatPointer zeroPadded = padding ? zeroPadded(w, k, n, ld, paddedK, paddedN) : null;
             dnnl_memory_desc source = OneDnn.matrix(dnnl_f32, paddedK, paddedN, 1, padding ? paddedK : ld);
-            OneDnn.Primitive convert = reorder(source, layout, "weights to bf16");
+            OneDnn.Primitive convert = reorder(source, layout, "weights to " + format);
             try {
                 OneDnn.execute(convert, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                         new dnnl_memory_desc[] {source, layout},
@@ -265,11 +295,12 @@ final class Bf16Matmuls implements AutoCloseable {
         }
 
         /** The layout oneDNN's matmul picks for these weights when left free to. */
-        private static dnnl_memory_desc chooseLayout(int k, int n) {
-            dnnl_memory_desc src = OneDnn.matrix(dnnl_bf16, LAYOUT_ROWS, k, k, 1);
+        private static dnnl_memory_desc chooseLayout(int k, int n, Format format) {
+            dnnl_memory_desc src = OneDnn.matrix(format.dataType, LAYOUT_ROWS, k, k, 1);
             dnnl_memory_desc dst = OneDnn.matrix(dnnl_f32, LAYOUT_ROWS, n, n, 1);
             dnnl_memory_desc any = new dnnl_memory_desc();
-            OneDnn.check(dnnl_memory_desc_create_with_tag(any, 2, new long[] {k, n}, dnnl_bf16, dnnl_format_tag_any),
+            OneDnn.check(dnnl_memory_desc_create_with_tag(any, 2, new long[] {k, n}, format.dataType,
+                            dnnl_format_tag_any),
                     "weights descriptor");
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             try {
@@ -284,9 +315,12 @@ final class Bf16Matmuls implements AutoCloseable {
             }
         }
 
-        /** dst [rows, n] = src [rows, k] (bf16) · W (+ bias) (+ residual); dst bf16 or fp32. */
-        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean bf16Out) {
-            Call call = calls.computeIfAbsent(new CallKey(rows, bf16Out, bias != null, residual != null), this::create);
+        /**
+         * dst [rows, n] = src [rows, k] (in the format) · W (+ bias) (+ residual); dst in the
+         * format for a factorized layer's h (hiddenOut), else fp32.
+         */
+        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean hiddenOut) {
+            Call call = calls.computeIfAbsent(new CallKey(rows, hiddenOut, bias != null, residual != null), this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
             List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
             List<Pointer> ptrs = new ArrayList<>(List.of(src, data.atLeast(0), dst));
@@ -306,8 +340,8 @@ final class Bf16Matmuls implements AutoCloseable {
 
         private Call create(CallKey key) {
             int rows = key.rows();
-            dnnl_memory_desc src = OneDnn.matrix(dnnl_bf16, rows, k, k, 1);
-            dnnl_memory_desc dst = OneDnn.matrix(key.bf16Out() ? dnnl_bf16 : dnnl_f32, rows, n, n, 1);
+            dnnl_memory_desc src = OneDnn.matrix(format.dataType, rows, k, k, 1);
+            dnnl_memory_desc dst = OneDnn.matrix(key.hiddenOut() ? format.dataType : dnnl_f32, rows, n, n, 1);
             dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, n, n, 1) : null;
             dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, rows, n, n, 1) : null;
             dnnl_primitive_attr attr = OneDnn.userScratchpad();
@@ -320,7 +354,7 @@ final class Bf16Matmuls implements AutoCloseable {
                     OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual), "residual post-op");
                     OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
                 }
-                String what = "bf16 matmul [" + rows + ", " + k + "] x [" + k + ", " + n + "]";
+                String what = format + " matmul [" + rows + ", " + k + "] x [" + k + ", " + n + "]";
                 OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), src, layout, bias, dst, attr), what);
                 return new Call(OneDnn.Primitive.of(pd, what), src, bias, residual, dst);
             } finally {

@@ -20,19 +20,75 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The CPU's bf16 linear layers (oneDNN) against fp32 GEMMs on operands rounded to bf16 as the
- * hardware rounds them: the only difference left is the order of fp32 accumulation, so they
- * agree within 1e-5 of the largest output. This checks the operand layouts, the weight
+ * The CPU's linear layers through oneDNN. In bf16 against fp32 GEMMs on operands rounded to bf16
+ * as the hardware rounds them: the only difference left is the order of fp32 accumulation, so
+ * they agree within 1e-5 of the largest output. This checks the operand layouts, the weight
  * conversion, the bias, the residual post-op and the bf16 intermediate of the factorized layer.
- * It runs on every CPU: where AVX512-BF16 is missing oneDNN converts in software.
+ * It runs on every CPU: where AVX512-BF16 is missing oneDNN converts in software. In fp32
+ * (inference) against the OpenBLAS backend on the same operands, to the same 1e-5.
  */
-class Bf16MatmulsTest {
+class OneDnnLinearsTest {
     private static final CpuBackend FP32 = new CpuBackend();
     private static final CpuBackend BF16 = CpuBackend.bf16OnAnyCpu();
+    private static final CpuBackend FP32_ONEDNN = CpuBackend.fp32Inference();
 
     @AfterAll
     static void close() {
         BF16.close();
+        FP32_ONEDNN.close();
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} residual {3}")
+    @CsvSource({"1, 16, 8, false", "37, 48, 29, true", "197, 64, 96, true", "5, 33, 130, false"})
+    void fp32LinearMatchesOpenBlas(int rows, int in, int out, boolean withResidual) {
+        float[] x = gaussian(rows * in, 1);
+        float[] w = gaussian(out * in, 2);
+        float[] b = gaussian(out, 3);
+        float[] res = gaussian(rows * out, 4);
+        CpuBackend d = FP32_ONEDNN;
+        Tensor y = d.allocate(rows * out);
+        d.linearForward(upload(d, x), upload(d, w), upload(d, b), withResidual ? upload(d, res) : null, y, rows, in,
+                out);
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.linearForward(upload(FP32, x), upload(FP32, w), upload(FP32, b), withResidual ? upload(FP32, res) : null,
+                expected, rows, in, out);
+        assertClose("fp32 linear", d.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
+    @CsvSource({"23, 37, 29, 21, 13", "50, 128, 96, 64, 64", "3, 16, 40, 16, 5", "1, 24, 40, 13, 13"})
+    void fp32LowRankMatchesOpenBlas(int rows, int in, int out, int maxRank, int r) {
+        float[] x = gaussian(rows * in, 5);
+        float[] vt = gaussian(maxRank * in, 6);
+        float[] u = gaussian(out * maxRank, 7);
+        float[] b = gaussian(out, 8);
+        float[] res = gaussian(rows * out, 9);
+        CpuBackend d = FP32_ONEDNN;
+        Tensor y = d.allocate(rows * out);
+        d.lowRankForward(upload(d, x), upload(d, vt), upload(d, u), upload(d, b), upload(d, res), d.allocate(rows * r),
+                y, rows, in, out, r, maxRank);
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.lowRankForward(upload(FP32, x), upload(FP32, vt), upload(FP32, u), upload(FP32, b), upload(FP32, res),
+                FP32.allocate(rows * r), expected, rows, in, out, r, maxRank);
+        assertClose("fp32 low-rank", d.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    /** Inference opens oneDNN's fp32 products unless the property picks OpenBLAS; training never. */
+    @Test
+    void fp32InferenceRunsOnOneDnnUnlessToldOtherwise() {
+        try (CpuBackend inference = (CpuBackend) Devices.open("cpu", Precision.FP32).backend();
+             CpuBackend training = (CpuBackend) Devices.open("cpu").backend()) {
+            assertEquals("cpu/fp32-inference", inference.name());
+            assertTrue(inference.inferenceOnly());
+            assertEquals(Precision.FP32, inference.precision());
+            assertEquals("cpu", training.name());
+        }
+        System.setProperty(Devices.FP32_INFERENCE, "openblas");
+        try (CpuBackend openBlas = (CpuBackend) Devices.open("cpu", Precision.FP32).backend()) {
+            assertEquals("cpu", openBlas.name());
+        } finally {
+            System.clearProperty(Devices.FP32_INFERENCE);
+        }
     }
 
     @ParameterizedTest(name = "rows {0} in {1} out {2} residual {3}")
@@ -89,7 +145,7 @@ class Bf16MatmulsTest {
                         upload(FP32, rounded(FP32.download(w), Precision.BF16)), b, null, expected, rows, 32, 24);
                 assertClose("rows " + rows, bf16.download(y), toDouble(FP32.download(expected)), 1e-5);
             }
-            assertEquals(1, bf16.bf16WeightCount());
+            assertEquals(1, bf16.packedWeightCount());
         }
     }
 
@@ -110,7 +166,7 @@ class Bf16MatmulsTest {
                 assertEquals("cpu/bf16", opened.backend().name());
                 assertTrue(opened.line().contains("bf16"), opened.line());
             } else {
-                assertEquals("cpu", opened.backend().name());
+                assertEquals("cpu/fp32-inference", opened.backend().name());
                 assertTrue(opened.line().contains(why), opened.line());
             }
         } finally {
@@ -168,10 +224,10 @@ class Bf16MatmulsTest {
      */
     @Test
     void ranksArePaddedToTheMultipleOneDnnRunsFastest() {
-        assertEquals(16, Bf16Matmuls.paddedRank(1));
-        assertEquals(128, Bf16Matmuls.paddedRank(123));
-        assertEquals(128, Bf16Matmuls.paddedRank(128));
-        assertEquals(144, Bf16Matmuls.paddedRank(129));
+        assertEquals(16, OneDnnLinears.paddedRank(1));
+        assertEquals(128, OneDnnLinears.paddedRank(123));
+        assertEquals(128, OneDnnLinears.paddedRank(128));
+        assertEquals(144, OneDnnLinears.paddedRank(129));
     }
 
     /** libgomp's threads must not spin between products on the cores our pool needs next. */
