@@ -272,6 +272,28 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #linearGeluForward} and {@link #lowRankGeluForward} apply GELU as the product
+     * is written (an inference backend that fuses it); where not, callers run GELU as its own op.
+     */
+    default boolean fusesGelu() {
+        return false;
+    }
+
+    /**
+     * y = GELU(x · Wᵀ + b), the exact (erf) GELU applied as the product is written, for inference
+     * (nothing is kept for a backward pass). Only where {@link #fusesGelu()}.
+     */
+    default void linearGeluForward(Tensor x, Tensor w, Tensor bias, Tensor y, int rows, int in, int out) {
+        throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
+    }
+
+    /** y = GELU((x · VT[:r]ᵀ) · U[:, :r]ᵀ + b), as {@link #linearGeluForward}. Only where {@link #fusesGelu()}. */
+    default void lowRankGeluForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor y, int rows, int in, int out,
+                                    int r, int maxRank) {
+        throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
+    }
+
     /** dh [rows, r] = dy · U[:, :r] and dx [rows, in] = dh · VT[:r] (both overwritten). */
     default void lowRankBackwardInput(Tensor dy, Tensor vt, Tensor u, Tensor dh, Tensor dx, int rows, int in,
                                       int out, int r, int maxRank) {

@@ -314,7 +314,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (inference != null) {
-            inference.linear(x, w, bias, residual, y, rows, in, out);
+            inference.linear(x, w, bias, residual, y, rows, in, out, false);
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
@@ -407,7 +407,7 @@ public final class CpuBackend implements Backend {
         OpContracts.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
         if (inference != null) {
             if (rows > 0) {
-                inference.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank);
+                inference.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank, false);
             }
             return;
         }
@@ -416,6 +416,37 @@ public final class CpuBackend implements Backend {
             return;
         }
         CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
+    }
+
+    /** Inference through oneDNN applies GELU as fc1's product is written (an eltwise post-op). */
+    @Override
+    public boolean fusesGelu() {
+        return inference != null;
+    }
+
+    @Override
+    public void linearGeluForward(Tensor x, Tensor w, Tensor bias, Tensor y, int rows, int in, int out) {
+        OpContracts.linearForward(x, w, bias, null, y, rows, in, out);
+        requireFusedGelu();
+        if (rows > 0) {
+            inference.linear(x, w, bias, null, y, rows, in, out, true);
+        }
+    }
+
+    @Override
+    public void lowRankGeluForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor y, int rows, int in, int out,
+                                   int r, int maxRank) {
+        OpContracts.lowRankForward(x, vt, u, bias, null, null, y, rows, in, out, r, maxRank);
+        requireFusedGelu();
+        if (rows > 0) {
+            inference.lowRank(x, vt, u, bias, null, y, rows, in, out, r, maxRank, true);
+        }
+    }
+
+    private void requireFusedGelu() {
+        if (inference == null) {
+            throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
+        }
     }
 
     /**

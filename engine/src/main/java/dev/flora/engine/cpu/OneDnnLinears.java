@@ -10,12 +10,14 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_binary_add;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_gelu_erf;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
@@ -97,24 +99,30 @@ final class OneDnnLinears implements AutoCloseable {
         return format;
     }
 
-    /** y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in]. */
-    void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out) {
+    /**
+     * y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in], then the exact GELU where
+     * {@code gelu} (applied as the product is written; not with a residual).
+     */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out, boolean gelu) {
         PackedWeights weights = packed(w, in, out, in);
         inRowBlocks(rows, (lo, hi) -> weights.multiply(input(x, lo, hi, in), hi - lo, address(bias, 0),
-                address(residual, (long) lo * out), address(y, (long) lo * out), false));
+                address(residual, (long) lo * out), address(y, (long) lo * out), false, gelu));
     }
 
-    /** h = x · VT[:r]ᵀ in the format, then y = h · U[:, :r]ᵀ + b (+ residual); VT [R, in], U [out, R]. */
+    /**
+     * h = x · VT[:r]ᵀ in the format, then y = h · U[:, :r]ᵀ + b (+ residual), GELU'd where
+     * {@code gelu}; VT [R, in], U [out, R].
+     */
     void lowRank(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out,
-                 int r, int maxRank) {
+                 int r, int maxRank, boolean gelu) {
         int padded = paddedRank(r);
         PackedWeights first = packed(vt, in, r, in, in, padded);
         PackedWeights second = packed(u, r, out, maxRank, padded, out);
         inRowBlocks(rows, (lo, hi) -> {
             Pointer hb = HIDDEN.get().atLeast((long) (hi - lo) * padded * format.bytes);
-            first.multiply(input(x, lo, hi, in), hi - lo, null, null, hb, true);
+            first.multiply(input(x, lo, hi, in), hi - lo, null, null, hb, true, false);
             second.multiply(hb, hi - lo, address(bias, 0), address(residual, (long) lo * out),
-                    address(y, (long) lo * out), false);
+                    address(y, (long) lo * out), false, gelu);
         });
     }
 
@@ -233,7 +241,7 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     /** One product's shape: the rows, and what it writes and adds. */
-    private record CallKey(int rows, boolean hiddenOut, boolean bias, boolean residual) {
+    private record CallKey(int rows, boolean hiddenOut, boolean bias, boolean residual, boolean gelu) {
     }
 
     /** A product's primitive and the descriptors of what it reads and writes. */
@@ -316,11 +324,13 @@ final class OneDnnLinears implements AutoCloseable {
         }
 
         /**
-         * dst [rows, n] = src [rows, k] (in the format) · W (+ bias) (+ residual); dst in the
-         * format for a factorized layer's h (hiddenOut), else fp32.
+         * dst [rows, n] = src [rows, k] (in the format) · W (+ bias) (+ residual), GELU'd where
+         * {@code gelu}; dst in the format for a factorized layer's h (hiddenOut), else fp32.
          */
-        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean hiddenOut) {
-            Call call = calls.computeIfAbsent(new CallKey(rows, hiddenOut, bias != null, residual != null), this::create);
+        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean hiddenOut,
+                      boolean gelu) {
+            Call call = calls.computeIfAbsent(new CallKey(rows, hiddenOut, bias != null, residual != null, gelu),
+                    this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
             List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
             List<Pointer> ptrs = new ArrayList<>(List.of(src, data.atLeast(0), dst));
@@ -348,10 +358,17 @@ final class OneDnnLinears implements AutoCloseable {
             dnnl_post_ops postOps = null;
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             try {
-                if (residual != null) {
+                if (residual != null || key.gelu()) {
                     postOps = new dnnl_post_ops();
                     OneDnn.check(dnnl_post_ops_create(postOps), "post-ops create");
-                    OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual), "residual post-op");
+                    if (residual != null) {
+                        OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual),
+                                "residual post-op");
+                    }
+                    if (key.gelu()) {
+                        OneDnn.check(dnnl_post_ops_append_eltwise(postOps, dnnl_eltwise_gelu_erf, 0f, 0f),
+                                "GELU post-op");
+                    }
                     OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
                 }
                 String what = format + " matmul [" + rows + ", " + k + "] x [" + k + ", " + n + "]";

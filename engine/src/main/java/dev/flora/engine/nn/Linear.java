@@ -79,6 +79,17 @@ public final class Linear implements LinearLayer {
         return yt;
     }
 
+    @Override
+    public Tensor forwardGelu(Tensor x, int rows) {
+        if (!backend.fusesGelu()) {
+            return null;
+        }
+        this.x = null; // no backward follows
+        Tensor yt = y.get((long) rows * out);
+        backend.linearGeluForward(x, weight.value(), bias.value(), yt, rows, in, out);
+        return yt;
+    }
+
     /** dW += dyᵀ·x, db += Σ dy, returns dx = dy·W. */
     @Override
     public Tensor backward(Tensor dy) {

@@ -29,6 +29,15 @@ public interface LinearLayer {
      */
     Tensor forward(Tensor x, int rows, Tensor residual);
 
+    /**
+     * GELU(f(x)) for inference, the activation applied as the product is written, where this
+     * layer and its backend can fuse the two ({@code Backend.fusesGelu}); null where not, and the
+     * caller runs f and GELU itself. A backward pass may not follow it.
+     */
+    default Tensor forwardGelu(Tensor x, int rows) {
+        return null;
+    }
+
     /** Accumulates parameter gradients and returns dx [rows, in] for the rows of the last forward. */
     Tensor backward(Tensor dy);
 }

@@ -119,6 +119,18 @@ public final class LowRankLinear implements RankedLinear {
         return yt;
     }
 
+    @Override
+    public Tensor forwardGelu(Tensor x, int rows) {
+        if (!backend.fusesGelu()) {
+            return null;
+        }
+        this.x = null; // no backward follows
+        this.hLast = null;
+        Tensor yt = y.get((long) rows * out);
+        backend.lowRankGeluForward(x, vt.value(), u.value(), bias.value(), yt, rows, in, out, rank, maxRank);
+        return yt;
+    }
+
     /** Gradients land in U[:, :r], VT[:r, :] and b only; returns dx [rows, in]. */
     @Override
     public Tensor backward(Tensor dy) {

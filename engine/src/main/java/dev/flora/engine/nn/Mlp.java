@@ -32,6 +32,12 @@ public final class Mlp {
     /** [rows, dim] to [rows, dim], plus {@code residual} (when not null) added by fc2. */
     public Tensor forward(Tensor x, int rows, Tensor residual) {
         this.rows = rows;
+        // an inference backend may apply GELU as fc1's product is written: one pass less over 4·dim columns
+        Tensor fused = backend.inferenceOnly() ? fc1.forwardGelu(x, rows) : null;
+        if (fused != null) {
+            pre = null;
+            return fc2.forward(fused, rows, residual);
+        }
         pre = fc1.forward(x, rows);
         long n = (long) rows * fc1.outFeatures();
         Tensor a = act.get(n);

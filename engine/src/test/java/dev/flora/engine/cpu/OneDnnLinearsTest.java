@@ -8,6 +8,7 @@ import static dev.flora.engine.reference.TestTensors.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.backend.Precision;
@@ -71,6 +72,38 @@ class OneDnnLinearsTest {
         FP32.lowRankForward(upload(FP32, x), upload(FP32, vt), upload(FP32, u), upload(FP32, b), upload(FP32, res),
                 FP32.allocate(rows * r), expected, rows, in, out, r, maxRank);
         assertClose("fp32 low-rank", d.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    /** GELU as a post-op of the product: against OpenBLAS's product and our own GELU pass, dense and low-rank. */
+    @ParameterizedTest(name = "rows {0} in {1} out {2} r {3}")
+    @CsvSource({"1, 16, 40, 0", "37, 48, 96, 0", "197, 64, 256, 0", "23, 37, 29, 13", "1, 24, 40, 13",
+        "197, 64, 256, 20"})
+    void geluFusedIntoTheProductMatchesAGeluPass(int rows, int in, int out, int r) {
+        float[] x = gaussian(rows * in, 11);
+        float[] b = gaussian(out, 12);
+        CpuBackend d = FP32_ONEDNN;
+        assertTrue(d.fusesGelu() && !FP32.fusesGelu());
+        Tensor y = d.allocate(rows * out);
+        Tensor expected = FP32.allocate(rows * out);
+        if (r == 0) {
+            float[] w = gaussian(out * in, 13);
+            d.linearGeluForward(upload(d, x), upload(d, w), upload(d, b), y, rows, in, out);
+            FP32.linearForward(upload(FP32, x), upload(FP32, w), upload(FP32, b), null, expected, rows, in, out);
+        } else {
+            float[] vt = gaussian(r * in, 14);
+            float[] u = gaussian(out * r, 15);
+            d.lowRankGeluForward(upload(d, x), upload(d, vt), upload(d, u), upload(d, b), y, rows, in, out, r, r);
+            FP32.lowRankForward(upload(FP32, x), upload(FP32, vt), upload(FP32, u), upload(FP32, b), null,
+                    FP32.allocate(rows * r), expected, rows, in, out, r, r);
+        }
+        FP32.geluForward(expected, expected, (long) rows * out);
+        assertClose("GELU post-op", d.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    @Test
+    void aBackendThatCanTrainDoesNotFuseGelu() {
+        Tensor t = FP32.allocate(4);
+        assertThrows(UnsupportedOperationException.class, () -> FP32.linearGeluForward(t, t, t, t, 1, 2, 2));
     }
 
     /** Inference opens oneDNN's fp32 products unless the property picks OpenBLAS; training never. */
