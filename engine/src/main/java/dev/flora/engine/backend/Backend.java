@@ -45,6 +45,16 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Runs {@code body}, an inference after which the weights this backend copies are to be
+     * released ({@code VisionTransformer.storeWeightsOnce}): a backend may return each weight's
+     * memory as soon as it has its copy, so that the model and the copies are never all held at
+     * once. The default just runs it.
+     */
+    default void whileCopyingWeightsToRelease(Runnable body) {
+        body.run();
+    }
+
     /** Whether this backend keeps its own copy of weight matrix {@code w} (by storage and offset). */
     default boolean holdsCopyOf(Tensor w) {
         return false;

@@ -418,6 +418,16 @@ public final class CpuBackend implements Backend {
         CpuLowRank.forward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
     }
 
+    /** Each weight's fp32 pages are returned as soon as oneDNN's copy of it is made. */
+    @Override
+    public void whileCopyingWeightsToRelease(Runnable body) {
+        if (inference == null) {
+            body.run();
+        } else {
+            inference.discardingSources(body);
+        }
+    }
+
     /** Inference through oneDNN applies GELU as fc1's product is written (an eltwise post-op). */
     @Override
     public boolean fusesGelu() {

@@ -90,9 +90,26 @@ final class OneDnnLinears implements AutoCloseable {
     private final ConcurrentHashMap<WeightKey, PackedWeights> weights = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
     private final Format format;
+    /** Whether a weight's fp32 pages are returned once it is copied ({@link #discardingSources}). */
+    private volatile boolean discardSources;
 
     OneDnnLinears(Format format) {
         this.format = format;
+    }
+
+    /**
+     * Runs {@code body} with every weight matrix copied in it having its fp32 source's whole pages
+     * returned to the system right after the copy: the caller releases those values next, and
+     * otherwise the model and all the copies would be resident together for a moment (for DeiT-B
+     * in fp32, the model twice over).
+     */
+    void discardingSources(Runnable body) {
+        discardSources = true;
+        try {
+            body.run();
+        } finally {
+            discardSources = false;
+        }
     }
 
     Format format() {
@@ -196,7 +213,15 @@ final class OneDnnLinears implements AutoCloseable {
     /** W (K×N, as {@link WeightKey} says) packed as a paddedK × paddedN matrix, zeros beyond K and N. */
     private PackedWeights packed(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
         WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld, paddedK, paddedN);
-        return weights.computeIfAbsent(key, kk -> new PackedWeights(w, k, n, ld, paddedK, paddedN, format));
+        return weights.computeIfAbsent(key, kk -> {
+            PackedWeights packed = new PackedWeights(w, k, n, ld, paddedK, paddedN, format);
+            if (discardSources) {
+                FloatPointer source = ((HostStorage) w.storage()).pointerAt(w.offset());
+                Libc.discardPages(source.address() + source.position() * Float.BYTES,
+                        ((long) (n - 1) * ld + k) * Float.BYTES);
+            }
+            return packed;
+        });
     }
 
     /** Rows [lo, hi) of x [rows, cols] as the products read them: x itself in fp32, else in bf16. */

@@ -134,7 +134,7 @@ public final class VisionTransformer {
             throw new IllegalStateException("store the weights once before a batch is split into lanes");
         }
         Tensor blank = backend.allocate(config.imageSize());
-        infer(blank, 1);
+        backend.whileCopyingWeightsToRelease(() -> infer(blank, 1));
         return arena.releaseCopiesTheBackendHolds();
     }
 
