@@ -61,6 +61,8 @@ public final class CpuBackend implements Backend {
     private final OneDnnLinears inference;
     /** The linear layers' products, forward and backward, in bf16 for training, or null. */
     private final Bf16Gemm mixed;
+    /** Attention's products through oneDNN in fp32, with {@link #inference}, or null. */
+    private final OneDnnAttention attention;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
      * floats of work, and single-image inference is made of such ops.
@@ -136,6 +138,7 @@ public final class CpuBackend implements Backend {
         this.kernels = kernels;
         this.inference = inference;
         this.mixed = null;
+        this.attention = new OneDnnAttention();
     }
 
     /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
@@ -157,6 +160,7 @@ public final class CpuBackend implements Backend {
         boolean inBf16 = precision == Precision.BF16;
         this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
+        this.attention = this.inference != null ? new OneDnnAttention() : null;
     }
 
     /** Null where this CPU runs bf16 products at full speed, else why not. */
@@ -790,6 +794,11 @@ public final class CpuBackend implements Backend {
     public void attentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim,
                                  float scale) {
         OpContracts.attentionForward(qkv, probs, ctx, batch, tokens, heads, headDim);
+        if (attention != null) {
+            attention.forward(qkv, probs, ctx, batch, tokens, heads, headDim, scale,
+                    (from, to) -> kernels.softmaxRows(probs, tokens, from, to));
+            return;
+        }
         int t = tokens;
         int dim = heads * headDim;
         int ld = 3 * dim;
@@ -1145,6 +1154,7 @@ public final class CpuBackend implements Backend {
     public void close() {
         if (inference != null) {
             inference.close();
+            attention.close();
         }
         if (mixed != null) {
             mixed.close();

@@ -145,7 +145,7 @@ final class OneDnnLinears implements AutoCloseable {
 
     /** Rows [lo, hi) of a product, on the calling thread. */
     @FunctionalInterface
-    private interface RowBlock {
+    interface RowBlock {
         void run(int lo, int hi);
     }
 
@@ -155,11 +155,12 @@ final class OneDnnLinears implements AutoCloseable {
      * OpenMP workers sleep between products (OMP_WAIT_POLICY=PASSIVE, see {@link OneDnn}), and
      * waking one costs more than a single image's product takes (docs/perf/2026-12-06-bf16-cpu.md,
      * "Products in two row halves"). Inside a lane, the other lanes keep the cores busy and
-     * oneDNN runs the rows with its own threads, as before.
+     * oneDNN runs the rows on the calling thread alone.
      */
-    private static void inRowBlocks(int rows, RowBlock body) {
+    static void inRowBlocks(int rows, RowBlock body) {
         if (Parallel.inPoolTask() || !Parallel.hasHelper() || !OpenMpThreads.available() || rows < 2) {
-            OpenMpThreads.use(OpenMpThreads.DEFAULT);
+            // as many as our own ops may use here: one inside a lane, -Dflora.threads outside
+            OpenMpThreads.use(Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
             body.run(0, rows);
             return;
         }
