@@ -119,10 +119,12 @@ public final class BenchCommand implements Callable<Integer> {
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
     private static String blasKernels(Backend backend) {
         if (backend.name().startsWith("cpu/bf16")) {
-            return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
+            return "oneDNN bf16 (linear layers), oneDNN fp32 (attention), OpenBLAS " + OpenBlasKernels.coreName()
+                    + " (patch embedding)";
         }
         if (backend.name().equals("cpu/fp32-inference")) {
-            return "oneDNN fp32 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)";
+            return "oneDNN fp32 (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName()
+                    + " (patch embedding)";
         }
         return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
     }

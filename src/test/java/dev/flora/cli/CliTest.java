@@ -41,8 +41,9 @@ class CliTest {
         for (String key : new String[] {"train_img_per_s", "infer_b1_ms", "infer_b256_img_per_s"}) {
             assertTrue(got.get(key).asDouble() > 0, key + " in " + r.out());
         }
-        // inference runs the linear layers on oneDNN's fp32 kernels, training on OpenBLAS
-        assertEquals("oneDNN fp32 (linear layers), OpenBLAS " + OpenBlasKernels.coreName() + " (attention)",
+        // inference runs the linear layers and attention on oneDNN's fp32 kernels, training on OpenBLAS
+        assertEquals("oneDNN fp32 (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName()
+                        + " (patch embedding)",
                 got.get("blas_kernels").asText());
         assertEquals(new CpuBackend().rowKernels(), got.get("row_kernels").asText());
     }

@@ -298,7 +298,10 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
     }
 
-    /** y = GELU((x · VT[:r]ᵀ) · U[:, :r]ᵀ + b), as {@link #linearGeluForward}. Only where {@link #fusesGelu()}. */
+    /**
+     * y = GELU((x · VT[:r]ᵀ) · U[:, :r]ᵀ + b), as {@link #linearGeluForward}. Only where
+     * {@link #fusesGelu()}.
+     */
     default void lowRankGeluForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor y, int rows, int in, int out,
                                     int r, int maxRank) {
         throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");

@@ -37,16 +37,17 @@ import org.bytedeco.openblas.global.openblas;
  * over rows use a fixed number of row chunks whose partial sums are added in order, so results
  * never depend on the number of threads or their timing.
  *
- * <p>In {@link Precision#BF16} the linear layers' forward products run in bf16 through oneDNN
- * ({@link OneDnnLinears}), with their weights converted once and kept: a bf16 backend is for
- * inference. {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels read a blocked
- * copy of the weights faster than OpenBLAS reads the model's own), also for inference only. Its low-rank forward leaves h unwritten, since no backward will read it. The
- * {@link #mixedPrecisionTraining() mixed-precision training} backend instead runs the block and
- * head linear layers' products (dense and low-rank), forward and backward, in bf16 with fp32
- * accumulation ({@link Bf16Gemm}), converting the operands on each call so that the weights may
- * change between calls. The weights, gradients and optimizer state stay fp32, and so do
- * attention's batched products and the patch embedding, as in bf16 inference, and the general
- * {@link #gemm}, which calibration and export use to compute weights.
+ * <p>Two backends are for inference only. In {@link Precision#BF16} the linear layers' forward
+ * products run in bf16 through oneDNN ({@link OneDnnLinears}), with their weights converted once
+ * and kept; {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels on a blocked copy
+ * of the weights). Both apply fc1's GELU as its product is written, run attention's products on
+ * oneDNN in fp32 ({@link OneDnnAttention}), and leave the low-rank forward's h unwritten, since
+ * no backward will read it. The {@link #mixedPrecisionTraining() mixed-precision training} backend
+ * instead runs the block and head linear layers' products (dense and low-rank), forward and
+ * backward, in bf16 with fp32 accumulation ({@link Bf16Gemm}), converting the operands on each
+ * call so that the weights may change between calls. The weights, gradients and optimizer state
+ * stay fp32, and so do attention's batched products (OpenBLAS, as in fp32 training), the patch
+ * embedding and the general {@link #gemm}, which calibration and export use to compute weights.
  */
 public final class CpuBackend implements Backend {
     /** {@link #name()} of the fp32 backend that can train (OpenBLAS). */

@@ -36,7 +36,8 @@ class InferenceBackendsAgreeTest {
 
     private static VisionTransformer model(Backend backend, boolean lowRank) {
         VisionTransformer m = lowRank
-                ? VisionTransformer.withLowRank(backend, CONFIG, Map.of("blocks.0.mlp.fc1", 16, "blocks.1.attn.qkv", 16))
+                ? VisionTransformer.withLowRank(backend, CONFIG,
+                        Map.of("blocks.0.mlp.fc1", 16, "blocks.1.attn.qkv", 16))
                 : new VisionTransformer(backend, CONFIG);
         ViTInitializer.initialize(m, 5);
         if (lowRank) {
