@@ -38,7 +38,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * oneDNN (through JavaCPP's dnnl preset) as the CPU backend's bf16 matrix products use it:
+ * oneDNN (through JavaCPP's dnnl preset) as the CPU backend's oneDNN products use it:
  * the process's one CPU engine, a stream per calling thread (a oneDNN stream is not meant to
  * be shared between threads), whether this CPU has the bf16 instructions, and the few calls
  * that every product makes. Every primitive runs with a scratchpad the caller owns, so one

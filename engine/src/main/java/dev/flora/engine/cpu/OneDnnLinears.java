@@ -179,7 +179,7 @@ final class OneDnnLinears implements AutoCloseable {
      * {@link #RANK_MULTIPLE}, the factors padded with zeros (h's extra columns are exactly zero and
      * add exactly nothing). oneDNN's bf16 kernels run ranks off that multiple far slower, more than
      * the padding's extra arithmetic costs (docs/perf/2026-12-06-bf16-cpu.md, "Products in two row
-     * halves").
+     * halves"); fp32 keeps the same padding, not measured apart.
      */
     static int paddedRank(int r) {
         return (r + RANK_MULTIPLE - 1) / RANK_MULTIPLE * RANK_MULTIPLE;

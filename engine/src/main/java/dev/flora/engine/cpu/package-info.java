@@ -5,10 +5,14 @@
  * spinning helper ({@link dev.flora.engine.cpu.Parallel}), the factorized layer's chunked
  * GEMMs ({@link dev.flora.engine.cpu.CpuLowRank}) and the row kernels
  * ({@link dev.flora.engine.cpu.CpuKernels}). All parallel work has fixed boundaries, so
- * results never depend on the thread count or timing.
+ * results never depend on the thread count or timing. The inference backends (bf16, and fp32
+ * for inference) run the linear layers and attention's products on oneDNN instead
+ * ({@code OneDnnLinears}, {@code OneDnnAttention}), mixed-precision training its bf16 GEMMs
+ * ({@code Bf16Gemm}).
  *
  * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
- * OpenBLAS through JavaCPP, JNA (to set OpenBLAS's kernel choice before it loads) and the
- * incubating Vector API where the JVM has it; never on the model, I/O or CUDA packages.
+ * OpenBLAS and oneDNN through JavaCPP, JNA (to set OpenBLAS's kernel choice and OpenMP's
+ * before they load, and to return pages early) and the incubating Vector API where the JVM has
+ * it; never on the model, I/O or CUDA packages.
  */
 package dev.flora.engine.cpu;

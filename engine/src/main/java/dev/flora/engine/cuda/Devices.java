@@ -113,7 +113,8 @@ public final class Devices {
         if (use == Use.TRAINING || !fp32InferenceOnOneDnn()) {
             return new Opened(new CpuBackend(), prefix + ", fp32");
         }
-        return new Opened(CpuBackend.fp32Inference(), prefix + ", fp32 (oneDNN linear layers, for inference)");
+        return new Opened(CpuBackend.fp32Inference(),
+                prefix + ", fp32 (oneDNN linear layers and attention, for inference)");
     }
 
     private static Opened open(String spec, Precision precision, Precision cpu, Use use) {
