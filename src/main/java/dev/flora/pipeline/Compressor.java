@@ -15,6 +15,7 @@ import dev.flora.data.ImageSource;
 import dev.flora.models.ModelInput;
 import dev.flora.data.Split;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.cuda.Devices;
 import dev.flora.engine.io.AtomicFiles;
 import dev.flora.engine.io.ModelIO;
 import dev.flora.engine.nn.VisionTransformer;
@@ -153,10 +154,8 @@ public final class Compressor {
         Scored uniform = score("uniform rank at matched " + (byLatency ? "latency" : "FLOPs"), uniformPath.toString(),
                 uniformModel, input, val, test, ebs);
         List<Scored> allocations = allocationBaselines(denseModel, input, cost.macs(best), val, test, ebs);
-        LatencyReport latency = predictor == null ? null : LatencyReport.measure(predictor, latencyTable().toString(),
-                config.search().latencyMs(), List.of(new LatencyReport.Subject(dense.name(), Map.of(), denseModel),
-                        new LatencyReport.Subject(flora.name(), floraRanks, floraModel),
-                        new LatencyReport.Subject(uniform.name(), uniformRanks, uniformModel)), out);
+        LatencyReport latency = predictor == null ? null : measureLatency(predictor, floraRanks, uniformRanks,
+                floraPath, uniformPath, List.of(dense.name(), flora.name(), uniform.name()));
 
         Map<String, List<ParetoFront.Point>> grids = new LinkedHashMap<>();
         grids.put("lrat", uniformGrid(lrat, val, ebs));
@@ -191,6 +190,29 @@ public final class Compressor {
      * Fails now, not after the supernet has trained, on a latency table from another machine or
      * backend, one that lacks a module or rank of the space, or a budget no subnet of it meets.
      */
+    /**
+     * The dense model, FLORA's and the uniform subnet timed together on the backend inference runs
+     * on here (where the table was timed: the CPU's inference backend, not the one this run trains on).
+     */
+    private LatencyReport measureLatency(LatencyPredictor predictor, Map<String, Integer> floraRanks,
+                                         Map<String, Integer> uniformRanks, Path floraPath, Path uniformPath,
+                                         List<String> names) {
+        Backend timing = Devices.inferenceBackendLike(backend);
+        try {
+            return LatencyReport.measure(predictor, latencyTable().toString(), config.search().latencyMs(), List.of(
+                    new LatencyReport.Subject(names.get(0), Map.of(),
+                            ModelSource.load(config.model(), timing, OptionalInt.empty())),
+                    new LatencyReport.Subject(names.get(1), floraRanks, ModelIO.load(floraPath, timing,
+                            OptionalInt.empty())),
+                    new LatencyReport.Subject(names.get(2), uniformRanks, ModelIO.load(uniformPath, timing,
+                            OptionalInt.empty()))), out);
+        } finally {
+            if (timing != backend) {
+                timing.close();
+            }
+        }
+    }
+
     /**
      * Fails before anything is written (and not after hours of filtering and supernet training)
      * where the search's FLOPs bounds or latency budget admit no architecture of the unfiltered

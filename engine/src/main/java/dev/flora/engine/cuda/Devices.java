@@ -57,6 +57,15 @@ public final class Devices {
     }
 
     /**
+     * The backend to time inference on for {@code b}'s device, as {@link #inferenceName} names it:
+     * b itself, or, for the CPU's fp32 training backend, a new fp32 inference backend, which the
+     * caller closes (it is not b).
+     */
+    public static Backend inferenceBackendLike(Backend b) {
+        return inferenceName(b).equals(b.name()) ? b : CpuBackend.fp32Inference();
+    }
+
+    /**
      * {@link #open(String)} with the given precision on whichever device opens, for inference
      * only: on the CPU the linear layers then run through oneDNN on weights it copies once
      * ({@link #cpu(Precision, String)}).
