@@ -109,9 +109,13 @@ final class OneDnn {
 
     /** A 2-D memory descriptor: element [i, j] at i·stride0 + j·stride1. */
     static dnnl_memory_desc matrix(int dataType, long dim0, long dim1, long stride0, long stride1) {
+        return tensor(dataType, new long[] {dim0, dim1}, new long[] {stride0, stride1});
+    }
+
+    /** An n-D memory descriptor: element [i0, i1, …] at Σ i_k·strides[k]. */
+    static dnnl_memory_desc tensor(int dataType, long[] dims, long[] strides) {
         dnnl_memory_desc md = new dnnl_memory_desc();
-        check(dnnl_memory_desc_create_with_strides(md, 2, new long[] {dim0, dim1}, dataType,
-                new long[] {stride0, stride1}), "memory descriptor");
+        check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, dataType, strides), "memory descriptor");
         return md;
     }
 

@@ -6,7 +6,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
@@ -43,8 +42,8 @@ final class OneDnnAttention implements AutoCloseable {
         void rows(int from, int to);
     }
 
-    /** One call's shape: images and heads in it, and the layout's own sizes (for the strides). */
-    private record Shape(int images, int callHeads, int tokens, int heads, int headDim, float scale) {
+    /** One call's shape (one image): the heads in it, and the layout's own sizes (for the strides). */
+    private record Shape(int callHeads, int tokens, int heads, int headDim, float scale) {
     }
 
     private record Step(OneDnn.Primitive primitive, dnnl_memory_desc[] descriptors) {
@@ -90,7 +89,7 @@ final class OneDnnAttention implements AutoCloseable {
      */
     private void run(Tensor qkv, Tensor probs, Tensor ctx, int b0, int b1, int h0, int h1, int tokens, int heads,
                      int headDim, float scale, RowSoftmax softmax) {
-        Plan plan = plans.computeIfAbsent(new Shape(1, h1 - h0, tokens, heads, headDim, scale), OneDnnAttention::plan);
+        Plan plan = plans.computeIfAbsent(new Shape(h1 - h0, tokens, heads, headDim, scale), OneDnnAttention::plan);
         long t = tokens;
         long dim = (long) heads * headDim;
         for (int b = b0; b < b1; b++) {
@@ -116,7 +115,7 @@ final class OneDnnAttention implements AutoCloseable {
     }
 
     private static Plan plan(Shape s) {
-        long b = s.images();
+        long b = 1; // one image per call (see run)
         long h = s.callHeads();
         long t = s.tokens();
         long d = s.headDim();
@@ -135,10 +134,7 @@ final class OneDnnAttention implements AutoCloseable {
     }
 
     private static dnnl_memory_desc tensor(long[] dims, long[] strides) {
-        dnnl_memory_desc md = new dnnl_memory_desc();
-        OneDnn.check(dnnl_memory_desc_create_with_strides(md, dims.length, dims, dnnl_f32, strides),
-                "memory descriptor");
-        return md;
+        return OneDnn.tensor(dnnl_f32, dims, strides);
     }
 
     /** dst = scale·src·weights, batched over the two leading dimensions. */
