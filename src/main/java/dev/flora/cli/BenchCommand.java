@@ -118,8 +118,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
     private static String blasKernels(Backend backend) {
+        if (backend.name().equals("cpu/bf16-training")) {
+            return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName()
+                    + " (attention, patch embedding)";
+        }
         if (backend.name().startsWith("cpu/bf16")) {
-            return "oneDNN bf16 (linear layers), oneDNN fp32 (attention), OpenBLAS " + OpenBlasKernels.coreName()
+            return "oneDNN bf16 (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName()
                     + " (patch embedding)";
         }
         if (backend.name().equals("cpu/fp32-inference")) {

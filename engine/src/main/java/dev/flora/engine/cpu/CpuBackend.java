@@ -41,8 +41,8 @@ import org.bytedeco.openblas.global.openblas;
  * products run in bf16 through oneDNN ({@link OneDnnLinears}), with their weights converted once
  * and kept; {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels on a blocked copy
  * of the weights). Both apply fc1's GELU as its product is written, run attention's products on
- * oneDNN in fp32 ({@link OneDnnAttention}), and leave the low-rank forward's h unwritten, since
- * no backward will read it. The {@link #mixedPrecisionTraining() mixed-precision training} backend
+ * oneDNN in their own precision ({@link OneDnnAttention}; in bf16 its softmax too), and leave the
+ * low-rank forward's h unwritten, since no backward will read it. The {@link #mixedPrecisionTraining() mixed-precision training} backend
  * instead runs the block and head linear layers' products (dense and low-rank), forward and
  * backward, in bf16 with fp32 accumulation ({@link Bf16Gemm}), converting the operands on each
  * call so that the weights may change between calls. The weights, gradients and optimizer state
@@ -62,7 +62,7 @@ public final class CpuBackend implements Backend {
     private final OneDnnLinears inference;
     /** The linear layers' products, forward and backward, in bf16 for training, or null. */
     private final Bf16Gemm mixed;
-    /** Attention's products through oneDNN in fp32, with {@link #inference}, or null. */
+    /** Attention's products through oneDNN in {@link #inference}'s precision, or null. */
     private final OneDnnAttention attention;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
@@ -139,7 +139,7 @@ public final class CpuBackend implements Backend {
         this.kernels = kernels;
         this.inference = inference;
         this.mixed = null;
-        this.attention = new OneDnnAttention();
+        this.attention = new OneDnnAttention(false);
     }
 
     /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
@@ -161,7 +161,7 @@ public final class CpuBackend implements Backend {
         boolean inBf16 = precision == Precision.BF16;
         this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
-        this.attention = this.inference != null ? new OneDnnAttention() : null;
+        this.attention = this.inference != null ? new OneDnnAttention(true) : null;
     }
 
     /** Null where this CPU runs bf16 products at full speed, else why not. */

@@ -1,9 +1,11 @@
 package dev.flora.engine.cpu;
 
 import static dev.flora.engine.reference.Compare.assertClose;
+import static dev.flora.engine.reference.Compare.relativeError;
 import static dev.flora.engine.reference.Compare.toDouble;
 import static dev.flora.engine.reference.TestTensors.gaussian;
 import static dev.flora.engine.reference.TestTensors.upload;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flora.engine.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Attention on the inference backends (oneDNN's batched products, q, k and v read through
  * strides) against the backend that trains (OpenBLAS per image and head): the probabilities and
  * the context, at one image (its heads split in two uneven halves), a few images (split by
- * image).
+ * image); and the bf16 backend's, whose products round q, k, v and the probabilities to bf16 and
+ * leave the scaled scores in probs.
  */
 class OneDnnAttentionTest {
     @ParameterizedTest(name = "batch {0} tokens {1} heads {2} head dim {3}")
@@ -28,6 +31,44 @@ class OneDnnAttentionTest {
             assertClose("probabilities", got[0], toDouble(expected[0]), 1e-5);
             assertClose("context", got[1], toDouble(expected[1]), 1e-5);
         }
+    }
+
+    @ParameterizedTest(name = "bf16, batch {0} tokens {1} heads {2} head dim {3}")
+    @CsvSource({"1, 13, 3, 8", "2, 13, 3, 8", "5, 17, 2, 16", "1, 197, 6, 64"})
+    void bf16IsWithinItsRoundingOfTheTrainingBackend(int batch, int tokens, int heads, int headDim) {
+        int dim = heads * headDim;
+        float[] qkv = gaussian(batch * tokens * 3 * dim, 22);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        try (CpuBackend training = new CpuBackend(); CpuBackend bf16 = CpuBackend.bf16OnAnyCpu()) {
+            float[] expected = attention(training, qkv, batch, tokens, heads, headDim, scale)[1];
+            float[][] got = attention(bf16, qkv, batch, tokens, heads, headDim, scale);
+            assertClose("scores", got[0], scores(qkv, batch, tokens, heads, headDim, scale), 1e-2);
+            assertClose("context", got[1], toDouble(expected), 1e-2);
+            // the products did round: an fp32 path would agree to about 1e-6
+            assertTrue(relativeError(got[1], toDouble(expected)) > 1e-4);
+        }
+    }
+
+    /** scale·q·kᵀ per (image, head), in double. */
+    private static double[] scores(float[] qkv, int batch, int tokens, int heads, int headDim, float scale) {
+        int dim = heads * headDim;
+        double[] s = new double[batch * heads * tokens * tokens];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < tokens; i++) {
+                    for (int j = 0; j < tokens; j++) {
+                        double dot = 0;
+                        for (int c = 0; c < headDim; c++) {
+                            int q = (b * tokens + i) * 3 * dim + h * headDim + c;
+                            int k = (b * tokens + j) * 3 * dim + dim + h * headDim + c;
+                            dot += (double) qkv[q] * qkv[k];
+                        }
+                        s[((b * heads + h) * tokens + i) * tokens + j] = scale * dot;
+                    }
+                }
+            }
+        }
+        return s;
     }
 
     private static float[][] attention(CpuBackend b, float[] qkv, int batch, int tokens, int heads, int headDim,
