@@ -40,9 +40,10 @@ import org.bytedeco.openblas.global.openblas;
  * <p>Two backends are for inference only. In {@link Precision#BF16} the linear layers' forward
  * products run in bf16 through oneDNN ({@link OneDnnLinears}), with their weights converted once
  * and kept; {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels on a blocked copy
- * of the weights). Both apply fc1's GELU as its product is written, run attention's products on
- * oneDNN in their own precision ({@link OneDnnAttention}; in bf16 its softmax too), and leave the
- * low-rank forward's h unwritten, since no backward will read it. The {@link #mixedPrecisionTraining() mixed-precision training} backend
+ * of the weights). Both apply fc1's GELU as its product is written, run attention on oneDNN
+ * (its products in their own precision, and the softmax: {@link OneDnnAttention}), and leave
+ * the low-rank forward's h unwritten, since no backward will read it. The
+ * {@link #mixedPrecisionTraining() mixed-precision training} backend
  * instead runs the block and head linear layers' products (dense and low-rank), forward and
  * backward, in bf16 with fp32 accumulation ({@link Bf16Gemm}), converting the operands on each
  * call so that the weights may change between calls. The weights, gradients and optimizer state
@@ -796,8 +797,7 @@ public final class CpuBackend implements Backend {
                                  float scale) {
         OpContracts.attentionForward(qkv, probs, ctx, batch, tokens, heads, headDim);
         if (attention != null) {
-            attention.forward(qkv, probs, ctx, batch, tokens, heads, headDim, scale,
-                    (from, to) -> kernels.softmaxRows(probs, tokens, from, to));
+            attention.forward(qkv, probs, ctx, batch, tokens, heads, headDim, scale);
             return;
         }
         int t = tokens;

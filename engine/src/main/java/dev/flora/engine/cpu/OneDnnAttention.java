@@ -37,11 +37,12 @@ import org.bytedeco.javacpp.Pointer;
  * per-(image, head) sgemm calls of the path that trains are too small for OpenBLAS to get near
  * its peak.
  *
- * <p>In fp32 q, k and v are read in place from qkv through strides, and the softmax between the
- * products is the caller's. In bf16 (as the bf16 backend runs its linear layers: bf16 inputs,
- * fp32 accumulation) an image's q, k and v are first converted into a bf16 buffer, head by head,
- * and oneDNN's softmax reads the fp32 scores and writes the probabilities the second product
- * reads in bf16; the fp32 scores left in probs are then not normalised (no backward reads them).
+ * <p>The softmax between the products is oneDNN's too. In fp32 q, k and v are read in place from
+ * qkv through strides and the softmax runs in place on the scores. In bf16 (as the bf16 backend
+ * runs its linear layers: bf16 inputs, fp32 accumulation) an image's q, k and v are first
+ * converted into a bf16 buffer, and the softmax reads the fp32 scores and writes the
+ * probabilities the second product reads in bf16; the fp32 scores left in probs are then not
+ * normalised (no backward reads them).
  * Converting in oneDNN's fpmath mode instead, inside the products, left them at a fraction of
  * the bf16 instructions' speed.
  *
@@ -50,12 +51,6 @@ import org.bytedeco.javacpp.Pointer;
  * and the helper, each single-threaded in oneDNN; inside a lane whole, on the lane's thread.
  */
 final class OneDnnAttention implements AutoCloseable {
-    /** Softmax over rows [from, to) of the scores, in place. */
-    @FunctionalInterface
-    interface RowSoftmax {
-        void rows(int from, int to);
-    }
-
     /** One call's shape (one image): the heads in it, and the layout's own sizes (for the strides). */
     private record Shape(int callHeads, int tokens, int heads, int headDim, float scale) {
     }
@@ -74,7 +69,7 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
-    /** In bf16 the two conversions are set (q, k, v to bf16; softmax into bf16), else null. */
+    /** toBf16 (q, k, v to bf16) only in bf16, whose softmax writes bf16. */
     private record Plan(Step toBf16, Step scores, Step softmax, Step context) {
         void destroy() {
             for (Step s : new Step[] {toBf16, scores, softmax, context}) {
@@ -103,14 +98,13 @@ final class OneDnnAttention implements AutoCloseable {
      * scores) and ctx [batch, tokens, heads·headDim] = softmax·v, with q, k, v the three thirds of
      * each row of qkv [batch, tokens, 3·heads·headDim].
      */
-    void forward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale,
-                 RowSoftmax softmax) {
+    void forward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale) {
         if (batch >= 2) {
             OneDnnLinears.inRowBlocks(batch, (lo, hi) -> run(qkv, probs, ctx, lo, hi, 0, heads, tokens, heads,
-                    headDim, scale, softmax));
+                    headDim, scale));
         } else {
             OneDnnLinears.inRowBlocks(heads, (lo, hi) -> run(qkv, probs, ctx, 0, 1, lo, hi, tokens, heads, headDim,
-                    scale, softmax));
+                    scale));
         }
     }
 
@@ -121,7 +115,7 @@ final class OneDnnAttention implements AutoCloseable {
      * images at once would go through memory three times.
      */
     private void run(Tensor qkv, Tensor probs, Tensor ctx, int b0, int b1, int h0, int h1, int tokens, int heads,
-                     int headDim, float scale, RowSoftmax softmax) {
+                     int headDim, float scale) {
         Shape shape = new Shape(h1 - h0, tokens, heads, headDim, scale);
         Plan plan = plans.computeIfAbsent(shape, bf16 ? OneDnnAttention::bf16Plan : OneDnnAttention::fp32Plan);
         long t = tokens;
@@ -133,10 +127,7 @@ final class OneDnnAttention implements AutoCloseable {
             Pointer out = address(ctx, b * t * dim + (long) h0 * headDim);
             if (plan.toBf16() == null) {
                 plan.scores().run(address(qkv, q), address(qkv, q + dim), address(probs, p));
-                for (int h = h0; h < h1; h++) { // one head at a time, as the kernels' scratch expects
-                    int first = (b * heads + h) * tokens;
-                    softmax.rows(first, first + tokens);
-                }
+                plan.softmax().run(address(probs, p), address(probs, p));
                 plan.context().run(address(probs, p), address(qkv, q + 2 * dim), out);
             } else {
                 long parts = PARTS.get().atLeast(3 * part * t).address();
@@ -167,6 +158,16 @@ final class OneDnnAttention implements AutoCloseable {
         return new long[] {(long) s.heads() * t * t, t * t, t, 1};
     }
 
+    /**
+     * The call's scores as one dense block (its heads are consecutive in probs): described so,
+     * not through probs' own image stride, or oneDNN falls back to its reference softmax, which
+     * at batch 1 (half the heads per call) made a forward several times slower.
+     */
+    private static long[] callScores(Shape s) {
+        long t = s.tokens();
+        return new long[] {s.callHeads() * t * t, t * t, t, 1};
+    }
+
     private static long[] perHead(Shape s) {
         return new long[] {1, s.callHeads(), s.tokens(), s.headDim()}; // one image per call (see run)
     }
@@ -189,7 +190,9 @@ final class OneDnnAttention implements AutoCloseable {
                 tensor(dnnl_f32, scoreDims(s), inProbs(s)), s.scale(), "attention scores");
         Step context = matmul(tensor(dnnl_f32, scoreDims(s), inProbs(s)), tensor(dnnl_f32, perHead(s), inQkv(s)),
                 context(s), 1f, "attention context");
-        return new Plan(null, scores, null, context);
+        Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
+                tensor(dnnl_f32, scoreDims(s), callScores(s)));
+        return new Plan(null, scores, softmax, context);
     }
 
     /**
@@ -209,11 +212,9 @@ final class OneDnnAttention implements AutoCloseable {
         Step scores = matmul(tensor(dnnl_bf16, perHead(s), headRows),
                 tensor(dnnl_bf16, new long[] {1, h, d, t}, transposed(headRows)),
                 tensor(dnnl_f32, scoreDims(s), inProbs(s)), s.scale(), "attention scores");
-        // the call's heads are consecutive in probs, so its scores are one dense block: described
-        // so, not through probs' own image stride, or oneDNN falls back to its reference softmax
-        long[] dense = {h * t * t, t * t, t, 1};
-        Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), dense), tensor(dnnl_bf16, scoreDims(s), dense));
-        Step context = matmul(tensor(dnnl_bf16, scoreDims(s), dense),
+        Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
+                tensor(dnnl_bf16, scoreDims(s), callScores(s)));
+        Step context = matmul(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
                 tensor(dnnl_bf16, perHead(s), headRows), context(s), 1f, "attention context");
         return new Plan(toBf16, scores, softmax, context);
     }
