@@ -756,6 +756,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxForward(Tensor s, int rows, int cols) {
         OpContracts.softmaxForward(s, rows, cols);
+        if (attention != null) {
+            attention.softmax(s, rows, cols);
+            return;
+        }
         // blocks of whole rows, a task's worth at a time: the scalar kernels copy a block in and out
         int perTask = rowsPerTask(cols);
         Parallel.forRange(rows, perTask, (st, e) -> {

@@ -86,6 +86,8 @@ final class OneDnnAttention implements AutoCloseable {
     private static final long BF16_BYTES = 2;
 
     private final ConcurrentHashMap<Shape, Plan> plans = new ConcurrentHashMap<>();
+    /** In-place fp32 softmax over rows of each width, per row count. */
+    private final ConcurrentHashMap<Long, Step> rowSoftmaxes = new ConcurrentHashMap<>();
     private final boolean bf16;
 
     /** Products in fp32, or with bf16 inputs and fp32 accumulation. */
@@ -140,10 +142,28 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
+    /**
+     * Softmax in place over each of the rows [rows, cols] of s, in fp32: the class-token tail's
+     * scores (the last block's one query per head). Called once a forward, the JVM's own loops
+     * would stay uncompiled for hundreds of forwards.
+     */
+    void softmax(Tensor s, int rows, int cols) {
+        Step step = rowSoftmaxes.computeIfAbsent(((long) rows << 32) | cols, key -> {
+            long[] dims = {rows, cols};
+            long[] strides = {cols, 1};
+            return softmax(tensor(dnnl_f32, dims, strides), tensor(dnnl_f32, dims, strides), 1);
+        });
+        // a few rows per image: on this thread alone, as little as waking another would cost
+        OpenMpThreads.use(1);
+        step.run(address(s, 0), address(s, 0));
+    }
+
     @Override
     public void close() {
         plans.values().forEach(Plan::destroy);
         plans.clear();
+        rowSoftmaxes.values().forEach(Step::destroy);
+        rowSoftmaxes.clear();
     }
 
     /** (image, head, i, j) of q, k or v in qkv, from the call's first element. */
@@ -191,7 +211,7 @@ final class OneDnnAttention implements AutoCloseable {
         Step context = matmul(tensor(dnnl_f32, scoreDims(s), inProbs(s)), tensor(dnnl_f32, perHead(s), inQkv(s)),
                 context(s), 1f, "attention context");
         Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
-                tensor(dnnl_f32, scoreDims(s), callScores(s)));
+                tensor(dnnl_f32, scoreDims(s), callScores(s)), 3);
         return new Plan(null, scores, softmax, context);
     }
 
@@ -213,7 +233,7 @@ final class OneDnnAttention implements AutoCloseable {
                 tensor(dnnl_bf16, new long[] {1, h, d, t}, transposed(headRows)),
                 tensor(dnnl_f32, scoreDims(s), inProbs(s)), s.scale(), "attention scores");
         Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
-                tensor(dnnl_bf16, scoreDims(s), callScores(s)));
+                tensor(dnnl_bf16, scoreDims(s), callScores(s)), 3);
         Step context = matmul(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
                 tensor(dnnl_bf16, perHead(s), headRows), context(s), 1f, "attention context");
         return new Plan(toBf16, scores, softmax, context);
@@ -253,13 +273,13 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
-    /** Softmax over the last dimension. */
-    private static Step softmax(dnnl_memory_desc src, dnnl_memory_desc dst) {
+    /** Softmax along one dimension. */
+    private static Step softmax(dnnl_memory_desc src, dnnl_memory_desc dst, int axis) {
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
             OneDnn.check(dnnl_softmax_forward_primitive_desc_create(pd, OneDnn.engine(), dnnl_forward_inference,
-                    dnnl_softmax_accurate, src, dst, 3, attr), "attention softmax");
+                    dnnl_softmax_accurate, src, dst, axis, attr), "attention softmax");
             return new Step(OneDnn.Primitive.of(pd, "attention softmax"), new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
                     new dnnl_memory_desc[] {src, dst});
         } finally {

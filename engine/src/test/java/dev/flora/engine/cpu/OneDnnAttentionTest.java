@@ -49,6 +49,23 @@ class OneDnnAttentionTest {
         }
     }
 
+    /** The class-token tail's softmax (a few rows on their own), which the inference backends run on oneDNN too. */
+    @ParameterizedTest(name = "softmax of {0} rows of {1}")
+    @CsvSource({"1, 13", "6, 197", "37, 50"})
+    void rowSoftmaxMatchesTheTrainingBackend(int rows, int cols) {
+        float[] scores = gaussian(rows * cols, 23);
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] *= 8; // a wide range, as a trained model's scores have
+        }
+        try (CpuBackend training = new CpuBackend(); CpuBackend inference = CpuBackend.fp32Inference()) {
+            Tensor expected = upload(training, scores);
+            training.softmaxForward(expected, rows, cols);
+            Tensor got = upload(inference, scores);
+            inference.softmaxForward(got, rows, cols);
+            assertClose("probabilities", inference.download(got), toDouble(training.download(expected)), 1e-5);
+        }
+    }
+
     /** scale·q·kᵀ per (image, head), in double. */
     private static double[] scores(float[] qkv, int batch, int tokens, int heads, int headDim, float scale) {
         int dim = heads * headDim;
