@@ -9,10 +9,12 @@ first --warmup (default five). Needs Debian's python3-torch with libopenblas0-pt
 with /usr/bin/python3).
 
 Usage: /usr/bin/python3 tools/peers/pytorch_train.py --threads N [--steps 40] [--warmup 5] [--bare]
-                                                    [--arch deit-tiny|deit-small|deit-base] [--batch N]
+                                                    [--arch deit-tiny|deit-small|deit-base] [--batch N] [--bf16]
 `--bare` leaves out augmentation and clipping: the work of `flora bench`'s training figure.
 `--arch` trains a DeiT preset (224x224, 1000 classes, random weights) on random images and
-labels instead, bare, as `flora bench --model deit-small` does.
+labels instead, bare, as `flora bench --model deit-small` does. `--bf16` runs the forward and
+loss under CPU autocast to bfloat16 (PyTorch's mixed precision; the weights and AdamW stay fp32),
+the peer of `flora bench --precision bf16`.
 """
 import argparse
 import gzip
@@ -63,6 +65,7 @@ def main():
     ap.add_argument("--arch", choices=sorted(DEIT), help="a DeiT preset on random data (implies --bare)")
     ap.add_argument("--bare", action="store_true",
                     help="the work of `flora bench`'s training figure only: no augmentation, no clipping")
+    ap.add_argument("--bf16", action="store_true", help="CPU autocast to bfloat16 for the forward and loss")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -91,15 +94,17 @@ def main():
             start = time.perf_counter()
         idx = perm[(step * args.batch) % (n - args.batch):][:args.batch]
         xb = x[idx] if args.bare else augment(x[idx])
-        loss = F.cross_entropy(model(xb), y[idx], label_smoothing=0.1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = F.cross_entropy(model(xb), y[idx], label_smoothing=0.1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if not args.bare:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     secs = time.perf_counter() - start
-    print("pytorch %s %s threads=%d batch=%d: %.2f img/s" % (torch.__version__, args.arch or "vit-fmnist",
-                                                             args.threads, args.batch, args.steps * args.batch / secs))
+    print("pytorch %s %s %s threads=%d batch=%d: %.2f img/s" % (
+        torch.__version__, args.arch or "vit-fmnist", "bf16-autocast" if args.bf16 else "fp32", args.threads,
+        args.batch, args.steps * args.batch / secs))
 
 
 if __name__ == "__main__":
