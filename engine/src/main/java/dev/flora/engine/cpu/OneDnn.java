@@ -13,11 +13,14 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
@@ -130,6 +133,19 @@ final class OneDnn {
         check(dnnl_primitive_attr_create(attr), "attribute create");
         check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
         return attr;
+    }
+
+    /** A reorder (a layout or type conversion) from one descriptor's memory into another's. */
+    static Primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, String what) {
+        dnnl_primitive_attr attr = userScratchpad();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            check(dnnl_reorder_primitive_desc_create(pd, from, engine(), to, engine(), attr), what + " reorder");
+            return Primitive.of(pd, what);
+        } finally {
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_attr_destroy(attr);
+        }
     }
 
     /**

@@ -25,7 +25,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
@@ -236,25 +235,12 @@ final class OneDnnLinears implements AutoCloseable {
         Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols), key -> {
             dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
             dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
-            return new Conversion(reorder(from, to, "input to bf16"), from, to);
+            return new Conversion(OneDnn.reorder(from, to, "input to bf16"), from, to);
         });
         Pointer dst = INPUTS.get().atLeast((long) rows * cols * Format.BF16.bytes);
         OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                 new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x, (long) lo * cols), dst});
         return dst;
-    }
-
-    private static OneDnn.Primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, String what) {
-        dnnl_primitive_attr attr = OneDnn.userScratchpad();
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            OneDnn.check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.engine(), to, OneDnn.engine(), attr),
-                    what + " reorder");
-            return OneDnn.Primitive.of(pd, what);
-        } finally {
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_primitive_attr_destroy(attr);
-        }
     }
 
     private static Pointer address(Tensor t) {
@@ -300,7 +286,7 @@ final class OneDnnLinears implements AutoCloseable {
             boolean padding = paddedK != k || paddedN != n;
             FloatPointer zeroPadded = padding ? zeroPadded(w, k, n, ld, paddedK, paddedN) : null;
             dnnl_memory_desc source = OneDnn.matrix(dnnl_f32, paddedK, paddedN, 1, padding ? paddedK : ld);
-            OneDnn.Primitive convert = reorder(source, layout, "weights to " + format);
+            OneDnn.Primitive convert = OneDnn.reorder(source, layout, "weights to " + format);
             try {
                 OneDnn.execute(convert, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                         new dnnl_memory_desc[] {source, layout},
