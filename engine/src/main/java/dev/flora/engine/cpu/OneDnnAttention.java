@@ -39,9 +39,11 @@ import org.bytedeco.javacpp.Pointer;
  * <p>The softmax between the products is oneDNN's too. In fp32 q, k and v are read in place from
  * qkv through strides and the softmax runs in place on the scores. In bf16 (as the bf16 backend
  * runs its linear layers: bf16 inputs, fp32 accumulation) an image's q, k and v are first
- * converted into a bf16 buffer, and the softmax reads the fp32 scores and writes the
- * probabilities the second product reads in bf16; the fp32 scores left in probs are then not
- * normalised (no backward reads them).
+ * converted into a bf16 buffer, the first product writes the scores in bf16 (accumulated in
+ * fp32, as PyTorch's bf16 autocast does) into a per-thread buffer, and the softmax runs on them
+ * in place, bf16 to bf16, for the second product to read: probs is then not written at all (no
+ * backward reads it). Writing the scores in fp32 into probs and converting in the softmax left
+ * the first product, which is bound by its stores, much slower (docs/perf has the times).
  * Converting in oneDNN's fpmath mode instead, inside the products, left them at a fraction of
  * the bf16 instructions' speed.
  *
@@ -95,8 +97,8 @@ final class OneDnnAttention implements AutoCloseable {
     }
 
     /**
-     * probs [batch·heads, tokens, tokens] = softmax(scale·q·kᵀ) (in bf16: the unnormalised
-     * scores) and ctx [batch, tokens, heads·headDim] = softmax·v, with q, k, v the three thirds of
+     * probs [batch·heads, tokens, tokens] = softmax(scale·q·kᵀ) (in bf16 not written: the
+     * probabilities stay in a per-thread bf16 buffer) and ctx [batch, tokens, heads·headDim] = softmax·v, with q, k, v the three thirds of
      * each row of qkv [batch, tokens, 3·heads·headDim].
      */
     void forward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale) {
@@ -134,8 +136,8 @@ final class OneDnnAttention implements AutoCloseable {
                 long parts = PARTS.get().atLeast(3 * part * t).address();
                 Pointer p16 = PROBS.get().atLeast(shape.callHeads() * t * t * BF16_BYTES);
                 plan.toBf16().run(address(qkv, q), OneDnn.at(parts));
-                plan.scores().run(OneDnn.at(parts), OneDnn.at(parts + part), address(probs, p));
-                plan.softmax().run(address(probs, p), p16);
+                plan.scores().run(OneDnn.at(parts), OneDnn.at(parts + part), p16);
+                plan.softmax().run(p16, p16);
                 plan.context().run(p16, OneDnn.at(parts + 2 * part), out);
             }
         }
@@ -230,8 +232,8 @@ final class OneDnnAttention implements AutoCloseable {
         long[] headRows = {t * 3 * h * d, d, 3 * h * d, 1};
         Step scores = matmul(tensor(dnnl_bf16, perHead(s), headRows),
                 tensor(dnnl_bf16, new long[] {1, h, d, t}, transposed(headRows)),
-                tensor(dnnl_f32, scoreDims(s), inProbs(s)), s.scale(), "attention scores");
-        Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
+                tensor(dnnl_bf16, scoreDims(s), callScores(s)), s.scale(), "attention scores");
+        Step softmax = softmax(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
                 tensor(dnnl_bf16, scoreDims(s), callScores(s)), 3);
         Step context = matmul(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
                 tensor(dnnl_bf16, perHead(s), headRows), context(s), 1f, "attention context");
