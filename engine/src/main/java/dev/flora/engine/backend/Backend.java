@@ -283,28 +283,20 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Whether {@link #linearGeluForward} and {@link #lowRankGeluForward} apply GELU as the product
-     * is written (an inference backend that fuses it); where not, callers run GELU as its own op.
+     * Whether {@link #mlpForward} runs a transformer MLP as one op (an inference backend that
+     * fuses it); where not, callers run its two layers and GELU as ops of their own.
      */
-    default boolean fusesGelu() {
+    default boolean fusesMlp() {
         return false;
     }
 
     /**
-     * y = GELU(x · Wᵀ + b), the exact (erf) GELU applied as the product is written, for inference
-     * (nothing is kept for a backward pass). Only where {@link #fusesGelu()}.
+     * y [rows, fc2.out] = fc2(GELU(fc1(x))) (+ residual) for inference, the exact (erf) GELU
+     * applied as fc1's product is written and the hidden activations kept where fc2 reads them
+     * (nothing is kept for a backward pass). Only where {@link #fusesMlp()}.
      */
-    default void linearGeluForward(Tensor x, Tensor w, Tensor bias, Tensor y, int rows, int in, int out) {
-        throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
-    }
-
-    /**
-     * y = GELU((x · VT[:r]ᵀ) · U[:, :r]ᵀ + b), as {@link #linearGeluForward}. Only where
-     * {@link #fusesGelu()}.
-     */
-    default void lowRankGeluForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor y, int rows, int in, int out,
-                                    int r, int maxRank) {
-        throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
+    default void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
+        throw new UnsupportedOperationException(name() + " does not fuse the MLP's products");
     }
 
     /** dh [rows, r] = dy · U[:, :r] and dx [rows, in] = dh · VT[:r] (both overwritten). */

@@ -198,6 +198,30 @@ public final class OpContracts {
         }
     }
 
+    public static void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y,
+                                  int rows) {
+        if (fc1.out() != fc2.in()) {
+            throw new IllegalArgumentException("MLP: fc1 writes " + fc1.out() + " features, fc2 reads " + fc2.in());
+        }
+        fits(x, (long) rows * fc1.in(), "MLP input");
+        weights(fc1, "MLP fc1");
+        weights(fc2, "MLP fc2");
+        if (residual != null) {
+            fits(residual, (long) rows * fc2.out(), "MLP residual");
+        }
+        fits(y, (long) rows * fc2.out(), "MLP output");
+    }
+
+    private static void weights(LinearProduct p, String what) {
+        fits(p.bias(), p.out(), what + " bias");
+        if (p instanceof LinearProduct.Dense d) {
+            fits(d.w(), (long) d.out() * d.in(), what + " weight");
+        } else if (p instanceof LinearProduct.LowRank l) {
+            matrix(l.vt(), false, l.rank(), l.in(), l.in(), what + " VT");
+            matrix(l.u(), false, l.out(), l.rank(), l.maxRank(), what + " U");
+        }
+    }
+
     public static void lowRankBackwardInput(Tensor dy, Tensor vt, Tensor u, Tensor dh, Tensor dx, int rows, int in,
                                             int out, int r, int maxRank) {
         fits(dy, (long) rows * out, "low-rank upstream gradient");

@@ -7,6 +7,7 @@ import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.backend.OpContracts;
 import dev.flora.engine.backend.Precision;
@@ -320,7 +321,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (inference != null) {
-            inference.linear(x, w, bias, residual, y, rows, in, out, false);
+            inference.forward(x, new LinearProduct.Dense(w, bias, in, out), residual, y, rows);
             return;
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
@@ -413,7 +414,7 @@ public final class CpuBackend implements Backend {
         OpContracts.lowRankForward(x, vt, u, bias, residual, h, y, rows, in, out, r, maxRank);
         if (inference != null) {
             if (rows > 0) {
-                inference.lowRank(x, vt, u, bias, residual, y, rows, in, out, r, maxRank, false);
+                inference.forward(x, new LinearProduct.LowRank(vt, u, bias, in, out, r, maxRank), residual, y, rows);
             }
             return;
         }
@@ -434,34 +435,23 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Inference through oneDNN applies GELU as fc1's product is written (an eltwise post-op). */
+    /**
+     * Inference through oneDNN runs the MLP as {@link OneDnnLinears#mlp} does: GELU as fc1's
+     * product is written (an eltwise post-op), the hidden activations in the products' format.
+     */
     @Override
-    public boolean fusesGelu() {
+    public boolean fusesMlp() {
         return inference != null;
     }
 
     @Override
-    public void linearGeluForward(Tensor x, Tensor w, Tensor bias, Tensor y, int rows, int in, int out) {
-        OpContracts.linearForward(x, w, bias, null, y, rows, in, out);
-        requireFusedGelu();
-        if (rows > 0) {
-            inference.linear(x, w, bias, null, y, rows, in, out, true);
-        }
-    }
-
-    @Override
-    public void lowRankGeluForward(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor y, int rows, int in, int out,
-                                   int r, int maxRank) {
-        OpContracts.lowRankForward(x, vt, u, bias, null, null, y, rows, in, out, r, maxRank);
-        requireFusedGelu();
-        if (rows > 0) {
-            inference.lowRank(x, vt, u, bias, null, y, rows, in, out, r, maxRank, true);
-        }
-    }
-
-    private void requireFusedGelu() {
+    public void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
+        OpContracts.mlpForward(x, fc1, fc2, residual, y, rows);
         if (inference == null) {
-            throw new UnsupportedOperationException(name() + " does not fuse GELU into its products");
+            throw new UnsupportedOperationException(name() + " does not fuse the MLP's products");
+        }
+        if (rows > 0) {
+            inference.mlp(x, fc1, fc2, residual, y, rows);
         }
     }
 

@@ -26,6 +26,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
 import dev.flora.engine.tensor.Tensor;
@@ -47,9 +48,9 @@ import org.bytedeco.javacpp.Pointer;
  * inference only). Each weight matrix is copied once, on its first use, into the format and the
  * blocked layout oneDNN's kernel reads fastest, and kept: the weights are taken to be constant
  * (inference), and the model's own fp32 copies of them may be freed
- * ({@code VisionTransformer.storeWeightsOnce}). A bf16 input is converted per call; a factorized
- * layer's intermediate h = x · VT[:r]ᵀ is written in the format by the first product and read so
- * by the second.
+ * ({@code VisionTransformer.storeWeightsOnce}). A bf16 input is converted per call, but for an
+ * MLP's hidden activations ({@link #mlp}); a factorized layer's intermediate h = x · VT[:r]ᵀ is
+ * written in the format by the first product and read so by the second.
  */
 final class OneDnnLinears implements AutoCloseable {
     /** What the products read: bf16 with fp32 accumulation, or fp32 throughout. */
@@ -71,7 +72,8 @@ final class OneDnnLinears implements AutoCloseable {
     static final int RANK_MULTIPLE = 16;
     private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
     private static final ThreadLocal<OneDnn.AlignedBuffer> INPUTS = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
-    private static final ThreadLocal<OneDnn.AlignedBuffer> HIDDEN = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    private static final ThreadLocal<OneDnn.AlignedBuffer> LOW_RANK_H = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    private static final ThreadLocal<OneDnn.AlignedBuffer> MLP_HIDDEN = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
 
     /**
      * A weight matrix as the layers pass it: K×N with element (k, n) at offset + n·ld + k, and the
@@ -115,31 +117,59 @@ final class OneDnnLinears implements AutoCloseable {
         return format;
     }
 
-    /**
-     * y [rows, out] = x [rows, in] · Wᵀ + b (+ residual), W [out, in], then the exact GELU where
-     * {@code gelu} (applied as the product is written; not with a residual).
-     */
-    void linear(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out, boolean gelu) {
-        PackedWeights weights = packed(w, in, out, in);
-        inRowBlocks(rows, (lo, hi) -> weights.multiply(input(x, lo, hi, in), hi - lo, address(bias, 0),
-                address(residual, (long) lo * out), address(y, (long) lo * out), false, gelu));
+    /** y [rows, out] = the product p of x [rows, in] (+ residual). */
+    void forward(Tensor x, LinearProduct p, Tensor residual, Tensor y, int rows) {
+        Product product = product(p);
+        int out = p.out();
+        inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, lo, hi, p.in()), hi - lo,
+                address(residual, (long) lo * out), address(y, (long) lo * out), false, false));
     }
 
     /**
-     * h = x · VT[:r]ᵀ in the format, then y = h · U[:, :r]ᵀ + b (+ residual), GELU'd where
-     * {@code gelu}; VT [R, in], U [out, R].
+     * y = fc2(GELU(fc1(x))) (+ residual): fc1's product GELU'd as it is written, in the format,
+     * into this thread's buffer, which fc2 reads as it is. Run as two layers, fc1 wrote its
+     * output in fp32 and, in bf16, fc2 converted it again, two passes over the widest
+     * activations of a block.
      */
-    void lowRank(Tensor x, Tensor vt, Tensor u, Tensor bias, Tensor residual, Tensor y, int rows, int in, int out,
-                 int r, int maxRank, boolean gelu) {
-        int padded = paddedRank(r);
-        PackedWeights first = packed(vt, in, r, in, in, padded);
-        PackedWeights second = packed(u, r, out, maxRank, padded, out);
+    void mlp(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
+        Product first = product(fc1);
+        Product second = product(fc2);
+        int out = fc2.out();
         inRowBlocks(rows, (lo, hi) -> {
-            Pointer hb = HIDDEN.get().atLeast((long) (hi - lo) * padded * format.bytes);
-            first.multiply(input(x, lo, hi, in), hi - lo, null, null, hb, true, false);
-            second.multiply(hb, hi - lo, address(bias, 0), address(residual, (long) lo * out),
-                    address(y, (long) lo * out), false, gelu);
+            Pointer hidden = MLP_HIDDEN.get().atLeast((long) (hi - lo) * fc1.out() * format.bytes);
+            first.multiply(input(x, lo, hi, fc1.in()), hi - lo, null, hidden, true, true);
+            second.multiply(hidden, hi - lo, address(residual, (long) lo * out), address(y, (long) lo * out), false,
+                    false);
         });
+    }
+
+    /** A layer's product on rows of src (in the format), its bias added: see {@link PackedWeights#multiply}. */
+    @FunctionalInterface
+    private interface Product {
+        void multiply(Pointer src, int rows, Pointer residual, Pointer dst, boolean dstInFormat, boolean gelu);
+    }
+
+    /**
+     * The product p as oneDNN runs it: one packed matrix, or for a factorized layer two, its
+     * intermediate h = x · VT[:r]ᵀ written in the format into this thread's buffer by the first
+     * and read so by the second.
+     */
+    private Product product(LinearProduct p) {
+        Pointer bias = address(p.bias(), 0);
+        if (p instanceof LinearProduct.Dense d) {
+            PackedWeights w = packed(d.w(), d.in(), d.out(), d.in());
+            return (src, rows, residual, dst, dstInFormat, gelu) ->
+                    w.multiply(src, rows, bias, residual, dst, dstInFormat, gelu);
+        }
+        LinearProduct.LowRank l = (LinearProduct.LowRank) p;
+        int padded = paddedRank(l.rank());
+        PackedWeights first = packed(l.vt(), l.in(), l.rank(), l.in(), l.in(), padded);
+        PackedWeights second = packed(l.u(), l.rank(), l.out(), l.maxRank(), padded, l.out());
+        return (src, rows, residual, dst, dstInFormat, gelu) -> {
+            Pointer h = LOW_RANK_H.get().atLeast((long) rows * padded * format.bytes);
+            first.multiply(src, rows, null, null, h, true, false);
+            second.multiply(h, rows, bias, residual, dst, dstInFormat, gelu);
+        };
     }
 
     /** Rows [lo, hi) of a product, on the calling thread. */
@@ -253,7 +283,7 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     /** One product's shape: the rows, and what it writes and adds. */
-    private record CallKey(int rows, boolean hiddenOut, boolean bias, boolean residual, boolean gelu) {
+    private record CallKey(int rows, boolean dstInFormat, boolean bias, boolean residual, boolean gelu) {
     }
 
     /** A product's primitive and the descriptors of what it reads and writes. */
@@ -337,11 +367,12 @@ final class OneDnnLinears implements AutoCloseable {
 
         /**
          * dst [rows, n] = src [rows, k] (in the format) · W (+ bias) (+ residual), GELU'd where
-         * {@code gelu}; dst in the format for a factorized layer's h (hiddenOut), else fp32.
+         * {@code gelu}; dst in the format where {@code dstInFormat} (what a next product reads),
+         * else fp32.
          */
-        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean hiddenOut,
+        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean dstInFormat,
                       boolean gelu) {
-            Call call = calls.computeIfAbsent(new CallKey(rows, hiddenOut, bias != null, residual != null, gelu),
+            Call call = calls.computeIfAbsent(new CallKey(rows, dstInFormat, bias != null, residual != null, gelu),
                     this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
             List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
@@ -363,7 +394,7 @@ final class OneDnnLinears implements AutoCloseable {
         private Call create(CallKey key) {
             int rows = key.rows();
             dnnl_memory_desc src = OneDnn.matrix(format.dataType, rows, k, k, 1);
-            dnnl_memory_desc dst = OneDnn.matrix(key.hiddenOut() ? format.dataType : dnnl_f32, rows, n, n, 1);
+            dnnl_memory_desc dst = OneDnn.matrix(key.dstInFormat() ? format.dataType : dnnl_f32, rows, n, n, 1);
             dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, n, n, 1) : null;
             dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, rows, n, n, 1) : null;
             dnnl_primitive_attr attr = OneDnn.userScratchpad();

@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -93,6 +94,11 @@ public final class ChoiceLinear implements RankedLinear {
     public Tensor forward(Tensor x, int rows, Tensor residual) {
         forwarded = activeChoice();
         return forwarded.forward(x, rows, residual);
+    }
+
+    @Override
+    public LinearProduct inferenceProduct() {
+        return activeChoice().inferenceProduct();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 
 /** Dense linear layer, y = x · Wᵀ + b, with W [out, in] as PyTorch and timm store it. */
@@ -80,14 +81,8 @@ public final class Linear implements LinearLayer {
     }
 
     @Override
-    public Tensor forwardGelu(Tensor x, int rows) {
-        if (!backend.fusesGelu()) {
-            return null;
-        }
-        this.x = null; // no backward follows
-        Tensor yt = y.get((long) rows * out);
-        backend.linearGeluForward(x, weight.value(), bias.value(), yt, rows, in, out);
-        return yt;
+    public LinearProduct inferenceProduct() {
+        return new LinearProduct.Dense(weight.value(), bias.value(), in, out);
     }
 
     /** dW += dyᵀ·x, db += Σ dy, returns dx = dy·W. */

@@ -1,5 +1,6 @@
 package dev.flora.engine.nn;
 
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 
 /**
@@ -30,11 +31,11 @@ public interface LinearLayer {
     Tensor forward(Tensor x, int rows, Tensor residual);
 
     /**
-     * GELU(f(x)) for inference, the activation applied as the product is written, where this
-     * layer and its backend can fuse the two ({@code Backend.fusesGelu}); null where not, and the
-     * caller runs f and GELU itself. A backward pass may not follow it.
+     * The product f multiplies at the current configuration, for an inference backend that runs
+     * it together with a neighbour's ({@code Backend.mlpForward}); null for a layer whose product
+     * is not one of those (the caller then runs {@link #forward}).
      */
-    default Tensor forwardGelu(Tensor x, int rows) {
+    default LinearProduct inferenceProduct() {
         return null;
     }
 

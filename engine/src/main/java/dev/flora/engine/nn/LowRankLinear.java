@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 
 /**
@@ -120,15 +121,8 @@ public final class LowRankLinear implements RankedLinear {
     }
 
     @Override
-    public Tensor forwardGelu(Tensor x, int rows) {
-        if (!backend.fusesGelu()) {
-            return null;
-        }
-        this.x = null; // no backward follows
-        this.hLast = null;
-        Tensor yt = y.get((long) rows * out);
-        backend.lowRankGeluForward(x, vt.value(), u.value(), bias.value(), yt, rows, in, out, rank, maxRank);
-        return yt;
+    public LinearProduct inferenceProduct() {
+        return new LinearProduct.LowRank(vt.value(), u.value(), bias.value(), in, out, rank, maxRank);
     }
 
     /** Gradients land in U[:, :r], VT[:r, :] and b only; returns dx [rows, in]. */

@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 
 /** The transformer MLP: fc2(GELU(fc1(x))), with exact erf GELU as timm. */
@@ -10,6 +11,8 @@ public final class Mlp {
     private final LinearLayer fc2;
     private final GrowableBuffer act;
     private final GrowableBuffer dAct;
+    /** The fused forward's output ({@code Backend.mlpForward}); fc2 owns it otherwise. */
+    private final GrowableBuffer out;
     private Tensor pre;
     private int rows;
 
@@ -18,6 +21,7 @@ public final class Mlp {
         this.fc1 = linears.create(path + ".fc1", dim, hidden);
         this.fc2 = linears.create(path + ".fc2", hidden, dim);
         this.act = GrowableBuffer.blockActivation(backend, path, "act");
+        this.out = GrowableBuffer.blockActivation(backend, path, "out");
         this.dAct = GrowableBuffer.blockGradient(backend, path, "dAct");
     }
 
@@ -32,11 +36,15 @@ public final class Mlp {
     /** [rows, dim] to [rows, dim], plus {@code residual} (when not null) added by fc2. */
     public Tensor forward(Tensor x, int rows, Tensor residual) {
         this.rows = rows;
-        // an inference backend may apply GELU as fc1's product is written: one pass less over 4·dim columns
-        Tensor fused = backend.inferenceOnly() ? fc1.forwardGelu(x, rows) : null;
-        if (fused != null) {
+        // an inference backend may run both products as one op: GELU as fc1's product is written,
+        // and its 4·dim columns kept where fc2 reads them
+        LinearProduct p1 = backend.fusesMlp() ? fc1.inferenceProduct() : null;
+        LinearProduct p2 = p1 != null ? fc2.inferenceProduct() : null;
+        if (p2 != null) {
             pre = null;
-            return fc2.forward(fused, rows, residual);
+            Tensor y = out.get((long) rows * fc2.outFeatures());
+            backend.mlpForward(x, p1, p2, residual, y, rows);
+            return y;
         }
         pre = fc1.forward(x, rows);
         long n = (long) rows * fc1.outFeatures();
