@@ -41,9 +41,10 @@ import org.bytedeco.openblas.global.openblas;
  * <p>Two backends are for inference only. In {@link Precision#BF16} the linear layers' forward
  * products run in bf16 through oneDNN ({@link OneDnnLinears}), with their weights converted once
  * and kept; {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels on a blocked copy
- * of the weights). Both apply fc1's GELU as its product is written, run attention on oneDNN
- * (its products in their own precision, and the softmax: {@link OneDnnAttention}), and leave
- * the low-rank forward's h unwritten, since no backward will read it. The
+ * of the weights). Both run each MLP as one op ({@link #mlpForward}), attention on oneDNN
+ * (its products in their own precision, and the softmax: {@link OneDnnAttention}) and layer
+ * normalization too ({@link OneDnnLayerNorm}), and leave the low-rank forward's h and the
+ * layernorm's statistics unwritten, since no backward will read them. The
  * {@link #mixedPrecisionTraining() mixed-precision training} backend
  * instead runs the block and head linear layers' products (dense and low-rank), forward and
  * backward, in bf16 with fp32 accumulation ({@link Bf16Gemm}), converting the operands on each
@@ -66,6 +67,8 @@ public final class CpuBackend implements Backend {
     private final Bf16Gemm mixed;
     /** Attention's products through oneDNN in {@link #inference}'s precision, or null. */
     private final OneDnnAttention attention;
+    /** Layer normalization through oneDNN where {@link #inference} is, else null. */
+    private final OneDnnLayerNorm layerNorm;
     /**
      * Fewest floats worth a parallel task: waking a parked worker costs more than a few thousand
      * floats of work, and single-image inference is made of such ops.
@@ -142,6 +145,7 @@ public final class CpuBackend implements Backend {
         this.inference = inference;
         this.mixed = null;
         this.attention = new OneDnnAttention(false);
+        this.layerNorm = new OneDnnLayerNorm();
     }
 
     /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
@@ -164,6 +168,7 @@ public final class CpuBackend implements Backend {
         this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
         this.attention = this.inference != null ? new OneDnnAttention(true) : null;
+        this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
     /** Null where this CPU runs bf16 products at full speed, else why not. */
@@ -688,6 +693,12 @@ public final class CpuBackend implements Backend {
     public void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
                                  int rows, int cols, float eps) {
         OpContracts.layerNormForward(x, gamma, beta, y, mean, rstd, rows, cols);
+        if (layerNorm != null) {
+            if (rows > 0) {
+                layerNorm.forward(x, gamma, beta, y, rows, cols, eps);
+            }
+            return;
+        }
         float[] g = opVector(gamma, cols, Scratch.OP_A);
         float[] bta = opVector(beta, cols, Scratch.OP_B);
         Parallel.forRange(rows, rowsPerTask(cols),
@@ -1150,6 +1161,7 @@ public final class CpuBackend implements Backend {
         if (inference != null) {
             inference.close();
             attention.close();
+            layerNorm.close();
         }
         if (mixed != null) {
             mixed.close();
