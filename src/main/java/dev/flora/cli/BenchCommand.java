@@ -123,12 +123,10 @@ public final class BenchCommand implements Callable<Integer> {
                     + " (attention, patch embedding)";
         }
         if (backend.name().startsWith("cpu/bf16")) {
-            return "oneDNN bf16 (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName()
-                    + " (patch embedding)";
+            return "oneDNN bf16 (linear layers, attention, patch embedding, layer norm)";
         }
         if (backend.name().equals("cpu/fp32-inference")) {
-            return "oneDNN fp32 (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName()
-                    + " (patch embedding)";
+            return "oneDNN fp32 (linear layers, attention, patch embedding, layer norm)";
         }
         return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
     }

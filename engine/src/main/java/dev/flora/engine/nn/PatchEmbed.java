@@ -52,6 +52,12 @@ public final class PatchEmbed {
         Tensor p = patches.get((long) rows * patchLen);
         backend.unfoldPatches(images, p, batch, channels, imgSize, imgSize, patch);
         Tensor y = out.get((long) rows * dim);
+        if (backend.inferenceOnly()) {
+            // the inference backends' own products (in their precision, the bias added as they are
+            // written); a backend that trains keeps the patch embedding's product in fp32
+            backend.linearForward(p, weight.value(), bias.value(), null, y, rows, patchLen, dim);
+            return y;
+        }
         backend.gemm(false, true, rows, dim, patchLen, 1f, p, patchLen, weight.value(), patchLen, 0f, y, dim);
         backend.addBias(y, bias.value(), rows, dim);
         return y;

@@ -52,10 +52,10 @@ class WeightsStoredOnceTest {
         return m.backend().download(m.infer(upload(m.backend(), gaussian(batch * CONFIG.imageSize(), 3)), batch));
     }
 
-    /** The linear weights the bf16 products read: every block linear's and the head's, not the patch embedding's. */
+    /** The weights the bf16 products read: every block linear's, the head's and the patch embedding's. */
     private static boolean convertedByBf16(Param p) {
         return p.name().matches("blocks\\.\\d+\\.(attn\\.(qkv|proj)|mlp\\.fc[12])\\.((VT|U)\\.)?weight")
-                || p.name().equals("head.weight");
+                || p.name().equals("head.weight") || p.name().equals("patch_embed.proj.weight");
     }
 
     @Test
