@@ -152,7 +152,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * LayerNorm over the last dimension: y = (x - mean) * rstd * gamma + beta for x [rows, cols];
-     * writes mean[rows] and rstd[rows] for the backward pass.
+     * writes mean[rows] and rstd[rows] for the backward pass (an {@link #inferenceOnly()} backend,
+     * which runs none, may leave them unwritten).
      */
     void layerNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
                           int rows, int cols, float eps);

@@ -98,8 +98,8 @@ final class OneDnnAttention implements AutoCloseable {
 
     /**
      * probs [batch·heads, tokens, tokens] = softmax(scale·q·kᵀ) (in bf16 not written: the
-     * probabilities stay in a per-thread bf16 buffer) and ctx [batch, tokens, heads·headDim] = softmax·v, with q, k, v the three thirds of
-     * each row of qkv [batch, tokens, 3·heads·headDim].
+     * probabilities stay in a per-thread bf16 buffer) and ctx [batch, tokens, heads·headDim] =
+     * softmax·v, with q, k, v the three thirds of each row of qkv [batch, tokens, 3·heads·headDim].
      */
     void forward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale) {
         if (batch >= 2) {

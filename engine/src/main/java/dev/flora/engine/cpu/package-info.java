@@ -6,8 +6,9 @@
  * GEMMs ({@link dev.flora.engine.cpu.CpuLowRank}) and the row kernels
  * ({@link dev.flora.engine.cpu.CpuKernels}). All parallel work has fixed boundaries, so
  * results never depend on the thread count or timing. The inference backends (bf16, and fp32
- * for inference) run the linear layers and attention's products on oneDNN instead
- * ({@code OneDnnLinears}, {@code OneDnnAttention}), mixed-precision training its bf16 GEMMs
+ * for inference) run the linear layers (each MLP as one op), attention and layer norm on oneDNN
+ * instead ({@code OneDnnLinears}, {@code OneDnnAttention}, {@code OneDnnLayerNorm}),
+ * mixed-precision training its bf16 GEMMs
  * ({@code Bf16Gemm}).
  *
  * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
