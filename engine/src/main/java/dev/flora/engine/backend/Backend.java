@@ -229,7 +229,8 @@ public interface Backend extends AutoCloseable {
      * d columns at h·d, C + h·d and 2C + h·d (C = heads·d): probs [B, H, T, T] =
      * softmax(scale · q·kᵀ) per row, and ctx [B·T, C] with head h's p·v at columns h·d. The
      * default runs strided-batched GEMMs over the images (or over the heads when there are fewer
-     * images than heads) and one softmax; a backend may do each (image, head) in cache.
+     * images than heads) and one softmax; a backend may do each (image, head) in cache. An
+     * inference backend may leave probs unwritten (no backward will read it).
      */
     default void attentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads,
                                   int headDim, float scale) {
@@ -298,6 +299,25 @@ public interface Backend extends AutoCloseable {
      */
     default void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
         throw new UnsupportedOperationException(name() + " does not fuse the MLP's products");
+    }
+
+    /**
+     * Whether {@link #selfAttentionForward} runs attention with its two projections as one op
+     * (an inference backend that fuses it); where not, callers run them as ops of their own.
+     */
+    default boolean fusesSelfAttention() {
+        return false;
+    }
+
+    /**
+     * y [batch·tokens, proj.out] = proj(attention(qkv(x))) (+ residual) for inference, with the
+     * attention core of {@link #attentionForward} in between: q, k, v and the context kept where
+     * the next step reads them (nothing is kept for a backward pass). Only where
+     * {@link #fusesSelfAttention()}.
+     */
+    default void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual, Tensor y,
+                                      int batch, int tokens, int heads, int headDim, float scale) {
+        throw new UnsupportedOperationException(name() + " does not fuse attention's products");
     }
 
     /** dh [rows, r] = dy · U[:, :r] and dx [rows, in] = dh · VT[:r] (both overwritten). */

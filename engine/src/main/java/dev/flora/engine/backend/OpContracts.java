@@ -212,6 +212,23 @@ public final class OpContracts {
         fits(y, (long) rows * fc2.out(), "MLP output");
     }
 
+    public static void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual,
+                                            Tensor y, int batch, int tokens, int heads, int headDim) {
+        int dim = heads * headDim;
+        if (qkv.in() != dim || qkv.out() != 3 * dim || proj.in() != dim) {
+            throw new IllegalArgumentException("attention of " + heads + " heads of " + headDim + ": qkv maps "
+                    + qkv.in() + " to " + qkv.out() + " features, proj reads " + proj.in());
+        }
+        long rows = (long) batch * tokens;
+        fits(x, rows * dim, "attention input");
+        weights(qkv, "attention qkv");
+        weights(proj, "attention proj");
+        if (residual != null) {
+            fits(residual, rows * proj.out(), "attention residual");
+        }
+        fits(y, rows * proj.out(), "attention output");
+    }
+
     private static void weights(LinearProduct p, String what) {
         fits(p.bias(), p.out(), what + " bias");
         if (p instanceof LinearProduct.Dense d) {

@@ -41,8 +41,9 @@ import org.bytedeco.openblas.global.openblas;
  * <p>Two backends are for inference only. In {@link Precision#BF16} the linear layers' forward
  * products run in bf16 through oneDNN ({@link OneDnnLinears}), with their weights converted once
  * and kept; {@link #fp32Inference()} runs them so in fp32 (oneDNN's fp32 kernels on a blocked copy
- * of the weights). Both run each MLP as one op ({@link #mlpForward}), attention on oneDNN
- * (its products in their own precision, and the softmax: {@link OneDnnAttention}) and layer
+ * of the weights). Both run each MLP as one op ({@link #mlpForward}), attention with its two
+ * projections as another ({@link #selfAttentionForward}: its products in their own precision,
+ * and the softmax, on oneDNN: {@link OneDnnAttention}) and layer
  * normalization too ({@link OneDnnLayerNorm}), and leave the low-rank forward's h and the
  * layernorm's statistics unwritten, since no backward will read them. The
  * {@link #mixedPrecisionTraining() mixed-precision training} backend
@@ -144,7 +145,7 @@ public final class CpuBackend implements Backend {
         this.kernels = kernels;
         this.inference = inference;
         this.mixed = null;
-        this.attention = new OneDnnAttention(false);
+        this.attention = new OneDnnAttention(inference.format());
         this.layerNorm = new OneDnnLayerNorm();
     }
 
@@ -167,7 +168,7 @@ public final class CpuBackend implements Backend {
         boolean inBf16 = precision == Precision.BF16;
         this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
-        this.attention = this.inference != null ? new OneDnnAttention(true) : null;
+        this.attention = this.inference != null ? new OneDnnAttention(this.inference.format()) : null;
         this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
@@ -457,6 +458,24 @@ public final class CpuBackend implements Backend {
         }
         if (rows > 0) {
             inference.mlp(x, fc1, fc2, residual, y, rows);
+        }
+    }
+
+    /** Inference through oneDNN runs attention with its projections as {@link OneDnnAttention#selfAttention} does. */
+    @Override
+    public boolean fusesSelfAttention() {
+        return attention != null;
+    }
+
+    @Override
+    public void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual, Tensor y,
+                                     int batch, int tokens, int heads, int headDim, float scale) {
+        OpContracts.selfAttentionForward(x, qkv, proj, residual, y, batch, tokens, heads, headDim);
+        if (attention == null) {
+            throw new UnsupportedOperationException(name() + " does not fuse attention's products");
+        }
+        if (batch > 0 && tokens > 0) {
+            attention.selfAttention(inference, x, qkv, proj, residual, y, batch, tokens, heads, headDim, scale);
         }
     }
 
@@ -802,7 +821,7 @@ public final class CpuBackend implements Backend {
                                  float scale) {
         OpContracts.attentionForward(qkv, probs, ctx, batch, tokens, heads, headDim);
         if (attention != null) {
-            attention.forward(qkv, probs, ctx, batch, tokens, heads, headDim, scale);
+            attention.forward(qkv, ctx, batch, tokens, heads, headDim, scale, inference);
             return;
         }
         int t = tokens;

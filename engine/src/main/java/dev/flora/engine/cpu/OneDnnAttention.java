@@ -1,11 +1,8 @@
 package dev.flora.engine.cpu;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
@@ -20,6 +17,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_accurate;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_forward_primitive_desc_create;
 
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,29 +29,31 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * Attention's two products for inference through oneDNN's batched matmul: S = scale·Q·Kᵀ and
- * ctx = softmax(S)·V for an image's heads in one call each, the context written straight into
- * ctx's [tokens, heads·headDim] layout. At DeiT shapes (197 tokens, 64 per head) the
- * per-(image, head) sgemm calls of the path that trains are too small for OpenBLAS to get near
- * its peak.
+ * ctx = softmax(S)·V for an image's heads in one call each, q, k and v read through strides
+ * where the qkv projection wrote them, the context written straight into ctx's
+ * [tokens, heads·headDim] layout. At DeiT shapes (197 tokens, 64 per head) the per-(image, head)
+ * sgemm calls of the path that trains are too small for OpenBLAS to get near its peak.
  *
- * <p>The softmax between the products is oneDNN's too. In fp32 q, k and v are read in place from
- * qkv through strides and the softmax runs in place on the scores. In bf16 (as the bf16 backend
- * runs its linear layers: bf16 inputs, fp32 accumulation) an image's q, k and v are first
- * converted into a bf16 buffer, the first product writes the scores in bf16 (accumulated in
- * fp32, as PyTorch's bf16 autocast does) into a per-thread buffer, and the softmax runs on them
- * in place, bf16 to bf16, for the second product to read: probs is then not written at all (no
- * backward reads it). Writing the scores in fp32 into probs and converting in the softmax left
- * the first product, which is bound by its stores, much slower (docs/perf has the times).
- * Converting in oneDNN's fpmath mode instead, inside the products, left them at a fraction of
- * the bf16 instructions' speed.
+ * <p>Everything is in the products' format (fp32, or bf16 with fp32 accumulation, as the
+ * backend's linear layers run): q, k and v as {@link #selfAttention} has the qkv projection
+ * write them, the scores, which the first product writes into a per-thread buffer and oneDNN's
+ * softmax turns into probabilities in place (in bf16 too, as PyTorch's bf16 autocast does), and
+ * the context, which the output projection reads as it is. Nothing is kept for a backward pass:
+ * the probabilities are not written to a tensor. Writing the scores in fp32 and converting in
+ * the softmax left the first product, which is bound by its stores, much slower; converting in
+ * oneDNN's fpmath mode instead, inside the products, left them at a fraction of the bf16
+ * instructions' speed (docs/perf has the times).
  *
  * <p>The work is split as {@link OneDnnLinears#inRowBlocks} splits a product's rows: outside a
  * batch's lanes in two halves (of the images, or of one image's heads) on the calling thread
  * and the helper, each single-threaded in oneDNN; inside a lane whole, on the lane's thread.
  */
 final class OneDnnAttention implements AutoCloseable {
-    /** One call's shape (one image): the heads in it, and the layout's own sizes (for the strides). */
-    private record Shape(int callHeads, int tokens, int heads, int headDim, float scale) {
+    /**
+     * One call's shape (one image): the heads in it, the layout's own sizes (for the strides),
+     * and whether the context is written in the format (for a product to read) or in fp32.
+     */
+    private record Shape(int callHeads, int tokens, int heads, int headDim, float scale, boolean ctxInFormat) {
     }
 
     /** A primitive with its source and destination arguments (and weights for a product). */
@@ -70,76 +70,92 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
-    /** toBf16 (q, k, v to bf16) only in bf16, whose softmax writes bf16. */
-    private record Plan(Step toBf16, Step scores, Step softmax, Step context) {
+    private record Plan(Step scores, Step softmax, Step context) {
         void destroy() {
-            for (Step s : new Step[] {toBf16, scores, softmax, context}) {
-                if (s != null) {
-                    s.destroy();
-                }
-            }
+            scores.destroy();
+            softmax.destroy();
+            context.destroy();
         }
     }
 
-    /** Per thread: an image's q, k and v in bf16 (see {@link #bf16Plan}), then its probabilities. */
-    private static final ThreadLocal<OneDnn.AlignedBuffer> PARTS = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
-    private static final ThreadLocal<OneDnn.AlignedBuffer> PROBS = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
-    private static final long BF16_BYTES = 2;
+    /** Per thread: the scores, then the probabilities, of the heads of the image in hand. */
+    private static final ThreadLocal<OneDnn.AlignedBuffer> SCORES = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    /** Per calling thread: what {@link #selfAttention} keeps between its three steps. */
+    private static final ThreadLocal<OneDnn.AlignedBuffer> QKV = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
+    private static final ThreadLocal<OneDnn.AlignedBuffer> CONTEXT = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
 
     private final ConcurrentHashMap<Shape, Plan> plans = new ConcurrentHashMap<>();
     /** In-place fp32 softmax over rows of each width, per row count. */
     private final ConcurrentHashMap<Long, Step> rowSoftmaxes = new ConcurrentHashMap<>();
-    private final boolean bf16;
+    private final OneDnnLinears.Format format;
 
-    /** Products in fp32, or with bf16 inputs and fp32 accumulation. */
-    OneDnnAttention(boolean bf16) {
-        this.bf16 = bf16;
+    /** Products in the format of the backend's linear layers. */
+    OneDnnAttention(OneDnnLinears.Format format) {
+        this.format = format;
     }
 
     /**
-     * probs [batch·heads, tokens, tokens] = softmax(scale·q·kᵀ) (in bf16 not written: the
-     * probabilities stay in a per-thread bf16 buffer) and ctx [batch, tokens, heads·headDim] =
-     * softmax·v, with q, k, v the three thirds of each row of qkv [batch, tokens, 3·heads·headDim].
+     * y [batch·tokens, dim] = proj(attention(qkv(x))) (+ residual), q, k, v and the context kept
+     * in the format in this thread's buffers between the steps: the qkv projection writes them
+     * where the products read them and the output projection reads the context as it is. Run
+     * as separate ops in bf16, qkv was written in fp32 and converted again per image, and the
+     * context written in fp32 and converted again by the projection.
      */
-    void forward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale) {
+    void selfAttention(OneDnnLinears linears, Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual,
+                       Tensor y, int batch, int tokens, int heads, int headDim, float scale) {
+        int rows = batch * tokens;
+        long dim = (long) heads * headDim;
+        Pointer q = QKV.get().atLeast(rows * 3 * dim * format.bytes);
+        Pointer ctx = CONTEXT.get().atLeast(rows * dim * format.bytes);
+        linears.forwardInFormat(x, qkv, q, rows);
+        forward(q, ctx, true, batch, tokens, heads, headDim, scale);
+        linears.forwardFromFormat(ctx, proj, residual, y, rows);
+    }
+
+    /**
+     * ctx [batch, tokens, heads·headDim] = softmax(scale·q·kᵀ)·v with q, k, v the three thirds of
+     * each row of qkv [batch, tokens, 3·heads·headDim], in fp32 (bf16: converted first); probs
+     * is not written (the backend's contract allows an inference backend that).
+     */
+    void forward(Tensor qkv, Tensor ctx, int batch, int tokens, int heads, int headDim, float scale,
+                 OneDnnLinears linears) {
+        Pointer q = linears.input(qkv, 0, batch * tokens, 3 * heads * headDim);
+        forward(q, address(ctx, 0), false, batch, tokens, heads, headDim, scale);
+    }
+
+    /** As above from q, k, v in the format, the context in the format or in fp32. */
+    private void forward(Pointer qkv, Pointer ctx, boolean ctxInFormat, int batch, int tokens, int heads,
+                         int headDim, float scale) {
         if (batch >= 2) {
-            OneDnnLinears.inRowBlocks(batch, (lo, hi) -> run(qkv, probs, ctx, lo, hi, 0, heads, tokens, heads,
+            OneDnnLinears.inRowBlocks(batch, (lo, hi) -> run(qkv, ctx, ctxInFormat, lo, hi, 0, heads, tokens, heads,
                     headDim, scale));
         } else {
-            OneDnnLinears.inRowBlocks(heads, (lo, hi) -> run(qkv, probs, ctx, 0, 1, lo, hi, tokens, heads, headDim,
-                    scale));
+            OneDnnLinears.inRowBlocks(heads, (lo, hi) -> run(qkv, ctx, ctxInFormat, 0, 1, lo, hi, tokens, heads,
+                    headDim, scale));
         }
     }
 
     /**
      * Images [b0, b1) and heads [h0, h1) of the batch, on the calling thread, one image at a
-     * time: an image's scores (six heads of DeiT-S: 0.9 MB) stay in cache from the product that
-     * writes them through the softmax to the product that reads them, where a lane's sixteen
-     * images at once would go through memory three times.
+     * time: an image's scores (six heads of DeiT-S: 0.9 MB in fp32) stay in cache from the
+     * product that writes them through the softmax to the product that reads them, where a
+     * lane's sixteen images at once would go through memory three times.
      */
-    private void run(Tensor qkv, Tensor probs, Tensor ctx, int b0, int b1, int h0, int h1, int tokens, int heads,
-                     int headDim, float scale) {
-        Shape shape = new Shape(h1 - h0, tokens, heads, headDim, scale);
-        Plan plan = plans.computeIfAbsent(shape, bf16 ? OneDnnAttention::bf16Plan : OneDnnAttention::fp32Plan);
+    private void run(Pointer qkv, Pointer ctx, boolean ctxInFormat, int b0, int b1, int h0, int h1, int tokens,
+                     int heads, int headDim, float scale) {
+        Shape shape = new Shape(h1 - h0, tokens, heads, headDim, scale, ctxInFormat);
+        Plan plan = plans.computeIfAbsent(shape, this::plan);
         long t = tokens;
         long dim = (long) heads * headDim;
-        long part = (long) shape.callHeads() * headDim * BF16_BYTES; // q to k, k to v in a bf16 row
+        long bytes = format.bytes;
+        long ctxBytes = ctxInFormat ? bytes : Float.BYTES;
+        Pointer scores = SCORES.get().atLeast(shape.callHeads() * t * t * bytes);
         for (int b = b0; b < b1; b++) {
-            long q = b * t * 3 * dim + (long) h0 * headDim;
-            long p = ((long) b * heads + h0) * t * t;
-            Pointer out = address(ctx, b * t * dim + (long) h0 * headDim);
-            if (plan.toBf16() == null) {
-                plan.scores().run(address(qkv, q), address(qkv, q + dim), address(probs, p));
-                plan.softmax().run(address(probs, p), address(probs, p));
-                plan.context().run(address(probs, p), address(qkv, q + 2 * dim), out);
-            } else {
-                long parts = PARTS.get().atLeast(3 * part * t).address();
-                Pointer p16 = PROBS.get().atLeast(shape.callHeads() * t * t * BF16_BYTES);
-                plan.toBf16().run(address(qkv, q), OneDnn.at(parts));
-                plan.scores().run(OneDnn.at(parts), OneDnn.at(parts + part), p16);
-                plan.softmax().run(p16, p16);
-                plan.context().run(p16, OneDnn.at(parts + 2 * part), out);
-            }
+            long q = qkv.address() + (b * t * 3 * dim + (long) h0 * headDim) * bytes;
+            Pointer out = OneDnn.at(ctx.address() + (b * t * dim + (long) h0 * headDim) * ctxBytes);
+            plan.scores().run(OneDnn.at(q), OneDnn.at(q + dim * bytes), scores);
+            plan.softmax().run(scores, scores);
+            plan.context().run(scores, OneDnn.at(q + 2 * dim * bytes), out);
         }
     }
 
@@ -167,22 +183,17 @@ final class OneDnnAttention implements AutoCloseable {
         rowSoftmaxes.clear();
     }
 
-    /** (image, head, i, j) of q, k or v in qkv, from the call's first element. */
+    /** (image, head, i, j) of q, k or v in qkv [tokens, 3·heads·headDim], from the call's first element. */
     private static long[] inQkv(Shape s) {
         long row = 3L * s.heads() * s.headDim();
         return new long[] {s.tokens() * row, s.headDim(), row, 1};
     }
 
-    /** (image, head, i, j) of the scores in probs, from the call's first. */
-    private static long[] inProbs(Shape s) {
-        long t = s.tokens();
-        return new long[] {(long) s.heads() * t * t, t * t, t, 1};
-    }
-
     /**
-     * The call's scores as one dense block (its heads are consecutive in probs): described so,
-     * not through probs' own image stride, or oneDNN falls back to its reference softmax, which
-     * at batch 1 (half the heads per call) made a forward several times slower.
+     * The call's scores as one dense block (its heads consecutive in the thread's buffer). A
+     * block of scores with an image stride of all the heads made oneDNN fall back to its
+     * reference softmax, which at batch 1 (half the heads per call) made a forward several
+     * times slower.
      */
     private static long[] callScores(Shape s) {
         long t = s.tokens();
@@ -197,47 +208,18 @@ final class OneDnnAttention implements AutoCloseable {
         return new long[] {1, s.callHeads(), s.tokens(), s.tokens()};
     }
 
-    /** Into ctx's [tokens, heads·headDim] place. */
-    private static dnnl_memory_desc context(Shape s) {
+    private Plan plan(Shape s) {
+        int type = format.dataType;
         long d = s.headDim();
         long dim = (long) s.heads() * d;
-        return tensor(dnnl_f32, perHead(s), new long[] {s.tokens() * dim, d, dim, 1});
-    }
-
-    private static Plan fp32Plan(Shape s) {
-        long[] kT = transposed(inQkv(s));
-        Step scores = matmul(tensor(dnnl_f32, perHead(s), inQkv(s)),
-                tensor(dnnl_f32, new long[] {1, s.callHeads(), s.headDim(), s.tokens()}, kT),
-                tensor(dnnl_f32, scoreDims(s), inProbs(s)), s.scale(), "attention scores");
-        Step context = matmul(tensor(dnnl_f32, scoreDims(s), inProbs(s)), tensor(dnnl_f32, perHead(s), inQkv(s)),
-                context(s), 1f, "attention context");
-        Step softmax = softmax(tensor(dnnl_f32, scoreDims(s), callScores(s)),
-                tensor(dnnl_f32, scoreDims(s), callScores(s)), 3);
-        return new Plan(null, scores, softmax, context);
-    }
-
-    /**
-     * The bf16 buffer's q, k and v: [tokens, 3, callHeads·headDim], an image's rows as in qkv
-     * with only the call's heads (a reorder with inner runs of whole head groups ran about twice
-     * as fast as one that gathers each head's rows).
-     */
-    private static Plan bf16Plan(Shape s) {
-        long t = s.tokens();
-        long d = s.headDim();
-        long h = s.callHeads();
-        long dim = (long) s.heads() * d;
-        long[] rows = {t, 3, h * d};
-        Step toBf16 = reorder(tensor(dnnl_f32, rows, new long[] {3 * dim, dim, 1}),
-                tensor(dnnl_bf16, rows, new long[] {3 * h * d, h * d, 1}), "q, k, v to bf16");
-        long[] headRows = {t * 3 * h * d, d, 3 * h * d, 1};
-        Step scores = matmul(tensor(dnnl_bf16, perHead(s), headRows),
-                tensor(dnnl_bf16, new long[] {1, h, d, t}, transposed(headRows)),
-                tensor(dnnl_bf16, scoreDims(s), callScores(s)), s.scale(), "attention scores");
-        Step softmax = softmax(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
-                tensor(dnnl_bf16, scoreDims(s), callScores(s)), 3);
-        Step context = matmul(tensor(dnnl_bf16, scoreDims(s), callScores(s)),
-                tensor(dnnl_bf16, perHead(s), headRows), context(s), 1f, "attention context");
-        return new Plan(toBf16, scores, softmax, context);
+        Step scores = matmul(tensor(type, perHead(s), inQkv(s)),
+                tensor(type, new long[] {1, s.callHeads(), d, s.tokens()}, transposed(inQkv(s))),
+                tensor(type, scoreDims(s), callScores(s)), s.scale(), "attention scores");
+        Step softmax = softmax(tensor(type, scoreDims(s), callScores(s)), tensor(type, scoreDims(s), callScores(s)), 3);
+        Step context = matmul(tensor(type, scoreDims(s), callScores(s)), tensor(type, perHead(s), inQkv(s)),
+                tensor(s.ctxInFormat() ? type : dnnl_f32, perHead(s), new long[] {s.tokens() * dim, d, dim, 1}), 1f,
+                "attention context");
+        return new Plan(scores, softmax, context);
     }
 
     /** Strides of the last two dimensions swapped: Kᵀ read from K's. */
@@ -287,11 +269,6 @@ final class OneDnnAttention implements AutoCloseable {
             dnnl_primitive_desc_destroy(pd);
             dnnl_primitive_attr_destroy(attr);
         }
-    }
-
-    private static Step reorder(dnnl_memory_desc from, dnnl_memory_desc to, String what) {
-        return new Step(OneDnn.reorder(from, to, what), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
-                new dnnl_memory_desc[] {from, to});
     }
 
     private static Pointer address(Tensor t, long offset) {

@@ -125,6 +125,23 @@ final class OneDnnLinears implements AutoCloseable {
                 address(residual, (long) lo * out), address(y, (long) lo * out), false, false));
     }
 
+    /** dst [rows, out] in the format (for a next product to read) = the product p of x [rows, in]. */
+    void forwardInFormat(Tensor x, LinearProduct p, Pointer dst, int rows) {
+        Product product = product(p);
+        long rowBytes = (long) p.out() * format.bytes;
+        inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, lo, hi, p.in()), hi - lo, null,
+                OneDnn.at(dst.address() + lo * rowBytes), true, false));
+    }
+
+    /** y [rows, out] = the product p of src [rows, in] in the format (+ residual). */
+    void forwardFromFormat(Pointer src, LinearProduct p, Tensor residual, Tensor y, int rows) {
+        Product product = product(p);
+        int out = p.out();
+        long rowBytes = (long) p.in() * format.bytes;
+        inRowBlocks(rows, (lo, hi) -> product.multiply(OneDnn.at(src.address() + lo * rowBytes), hi - lo,
+                address(residual, (long) lo * out), address(y, (long) lo * out), false, false));
+    }
+
     /**
      * y = fc2(GELU(fc1(x))) (+ residual): fc1's product GELU'd as it is written, in the format,
      * into this thread's buffer, which fc2 reads as it is. Run as two layers, fc1 wrote its
@@ -255,7 +272,7 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     /** Rows [lo, hi) of x [rows, cols] as the products read them: x itself in fp32, else in bf16. */
-    private Pointer input(Tensor x, int lo, int hi, int cols) {
+    Pointer input(Tensor x, int lo, int hi, int cols) {
         return format == Format.F32 ? address(x, (long) lo * cols) : toBf16(x, lo, hi, cols);
     }
 

@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.Tensor;
 
 /**
@@ -21,6 +22,8 @@ public final class Attention {
     private final GrowableBuffer context;
     private final GrowableBuffer dProbs;
     private final GrowableBuffer dQkv;
+    /** The fused forward's output ({@code Backend.selfAttentionForward}); proj owns it otherwise. */
+    private final GrowableBuffer output;
     private Tensor qkvOut;
     private int batch;
     private int tokens;
@@ -45,6 +48,7 @@ public final class Attention {
         this.context = GrowableBuffer.blockActivation(backend, path, "context");
         this.dProbs = GrowableBuffer.blockGradient(backend, path, "dProbs");
         this.dQkv = GrowableBuffer.blockGradient(backend, path, "dQkv");
+        this.output = GrowableBuffer.blockActivation(backend, path, "out");
     }
 
     public LinearLayer qkv() {
@@ -72,6 +76,16 @@ public final class Attention {
         this.prefixOnly = false;
         int rows = batch * tokens;
         int t = tokens;
+        // an inference backend may run both projections and the core as one op, q, k, v and the
+        // context kept in its own format where the next step reads them
+        LinearProduct pq = backend.fusesSelfAttention() ? qkv.inferenceProduct() : null;
+        LinearProduct pp = pq != null ? proj.inferenceProduct() : null;
+        if (pp != null) {
+            qkvOut = null;
+            Tensor y = output.get((long) rows * proj.outFeatures());
+            backend.selfAttentionForward(x, pq, pp, residual, y, batch, t, heads, headDim, scale);
+            return y;
+        }
         qkvOut = qkv.forward(x, rows);
         Tensor p = probs.get((long) batch * heads * t * t);
         Tensor ctx = context.get((long) rows * dim);

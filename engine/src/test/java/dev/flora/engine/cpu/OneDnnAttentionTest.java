@@ -5,21 +5,23 @@ import static dev.flora.engine.reference.Compare.relativeError;
 import static dev.flora.engine.reference.Compare.toDouble;
 import static dev.flora.engine.reference.TestTensors.gaussian;
 import static dev.flora.engine.reference.TestTensors.upload;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.backend.Precision;
 import dev.flora.engine.reference.Ref;
 import dev.flora.engine.reference.Rounding;
 import dev.flora.engine.tensor.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Attention on the inference backends (oneDNN's batched products, q, k and v read through
- * strides) against the backend that trains (OpenBLAS per image and head): the probabilities and
- * the context, at one image (its heads split in two uneven halves), a few images (split by
- * image); and the bf16 backend's, whose products round q, k, v, the scores and the
- * probabilities to bf16 and keep them out of probs.
+ * strides) against the backend that trains (OpenBLAS per image and head): the context, at one image (its heads split in two uneven halves), a few images (split by
+ * image); the bf16 backend's, whose products round q, k, v, the scores and the probabilities to
+ * bf16; and the op that runs attention with its projections.
  */
 class OneDnnAttentionTest {
     @ParameterizedTest(name = "batch {0} tokens {1} heads {2} head dim {3}")
@@ -31,7 +33,7 @@ class OneDnnAttentionTest {
         try (CpuBackend training = new CpuBackend(); CpuBackend inference = CpuBackend.fp32Inference()) {
             float[][] expected = attention(training, qkv, batch, tokens, heads, headDim, scale);
             float[][] got = attention(inference, qkv, batch, tokens, heads, headDim, scale);
-            assertClose("probabilities", got[0], toDouble(expected[0]), 1e-5);
+            // the inference backend leaves probs unwritten
             assertClose("context", got[1], toDouble(expected[1]), 1e-5);
         }
     }
@@ -49,6 +51,73 @@ class OneDnnAttentionTest {
             assertClose("context", got[1], bf16Context(qkv, batch, tokens, heads, headDim, scale), 1e-3);
             // the products did round: an fp32 path would agree with the training backend to about 1e-6
             assertTrue(relativeError(got[1], toDouble(fp32)) > 1e-4);
+        }
+    }
+
+    /**
+     * The fused op (qkv projection, attention, output projection and residual, q, k, v and the
+     * context kept in the format between them) against the same backend's separate ops, which
+     * round to bf16 at the same points (qkv as attention converts it, the context as the
+     * projection converts it): dense and factorized projections, one image (heads split) and
+     * several (images split).
+     */
+    @ParameterizedTest(name = "{0}: batch {1} tokens {2} heads {3} head dim {4} qkv rank {5} proj rank {6}")
+    @CsvSource({"FP32, 1, 13, 3, 8, 0, 0", "FP32, 3, 17, 2, 16, 20, 9", "FP32, 1, 197, 6, 64, 114, 0",
+        "BF16, 1, 13, 3, 8, 0, 0", "BF16, 3, 17, 2, 16, 20, 9", "BF16, 1, 197, 6, 64, 114, 0"})
+    void selfAttentionAsOneOpMatchesItsSteps(Precision precision, int batch, int tokens, int heads, int headDim,
+                                             int qkvRank, int projRank) {
+        int dim = heads * headDim;
+        int rows = batch * tokens;
+        float scale = (float) (1 / Math.sqrt(headDim));
+        try (CpuBackend d = precision == Precision.BF16 ? CpuBackend.bf16OnAnyCpu() : CpuBackend.fp32Inference();
+             CpuBackend training = new CpuBackend()) {
+            assertTrue(d.fusesSelfAttention() && !training.fusesSelfAttention());
+            Tensor x = upload(d, gaussian(rows * dim, 31));
+            Tensor residual = upload(d, gaussian(rows * dim, 32));
+            LinearProduct qkv = product(d, dim, 3 * dim, qkvRank, 33);
+            LinearProduct proj = product(d, dim, dim, projRank, 37);
+            Tensor fused = d.allocate(rows * dim);
+            d.selfAttentionForward(x, qkv, proj, residual, fused, batch, tokens, heads, headDim, scale);
+
+            Tensor q = d.allocate(rows * 3 * dim);
+            apply(d, qkv, x, null, q, rows);
+            Tensor ctx = d.allocate(rows * dim);
+            d.attentionForward(q, d.allocate(batch * heads * tokens * tokens), ctx, batch, tokens, heads, headDim,
+                    scale);
+            Tensor steps = d.allocate(rows * dim);
+            apply(d, proj, ctx, residual, steps, rows);
+            assertClose(precision + " attention", d.download(fused), toDouble(d.download(steps)), 1e-6);
+        }
+    }
+
+    @Test
+    void aBackendThatCanTrainDoesNotFuseAttention() {
+        try (CpuBackend training = new CpuBackend()) {
+            Tensor t = training.allocate(48);
+            LinearProduct p = new LinearProduct.Dense(t, t, 4, 12);
+            assertThrows(UnsupportedOperationException.class,
+                    () -> training.selfAttentionForward(t, p, new LinearProduct.Dense(t, t, 4, 4), null, t, 1, 1, 1,
+                            4, 1f));
+        }
+    }
+
+    /** A random projection: dense (rank 0) or factorized with VT [rank + 3, in] and U [out, rank + 3]. */
+    private static LinearProduct product(CpuBackend d, int in, int out, int rank, int seed) {
+        Tensor bias = upload(d, gaussian(out, seed));
+        return rank == 0
+                ? new LinearProduct.Dense(upload(d, gaussian(out * in, seed + 1)), bias, in, out)
+                : new LinearProduct.LowRank(upload(d, gaussian((rank + 3) * in, seed + 2)),
+                        upload(d, gaussian(out * (rank + 3), seed + 3)), bias, in, out, rank, rank + 3);
+    }
+
+    /** The projection as the backend runs a layer of its own. */
+    private static void apply(CpuBackend d, LinearProduct p, Tensor x, Tensor residual, Tensor y, int rows) {
+        if (p instanceof LinearProduct.Dense w) {
+            d.linearForward(x, w.w(), w.bias(), residual, y, rows, w.in(), w.out());
+        } else {
+            LinearProduct.LowRank l = (LinearProduct.LowRank) p;
+            d.lowRankForward(x, l.vt(), l.u(), l.bias(), residual, null, y, rows, l.in(), l.out(), l.rank(),
+                    l.maxRank());
         }
     }
 
