@@ -45,15 +45,16 @@ import org.bytedeco.javacpp.Pointer;
  * instructions' speed (docs/perf has the times).
  *
  * <p>The work is split as {@link OneDnnLinears#inRowBlocks} splits a product's rows: outside a
- * batch's lanes in two halves (of the images, or of one image's heads) on the calling thread
+ * batch's lanes in two halves (of the images, or of one image's query rows) on the calling thread
  * and the helper, each single-threaded in oneDNN; inside a lane whole, on the lane's thread.
  */
 final class OneDnnAttention implements AutoCloseable {
     /**
-     * One call's shape (one image): the heads in it, the layout's own sizes (for the strides),
-     * and whether the context is written in the format (for a product to read) or in fp32.
+     * One call's shape (one image): its query rows (all the tokens, or a share of them), the
+     * layout's own sizes (for the strides), and whether the context is written in the format
+     * (for a product to read) or in fp32.
      */
-    private record Shape(int callHeads, int tokens, int heads, int headDim, float scale, boolean ctxInFormat) {
+    private record Shape(int queries, int tokens, int heads, int headDim, float scale, boolean ctxInFormat) {
     }
 
     /** A primitive with its source and destination arguments (and weights for a product). */
@@ -78,7 +79,7 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
-    /** Per thread: the scores, then the probabilities, of the heads of the image in hand. */
+    /** Per thread: the scores, then the probabilities, of the image (or query rows) in hand. */
     private static final ThreadLocal<OneDnn.AlignedBuffer> SCORES = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
     /** Per calling thread: what {@link #selfAttention} keeps between its three steps. */
     private static final ThreadLocal<OneDnn.AlignedBuffer> QKV = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
@@ -127,35 +128,37 @@ final class OneDnnAttention implements AutoCloseable {
     private void forward(Pointer qkv, Pointer ctx, boolean ctxInFormat, int batch, int tokens, int heads,
                          int headDim, float scale) {
         if (batch >= 2) {
-            OneDnnLinears.inRowBlocks(batch, (lo, hi) -> run(qkv, ctx, ctxInFormat, lo, hi, 0, heads, tokens, heads,
+            OneDnnLinears.inRowBlocks(batch, (lo, hi) -> run(qkv, ctx, ctxInFormat, lo, hi, 0, tokens, tokens, heads,
                     headDim, scale));
         } else {
-            OneDnnLinears.inRowBlocks(heads, (lo, hi) -> run(qkv, ctx, ctxInFormat, 0, 1, lo, hi, tokens, heads,
+            // by query rows, not heads: DeiT-Tiny's three heads would go one to a thread, two to the other
+            OneDnnLinears.inRowBlocks(tokens, (lo, hi) -> run(qkv, ctx, ctxInFormat, 0, 1, lo, hi, tokens, heads,
                     headDim, scale));
         }
     }
 
     /**
-     * Images [b0, b1) and heads [h0, h1) of the batch, on the calling thread, one image at a
-     * time: an image's scores (six heads of DeiT-S: 0.9 MB in fp32) stay in cache from the
+     * Images [b0, b1) of the batch, their query rows [r0, r1), on the calling thread, one image
+     * at a time: an image's scores (six heads of DeiT-S: 0.9 MB in fp32) stay in cache from the
      * product that writes them through the softmax to the product that reads them, where a
      * lane's sixteen images at once would go through memory three times.
      */
-    private void run(Pointer qkv, Pointer ctx, boolean ctxInFormat, int b0, int b1, int h0, int h1, int tokens,
+    private void run(Pointer qkv, Pointer ctx, boolean ctxInFormat, int b0, int b1, int r0, int r1, int tokens,
                      int heads, int headDim, float scale) {
-        Shape shape = new Shape(h1 - h0, tokens, heads, headDim, scale, ctxInFormat);
+        Shape shape = new Shape(r1 - r0, tokens, heads, headDim, scale, ctxInFormat);
         Plan plan = plans.computeIfAbsent(shape, this::plan);
         long t = tokens;
         long dim = (long) heads * headDim;
         long bytes = format.bytes;
         long ctxBytes = ctxInFormat ? bytes : Float.BYTES;
-        Pointer scores = SCORES.get().atLeast(shape.callHeads() * t * t * bytes);
+        Pointer scores = SCORES.get().atLeast((long) heads * shape.queries() * t * bytes);
         for (int b = b0; b < b1; b++) {
-            long q = qkv.address() + (b * t * 3 * dim + (long) h0 * headDim) * bytes;
-            Pointer out = OneDnn.at(ctx.address() + (b * t * dim + (long) h0 * headDim) * ctxBytes);
-            plan.scores().run(OneDnn.at(q), OneDnn.at(q + dim * bytes), scores);
+            long image = qkv.address() + b * t * 3 * dim * bytes;
+            long q = image + r0 * 3 * dim * bytes;
+            Pointer out = OneDnn.at(ctx.address() + (b * t + r0) * dim * ctxBytes);
+            plan.scores().run(OneDnn.at(q), OneDnn.at(image + dim * bytes), scores);
             plan.softmax().run(scores, scores);
-            plan.context().run(scores, OneDnn.at(q + 2 * dim * bytes), out);
+            plan.context().run(scores, OneDnn.at(image + 2 * dim * bytes), out);
         }
     }
 
@@ -190,35 +193,35 @@ final class OneDnnAttention implements AutoCloseable {
     }
 
     /**
-     * The call's scores as one dense block (its heads consecutive in the thread's buffer). A
-     * block of scores with an image stride of all the heads made oneDNN fall back to its
-     * reference softmax, which at batch 1 (half the heads per call) made a forward several
-     * times slower.
+     * The call's scores as one dense block in the thread's buffer. Scores strided as a part of a
+     * larger block made oneDNN fall back to its reference softmax, which at batch 1 made a
+     * forward several times slower.
      */
     private static long[] callScores(Shape s) {
         long t = s.tokens();
-        return new long[] {s.callHeads() * t * t, t * t, t, 1};
+        return new long[] {s.heads() * s.queries() * t, s.queries() * t, t, 1};
     }
 
-    private static long[] perHead(Shape s) {
-        return new long[] {1, s.callHeads(), s.tokens(), s.headDim()}; // one image per call (see run)
+    /** (image, head, i, j) of the queries, or with {@code rows} = tokens of the keys or values. */
+    private static long[] perHead(Shape s, int rows) {
+        return new long[] {1, s.heads(), rows, s.headDim()}; // one image per call (see run)
     }
 
     private static long[] scoreDims(Shape s) {
-        return new long[] {1, s.callHeads(), s.tokens(), s.tokens()};
+        return new long[] {1, s.heads(), s.queries(), s.tokens()};
     }
 
     private Plan plan(Shape s) {
         int type = format.dataType;
         long d = s.headDim();
         long dim = (long) s.heads() * d;
-        Step scores = matmul(tensor(type, perHead(s), inQkv(s)),
-                tensor(type, new long[] {1, s.callHeads(), d, s.tokens()}, transposed(inQkv(s))),
+        Step scores = matmul(tensor(type, perHead(s, s.queries()), inQkv(s)),
+                tensor(type, new long[] {1, s.heads(), d, s.tokens()}, transposed(inQkv(s))),
                 tensor(type, scoreDims(s), callScores(s)), s.scale(), "attention scores");
         Step softmax = softmax(tensor(type, scoreDims(s), callScores(s)), tensor(type, scoreDims(s), callScores(s)), 3);
-        Step context = matmul(tensor(type, scoreDims(s), callScores(s)), tensor(type, perHead(s), inQkv(s)),
-                tensor(s.ctxInFormat() ? type : dnnl_f32, perHead(s), new long[] {s.tokens() * dim, d, dim, 1}), 1f,
-                "attention context");
+        Step context = matmul(tensor(type, scoreDims(s), callScores(s)), tensor(type, perHead(s, s.tokens()), inQkv(s)),
+                tensor(s.ctxInFormat() ? type : dnnl_f32, perHead(s, s.queries()),
+                        new long[] {s.queries() * dim, d, dim, 1}), 1f, "attention context");
         return new Plan(scores, softmax, context);
     }
 

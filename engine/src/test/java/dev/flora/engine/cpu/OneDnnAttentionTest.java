@@ -19,9 +19,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Attention on the inference backends (oneDNN's batched products, q, k and v read through
- * strides) against the backend that trains (OpenBLAS per image and head): the context, at one image (its heads split in two uneven halves), a few images (split by
- * image); the bf16 backend's, whose products round q, k, v, the scores and the probabilities to
- * bf16; and the op that runs attention with its projections.
+ * strides) against the backend that trains (OpenBLAS per image and head): the context, at one
+ * image (its query rows split in two uneven halves) and a few images (split by image); the bf16
+ * backend's, whose products round q, k, v, the scores and the probabilities to bf16; and the op
+ * that runs attention with its projections.
  */
 class OneDnnAttentionTest {
     @ParameterizedTest(name = "batch {0} tokens {1} heads {2} head dim {3}")
@@ -58,7 +59,7 @@ class OneDnnAttentionTest {
      * The fused op (qkv projection, attention, output projection and residual, q, k, v and the
      * context kept in the format between them) against the same backend's separate ops, which
      * round to bf16 at the same points (qkv as attention converts it, the context as the
-     * projection converts it): dense and factorized projections, one image (heads split) and
+     * projection converts it): dense and factorized projections, one image (query rows split) and
      * several (images split).
      */
     @ParameterizedTest(name = "{0}: batch {1} tokens {2} heads {3} head dim {4} qkv rank {5} proj rank {6}")
