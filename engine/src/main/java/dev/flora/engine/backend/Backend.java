@@ -293,11 +293,13 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * y [rows, fc2.out] = fc2(GELU(fc1(x))) (+ residual) for inference, the exact (erf) GELU
-     * applied as fc1's product is written and the hidden activations kept where fc2 reads them
-     * (nothing is kept for a backward pass). Only where {@link #fusesMlp()}.
+     * y [rows, fc2.out] = fc2(GELU(fc1(x'))) (+ residual) for inference, x' = x normalized by
+     * norm where it is not null, else x; the exact (erf) GELU applied as fc1's product is
+     * written, and x' and the hidden activations kept where the next step reads them (nothing
+     * is kept for a backward pass). Only where {@link #fusesMlp()}.
      */
-    default void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
+    default void mlpForward(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2, Tensor residual,
+                            Tensor y, int rows) {
         throw new UnsupportedOperationException(name() + " does not fuse the MLP's products");
     }
 
@@ -310,13 +312,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * y [batch·tokens, proj.out] = proj(attention(qkv(x))) (+ residual) for inference, with the
-     * attention core of {@link #attentionForward} in between: q, k, v and the context kept where
-     * the next step reads them (nothing is kept for a backward pass). Only where
-     * {@link #fusesSelfAttention()}.
+     * y [batch·tokens, proj.out] = proj(attention(qkv(x'))) (+ residual) for inference, x' as in
+     * {@link #mlpForward}, with the attention core of {@link #attentionForward} in between: x',
+     * q, k, v and the context kept where the next step reads them (nothing is kept for a
+     * backward pass). Only where {@link #fusesSelfAttention()}.
      */
-    default void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual, Tensor y,
-                                      int batch, int tokens, int heads, int headDim, float scale) {
+    default void selfAttentionForward(Tensor x, LayerNormWeights norm, LinearProduct qkv, LinearProduct proj,
+                                      Tensor residual, Tensor y, int batch, int tokens, int heads, int headDim,
+                                      float scale) {
         throw new UnsupportedOperationException(name() + " does not fuse attention's products");
     }
 

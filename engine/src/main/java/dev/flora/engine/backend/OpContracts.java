@@ -198,12 +198,13 @@ public final class OpContracts {
         }
     }
 
-    public static void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y,
-                                  int rows) {
+    public static void mlpForward(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2,
+                                  Tensor residual, Tensor y, int rows) {
         if (fc1.out() != fc2.in()) {
             throw new IllegalArgumentException("MLP: fc1 writes " + fc1.out() + " features, fc2 reads " + fc2.in());
         }
         fits(x, (long) rows * fc1.in(), "MLP input");
+        norm(norm, fc1.in(), "MLP");
         weights(fc1, "MLP fc1");
         weights(fc2, "MLP fc2");
         if (residual != null) {
@@ -212,8 +213,9 @@ public final class OpContracts {
         fits(y, (long) rows * fc2.out(), "MLP output");
     }
 
-    public static void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual,
-                                            Tensor y, int batch, int tokens, int heads, int headDim) {
+    public static void selfAttentionForward(Tensor x, LayerNormWeights norm, LinearProduct qkv, LinearProduct proj,
+                                            Tensor residual, Tensor y, int batch, int tokens, int heads,
+                                            int headDim) {
         int dim = heads * headDim;
         if (qkv.in() != dim || qkv.out() != 3 * dim || proj.in() != dim) {
             throw new IllegalArgumentException("attention of " + heads + " heads of " + headDim + ": qkv maps "
@@ -221,12 +223,20 @@ public final class OpContracts {
         }
         long rows = (long) batch * tokens;
         fits(x, rows * dim, "attention input");
+        norm(norm, dim, "attention");
         weights(qkv, "attention qkv");
         weights(proj, "attention proj");
         if (residual != null) {
             fits(residual, rows * proj.out(), "attention residual");
         }
         fits(y, rows * proj.out(), "attention output");
+    }
+
+    private static void norm(LayerNormWeights norm, int cols, String what) {
+        if (norm != null) {
+            fits(norm.gamma(), cols, what + " layer norm weight");
+            fits(norm.beta(), cols, what + " layer norm bias");
+        }
     }
 
     private static void weights(LinearProduct p, String what) {

@@ -7,6 +7,7 @@ import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
 
 import dev.flora.engine.backend.Backend;
 import dev.flora.engine.backend.Checks;
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.backend.LossResult;
 import dev.flora.engine.backend.OpContracts;
@@ -451,13 +452,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void mlpForward(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
-        OpContracts.mlpForward(x, fc1, fc2, residual, y, rows);
+    public void mlpForward(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2, Tensor residual,
+                           Tensor y, int rows) {
+        OpContracts.mlpForward(x, norm, fc1, fc2, residual, y, rows);
         if (inference == null) {
             throw new UnsupportedOperationException(name() + " does not fuse the MLP's products");
         }
         if (rows > 0) {
-            inference.mlp(x, fc1, fc2, residual, y, rows);
+            inference.mlp(x, norm, fc1, fc2, residual, y, rows);
         }
     }
 
@@ -468,14 +470,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void selfAttentionForward(Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual, Tensor y,
-                                     int batch, int tokens, int heads, int headDim, float scale) {
-        OpContracts.selfAttentionForward(x, qkv, proj, residual, y, batch, tokens, heads, headDim);
+    public void selfAttentionForward(Tensor x, LayerNormWeights norm, LinearProduct qkv, LinearProduct proj,
+                                     Tensor residual, Tensor y, int batch, int tokens, int heads, int headDim,
+                                     float scale) {
+        OpContracts.selfAttentionForward(x, norm, qkv, proj, residual, y, batch, tokens, heads, headDim);
         if (attention == null) {
             throw new UnsupportedOperationException(name() + " does not fuse attention's products");
         }
         if (batch > 0 && tokens > 0) {
-            attention.selfAttention(inference, x, qkv, proj, residual, y, batch, tokens, heads, headDim, scale);
+            attention.selfAttention(inference, x, norm, qkv, proj, residual, y, batch, tokens, heads, headDim, scale);
         }
     }
 

@@ -17,6 +17,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_accurate;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_forward_primitive_desc_create;
 
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
@@ -96,19 +97,20 @@ final class OneDnnAttention implements AutoCloseable {
     }
 
     /**
-     * y [batch·tokens, dim] = proj(attention(qkv(x))) (+ residual), q, k, v and the context kept
-     * in the format in this thread's buffers between the steps: the qkv projection writes them
+     * y [batch·tokens, dim] = proj(attention(qkv(x))) (+ residual), x normalized by norm first
+     * where it is not null (as {@link OneDnnLinears#mlp} does), q, k, v and the context kept in
+     * the format in this thread's buffers between the steps: the qkv projection writes them
      * where the products read them and the output projection reads the context as it is. Run
      * as separate ops in bf16, qkv was written in fp32 and converted again per image, and the
      * context written in fp32 and converted again by the projection.
      */
-    void selfAttention(OneDnnLinears linears, Tensor x, LinearProduct qkv, LinearProduct proj, Tensor residual,
-                       Tensor y, int batch, int tokens, int heads, int headDim, float scale) {
+    void selfAttention(OneDnnLinears linears, Tensor x, LayerNormWeights norm, LinearProduct qkv, LinearProduct proj,
+                       Tensor residual, Tensor y, int batch, int tokens, int heads, int headDim, float scale) {
         int rows = batch * tokens;
         long dim = (long) heads * headDim;
         Pointer q = QKV.get().atLeast(rows * 3 * dim * format.bytes);
         Pointer ctx = CONTEXT.get().atLeast(rows * dim * format.bytes);
-        linears.forwardInFormat(x, qkv, q, rows);
+        linears.forwardInFormat(x, norm, qkv, q, rows);
         forward(q, ctx, true, batch, tokens, heads, headDim, scale);
         linears.forwardFromFormat(ctx, proj, residual, y, rows);
     }

@@ -13,6 +13,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
 
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,16 +29,20 @@ import org.bytedeco.javacpp.Pointer;
  * image's rows, handing half of them to the helper thread cost more than it saved, and the JVM's
  * own row loop (which copies the rows into an array and back) was slower than oneDNN's on one
  * thread (docs/perf/2026-12-06-bf16-cpu.md). More rows are split as a product's
- * ({@link OneDnnLinears#inRowBlocks}); where the split starts to pay was not measured.
+ * ({@link OneDnnLinears#inRowBlocks}); where the split starts to pay was not measured. An op
+ * whose first product reads the normalized rows has them written in the product's format, on
+ * the thread that runs that product's rows ({@link OneDnnLinears#mlp}).
  */
 final class OneDnnLayerNorm implements AutoCloseable {
-    private record Key(int rows, int cols, float eps) {
+    private record Key(int rows, int cols, float eps, int dstType) {
     }
 
-    private record Call(OneDnn.Primitive primitive, dnnl_memory_desc data, dnnl_memory_desc params) {
+    private record Call(OneDnn.Primitive primitive, dnnl_memory_desc src, dnnl_memory_desc dst,
+                        dnnl_memory_desc params) {
         void destroy() {
             primitive.destroy();
-            dnnl_memory_desc_destroy(data);
+            dnnl_memory_desc_destroy(src);
+            dnnl_memory_desc_destroy(dst);
             dnnl_memory_desc_destroy(params);
         }
     }
@@ -51,13 +56,9 @@ final class OneDnnLayerNorm implements AutoCloseable {
 
     /** y [rows, cols] = the layer normalization of x's rows with γ and β [cols]. */
     void forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, int rows, int cols, float eps) {
-        Pointer scale = address(gamma, 0);
-        Pointer shift = address(beta, 0);
-        OneDnnLinears.RowBlock block = (lo, hi) -> {
-            Call c = calls.computeIfAbsent(new Key(hi - lo, cols, eps), OneDnnLayerNorm::create);
-            OneDnn.execute(c.primitive(), ARGS, new dnnl_memory_desc[] {c.data(), c.data(), c.params(), c.params()},
-                    new Pointer[] {address(x, (long) lo * cols), address(y, (long) lo * cols), scale, shift});
-        };
+        LayerNormWeights w = new LayerNormWeights(gamma, beta, eps);
+        OneDnnLinears.RowBlock block = (lo, hi) -> forward(address(x, (long) lo * cols), w,
+                address(y, (long) lo * cols), dnnl_f32, hi - lo, cols);
         if (rows <= WHOLE_ROWS) {
             OpenMpThreads.use(1);
             block.run(0, rows);
@@ -66,16 +67,27 @@ final class OneDnnLayerNorm implements AutoCloseable {
         }
     }
 
+    /**
+     * y [rows, cols] (of oneDNN's data type dstType: what a product reads, or fp32) = the layer
+     * normalization of the fp32 rows x, on the calling thread as it has oneDNN's threads set.
+     */
+    void forward(Pointer x, LayerNormWeights w, Pointer y, int dstType, int rows, int cols) {
+        Call c = calls.computeIfAbsent(new Key(rows, cols, w.eps(), dstType), OneDnnLayerNorm::create);
+        OneDnn.execute(c.primitive(), ARGS, new dnnl_memory_desc[] {c.src(), c.dst(), c.params(), c.params()},
+                new Pointer[] {x, y, address(w.gamma(), 0), address(w.beta(), 0)});
+    }
+
     private static Call create(Key key) {
-        dnnl_memory_desc data = OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), key.cols(), 1);
+        dnnl_memory_desc src = OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), key.cols(), 1);
+        dnnl_memory_desc dst = OneDnn.matrix(key.dstType(), key.rows(), key.cols(), key.cols(), 1);
         dnnl_memory_desc params = OneDnn.tensor(dnnl_f32, new long[] {key.cols()}, new long[] {1});
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         String what = "layer norm [" + key.rows() + ", " + key.cols() + "]";
         try {
             OneDnn.check(dnnl_layer_normalization_forward_primitive_desc_create(pd, OneDnn.engine(),
-                    dnnl_forward_inference, data, data, null, key.eps(), dnnl_use_scale | dnnl_use_shift, attr), what);
-            return new Call(OneDnn.Primitive.of(pd, what), data, params);
+                    dnnl_forward_inference, src, dst, null, key.eps(), dnnl_use_scale | dnnl_use_shift, attr), what);
+            return new Call(OneDnn.Primitive.of(pd, what), src, dst, params);
         } finally {
             dnnl_primitive_desc_destroy(pd);
             dnnl_primitive_attr_destroy(attr);

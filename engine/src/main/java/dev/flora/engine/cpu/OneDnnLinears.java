@@ -26,6 +26,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Storage;
@@ -90,6 +91,8 @@ final class OneDnnLinears implements AutoCloseable {
 
     private final ConcurrentHashMap<WeightKey, PackedWeights> weights = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
+    /** The layer norms that the fused ops run before their first product. */
+    private final OneDnnLayerNorm norms = new OneDnnLayerNorm();
     private final Format format;
     /** Whether a weight's fp32 pages are returned once it is copied ({@link #discardingSources}). */
     private volatile boolean discardSources;
@@ -125,11 +128,14 @@ final class OneDnnLinears implements AutoCloseable {
                 address(residual, (long) lo * out), address(y, (long) lo * out), false, false));
     }
 
-    /** dst [rows, out] in the format (for a next product to read) = the product p of x [rows, in]. */
-    void forwardInFormat(Tensor x, LinearProduct p, Pointer dst, int rows) {
+    /**
+     * dst [rows, out] in the format (for a next product to read) = the product p of x [rows, in],
+     * normalized by norm first where it is not null.
+     */
+    void forwardInFormat(Tensor x, LayerNormWeights norm, LinearProduct p, Pointer dst, int rows) {
         Product product = product(p);
         long rowBytes = (long) p.out() * format.bytes;
-        inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, lo, hi, p.in()), hi - lo, null,
+        inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, norm, lo, hi, p.in()), hi - lo, null,
                 OneDnn.at(dst.address() + lo * rowBytes), true, false));
     }
 
@@ -146,15 +152,18 @@ final class OneDnnLinears implements AutoCloseable {
      * y = fc2(GELU(fc1(x))) (+ residual): fc1's product GELU'd as it is written, in the format,
      * into this thread's buffer, which fc2 reads as it is. Run as two layers, fc1 wrote its
      * output in fp32 and, in bf16, fc2 converted it again, two passes over the widest
-     * activations of a block.
+     * activations of a block. Where norm is not null, fc1 reads x normalized by it, written in
+     * the format by the thread that runs those rows: as a layer of its own, the layer norm wrote
+     * fp32 and, in bf16, fc1 converted it again.
      */
-    void mlp(Tensor x, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y, int rows) {
+    void mlp(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y,
+             int rows) {
         Product first = product(fc1);
         Product second = product(fc2);
         int out = fc2.out();
         inRowBlocks(rows, (lo, hi) -> {
             Pointer hidden = MLP_HIDDEN.get().atLeast((long) (hi - lo) * fc1.out() * format.bytes);
-            first.multiply(input(x, lo, hi, fc1.in()), hi - lo, null, hidden, true, true);
+            first.multiply(input(x, norm, lo, hi, fc1.in()), hi - lo, null, hidden, true, true);
             second.multiply(hidden, hi - lo, address(residual, (long) lo * out), address(y, (long) lo * out), false,
                     false);
         });
@@ -251,6 +260,7 @@ final class OneDnnLinears implements AutoCloseable {
             dnnl_memory_desc_destroy(c.to());
         });
         conversions.clear();
+        norms.close();
     }
 
     private PackedWeights packed(Tensor w, int k, int n, int ld) {
@@ -274,6 +284,17 @@ final class OneDnnLinears implements AutoCloseable {
     /** Rows [lo, hi) of x [rows, cols] as the products read them: x itself in fp32, else in bf16. */
     Pointer input(Tensor x, int lo, int hi, int cols) {
         return format == Format.F32 ? address(x, (long) lo * cols) : toBf16(x, lo, hi, cols);
+    }
+
+    /** As {@link #input(Tensor, int, int, int)}, normalized by norm first where it is not null. */
+    private Pointer input(Tensor x, LayerNormWeights norm, int lo, int hi, int cols) {
+        if (norm == null) {
+            return input(x, lo, hi, cols);
+        }
+        int rows = hi - lo;
+        Pointer dst = INPUTS.get().atLeast((long) rows * cols * format.bytes);
+        norms.forward(address(x, (long) lo * cols), norm, dst, format.dataType, rows, cols);
+        return dst;
     }
 
     /** Rows [lo, hi) of x [rows, cols] in bf16 in this thread's input buffer. */

@@ -71,22 +71,29 @@ public final class Attention {
 
     /** x [B·T, C] to [B·T, C], plus {@code residual} (when not null) added by the output projection. */
     public Tensor forward(Tensor x, int batch, int tokens, Tensor residual) {
+        return forward(null, x, batch, tokens, residual);
+    }
+
+    /** As above on norm(x) (x itself where norm is null). */
+    public Tensor forward(LayerNorm norm, Tensor x, int batch, int tokens, Tensor residual) {
         this.batch = batch;
         this.tokens = tokens;
         this.prefixOnly = false;
         int rows = batch * tokens;
         int t = tokens;
-        // an inference backend may run both projections and the core as one op, q, k, v and the
-        // context kept in its own format where the next step reads them
+        // an inference backend may run the norm, both projections and the core as one op, the
+        // normalized rows, q, k, v and the context kept in its own format where the next step
+        // reads them
         LinearProduct pq = backend.fusesSelfAttention() ? qkv.inferenceProduct() : null;
         LinearProduct pp = pq != null ? proj.inferenceProduct() : null;
         if (pp != null) {
             qkvOut = null;
             Tensor y = output.get((long) rows * proj.outFeatures());
-            backend.selfAttentionForward(x, pq, pp, residual, y, batch, t, heads, headDim, scale);
+            backend.selfAttentionForward(x, norm == null ? null : norm.weights(), pq, pp, residual, y, batch, t, heads,
+                    headDim, scale);
             return y;
         }
-        qkvOut = qkv.forward(x, rows);
+        qkvOut = qkv.forward(norm == null ? x : norm.forward(x, rows), rows);
         Tensor p = probs.get((long) batch * heads * t * t);
         Tensor ctx = context.get((long) rows * dim);
         backend.attentionForward(qkvOut, p, ctx, batch, t, heads, headDim, scale);

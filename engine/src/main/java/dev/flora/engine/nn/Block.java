@@ -52,8 +52,8 @@ public final class Block {
         rows = batch * tokens;
         this.tokens = tokens;
         prefixOnly = false;
-        Tensor x1 = attn.forward(norm1.forward(x, rows), batch, tokens, x);
-        return mlp.forward(norm2.forward(x1, rows), rows, x1);
+        Tensor x1 = attn.forward(norm1, x, batch, tokens, x);
+        return mlp.forward(norm2, x1, rows, x1);
     }
 
     /**
@@ -72,7 +72,7 @@ public final class Block {
         Tensor lead = prefixRows.get((long) rows * dim);
         backend.copy2d(x, tokens * dim, lead, prefix * dim, batch, prefix * dim);
         Tensor x1 = attn.forwardPrefixTokens(norm1.forward(x, batch * tokens), batch, tokens, prefix, lead);
-        return mlp.forward(norm2.forward(x1, rows), rows, x1);
+        return mlp.forward(norm2, x1, rows, x1);
     }
 
     /**

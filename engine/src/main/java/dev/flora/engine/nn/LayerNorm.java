@@ -1,6 +1,7 @@
 package dev.flora.engine.nn;
 
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.tensor.Tensor;
 
 /** LayerNorm over the last dimension with affine weight and bias (timm default eps 1e-6). */
@@ -38,6 +39,11 @@ public final class LayerNorm {
         Tensor yt = y.get((long) rows * dim);
         backend.layerNormForward(x, weight.value(), bias.value(), yt, mean.get(rows), rstd.get(rows), rows, dim, eps);
         return yt;
+    }
+
+    /** Its weights, for an op that runs the normalization with what follows it. */
+    public LayerNormWeights weights() {
+        return new LayerNormWeights(weight.value(), bias.value(), eps);
     }
 
     /** Accumulates weight and bias gradients; returns dx [rows, dim]. */

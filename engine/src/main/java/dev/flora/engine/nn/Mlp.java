@@ -35,18 +35,24 @@ public final class Mlp {
 
     /** [rows, dim] to [rows, dim], plus {@code residual} (when not null) added by fc2. */
     public Tensor forward(Tensor x, int rows, Tensor residual) {
+        return forward(null, x, rows, residual);
+    }
+
+    /** As above on norm(x) (x itself where norm is null). */
+    public Tensor forward(LayerNorm norm, Tensor x, int rows, Tensor residual) {
         this.rows = rows;
-        // an inference backend may run both products as one op: GELU as fc1's product is written,
-        // and its 4·dim columns kept where fc2 reads them
+        // an inference backend may run the norm and both products as one op: GELU as fc1's
+        // product is written, and the normalized rows and the 4·dim columns kept where the next
+        // product reads them
         LinearProduct p1 = backend.fusesMlp() ? fc1.inferenceProduct() : null;
         LinearProduct p2 = p1 != null ? fc2.inferenceProduct() : null;
         if (p2 != null) {
             pre = null;
             Tensor y = out.get((long) rows * fc2.outFeatures());
-            backend.mlpForward(x, p1, p2, residual, y, rows);
+            backend.mlpForward(x, norm == null ? null : norm.weights(), p1, p2, residual, y, rows);
             return y;
         }
-        pre = fc1.forward(x, rows);
+        pre = fc1.forward(norm == null ? x : norm.forward(x, rows), rows);
         long n = (long) rows * fc1.outFeatures();
         Tensor a = act.get(n);
         backend.geluForward(pre, a, n);

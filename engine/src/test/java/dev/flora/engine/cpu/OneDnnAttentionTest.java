@@ -8,6 +8,7 @@ import static dev.flora.engine.reference.TestTensors.upload;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.backend.Precision;
 import dev.flora.engine.reference.Ref;
@@ -56,17 +57,19 @@ class OneDnnAttentionTest {
     }
 
     /**
-     * The fused op (qkv projection, attention, output projection and residual, q, k, v and the
-     * context kept in the format between them) against the same backend's separate ops, which
-     * round to bf16 at the same points (qkv as attention converts it, the context as the
-     * projection converts it): dense and factorized projections, one image (query rows split) and
-     * several (images split).
+     * The fused op (layer norm, qkv projection, attention, output projection and residual, the
+     * normalized rows, q, k, v and the context kept in the format between them) against the same
+     * backend's separate ops, which round to bf16 at the same points (the normalized rows as the
+     * qkv projection converts them, qkv as attention converts it, the context as the projection
+     * converts it): dense and factorized projections, with and without the norm, one image
+     * (query rows split) and several (images split).
      */
-    @ParameterizedTest(name = "{0}: batch {1} tokens {2} heads {3} head dim {4} qkv rank {5} proj rank {6}")
-    @CsvSource({"FP32, 1, 13, 3, 8, 0, 0", "FP32, 3, 17, 2, 16, 20, 9", "FP32, 1, 197, 6, 64, 114, 0",
-        "BF16, 1, 13, 3, 8, 0, 0", "BF16, 3, 17, 2, 16, 20, 9", "BF16, 1, 197, 6, 64, 114, 0"})
+    @ParameterizedTest(name = "{0}: batch {1} tokens {2} heads {3} head dim {4} qkv rank {5} proj rank {6} norm {7}")
+    @CsvSource({"FP32, 1, 13, 3, 8, 0, 0, false", "FP32, 3, 17, 2, 16, 20, 9, true", "FP32, 1, 197, 6, 64, 114, 0, true",
+        "BF16, 1, 13, 3, 8, 0, 0, false", "BF16, 3, 17, 2, 16, 20, 9, true", "BF16, 1, 197, 6, 64, 114, 0, true",
+        "BF16, 1, 197, 6, 64, 0, 0, false"})
     void selfAttentionAsOneOpMatchesItsSteps(Precision precision, int batch, int tokens, int heads, int headDim,
-                                             int qkvRank, int projRank) {
+                                             int qkvRank, int projRank, boolean normed) {
         int dim = heads * headDim;
         int rows = batch * tokens;
         float scale = (float) (1 / Math.sqrt(headDim));
@@ -77,11 +80,19 @@ class OneDnnAttentionTest {
             Tensor residual = upload(d, gaussian(rows * dim, 32));
             LinearProduct qkv = product(d, dim, 3 * dim, qkvRank, 33);
             LinearProduct proj = product(d, dim, dim, projRank, 37);
+            LayerNormWeights norm = normed
+                    ? new LayerNormWeights(upload(d, gaussian(dim, 38)), upload(d, gaussian(dim, 39)), 1e-6f) : null;
             Tensor fused = d.allocate(rows * dim);
-            d.selfAttentionForward(x, qkv, proj, residual, fused, batch, tokens, heads, headDim, scale);
+            d.selfAttentionForward(x, norm, qkv, proj, residual, fused, batch, tokens, heads, headDim, scale);
 
+            Tensor in = x;
+            if (normed) {
+                in = d.allocate(rows * dim);
+                d.layerNormForward(x, norm.gamma(), norm.beta(), in, d.allocate(rows), d.allocate(rows), rows, dim,
+                        1e-6f);
+            }
             Tensor q = d.allocate(rows * 3 * dim);
-            apply(d, qkv, x, null, q, rows);
+            apply(d, qkv, in, null, q, rows);
             Tensor ctx = d.allocate(rows * dim);
             d.attentionForward(q, d.allocate(batch * heads * tokens * tokens), ctx, batch, tokens, heads, headDim,
                     scale);
@@ -97,8 +108,8 @@ class OneDnnAttentionTest {
             Tensor t = training.allocate(48);
             LinearProduct p = new LinearProduct.Dense(t, t, 4, 12);
             assertThrows(UnsupportedOperationException.class,
-                    () -> training.selfAttentionForward(t, p, new LinearProduct.Dense(t, t, 4, 4), null, t, 1, 1, 1,
-                            4, 1f));
+                    () -> training.selfAttentionForward(t, null, p, new LinearProduct.Dense(t, t, 4, 4), null, t, 1, 1,
+                            1, 4, 1f));
         }
     }
 

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
 import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cuda.Devices;
@@ -93,7 +94,7 @@ class OneDnnLinearsTest {
         TestLayer fc1 = TestLayer.random(in, hidden, rank1, 13);
         TestLayer fc2 = TestLayer.random(hidden, in, rank2, 17);
         Tensor y = d.allocate(rows * in);
-        d.mlpForward(upload(d, x), fc1.product(d), fc2.product(d), upload(d, res), y, rows);
+        d.mlpForward(upload(d, x), null, fc1.product(d), fc2.product(d), upload(d, res), y, rows);
 
         Tensor h = upload(FP32, fc1.reference(x, null, rows, precision));
         FP32.geluForward(h, h, (long) rows * hidden);
@@ -104,11 +105,36 @@ class OneDnnLinearsTest {
         assertClose(precision + " MLP", d.download(y), toDouble(expected), precision == Precision.BF16 ? 1e-3 : 1e-5);
     }
 
+    /**
+     * The MLP op with its layer norm against the same backend's layer norm and then the op on
+     * what it wrote: the fused op writes the normalized rows in the products' format itself,
+     * rounding where the product's own conversion rounds.
+     */
+    @ParameterizedTest(name = "{0}: rows {1} in {2} hidden {3} fc1 rank {4}")
+    @CsvSource({"FP32, 1, 16, 40, 0", "FP32, 197, 64, 256, 20", "BF16, 1, 16, 40, 0", "BF16, 197, 64, 256, 20",
+        "BF16, 1500, 48, 96, 0"})
+    void mlpNormalizesItsInputAsALayerNormWould(Precision precision, int rows, int in, int hidden, int rank1) {
+        CpuBackend d = precision == Precision.BF16 ? BF16 : FP32_ONEDNN;
+        Tensor x = upload(d, gaussian(rows * in, 41));
+        Tensor res = upload(d, gaussian(rows * in, 42));
+        LayerNormWeights norm = new LayerNormWeights(upload(d, gaussian(in, 43)), upload(d, gaussian(in, 44)), 1e-6f);
+        LinearProduct fc1 = TestLayer.random(in, hidden, rank1, 45).product(d);
+        LinearProduct fc2 = TestLayer.random(hidden, in, 0, 47).product(d);
+        Tensor fused = d.allocate(rows * in);
+        d.mlpForward(x, norm, fc1, fc2, res, fused, rows);
+
+        Tensor normed = d.allocate(rows * in);
+        d.layerNormForward(x, norm.gamma(), norm.beta(), normed, d.allocate(rows), d.allocate(rows), rows, in, 1e-6f);
+        Tensor steps = d.allocate(rows * in);
+        d.mlpForward(normed, null, fc1, fc2, res, steps, rows);
+        assertClose(precision + " normalized MLP", d.download(fused), toDouble(d.download(steps)), 1e-6);
+    }
+
     @Test
     void aBackendThatCanTrainDoesNotFuseTheMlp() {
         Tensor t = FP32.allocate(4);
         LinearProduct p = new LinearProduct.Dense(t, t, 2, 2);
-        assertThrows(UnsupportedOperationException.class, () -> FP32.mlpForward(t, p, p, null, t, 1));
+        assertThrows(UnsupportedOperationException.class, () -> FP32.mlpForward(t, null, p, p, null, t, 1));
     }
 
     /** A layer's weights: dense (rank 0) or factorized with VT [R, in] and U [out, R], R above the rank. */
