@@ -102,7 +102,9 @@ final class OneDnnAttention implements AutoCloseable {
      * the format in this thread's buffers between the steps: the qkv projection writes them
      * where the products read them and the output projection reads the context as it is. Run
      * as separate ops in bf16, qkv was written in fp32 and converted again per image, and the
-     * context written in fp32 and converted again by the projection.
+     * context written in fp32 and converted again by the projection. Split in two, each thread
+     * goes on from its share of the context to the projection of those rows without waiting for
+     * the other's; of several images, each does its images' every step.
      */
     void selfAttention(OneDnnLinears linears, Tensor x, LayerNormWeights norm, LinearProduct qkv, LinearProduct proj,
                        Tensor residual, Tensor y, int batch, int tokens, int heads, int headDim, float scale) {
@@ -110,9 +112,20 @@ final class OneDnnAttention implements AutoCloseable {
         long dim = (long) heads * headDim;
         Pointer q = QKV.get().atLeast(rows * 3 * dim * format.bytes);
         Pointer ctx = CONTEXT.get().atLeast(rows * dim * format.bytes);
-        linears.forwardInFormat(x, norm, qkv, q, rows);
-        forward(q, ctx, true, batch, tokens, heads, headDim, scale);
-        linears.forwardFromFormat(ctx, proj, residual, y, rows);
+        int t = tokens;
+        if (batch >= 2) {
+            OneDnnLinears.inRowBlocks(batch, (lo, hi) -> {
+                linears.forwardInFormat(x, norm, qkv, q, lo * t, hi * t);
+                run(q, ctx, true, lo, hi, 0, t, t, heads, headDim, scale);
+                linears.forwardFromFormat(ctx, proj, residual, y, lo * t, hi * t);
+            });
+        } else {
+            linears.forwardInFormat(x, norm, qkv, q, rows); // every query reads every key and value
+            OneDnnLinears.inRowBlocks(t, (lo, hi) -> {
+                run(q, ctx, true, 0, 1, lo, hi, t, heads, headDim, scale);
+                linears.forwardFromFormat(ctx, proj, residual, y, lo, hi);
+            });
+        }
     }
 
     /**

@@ -133,19 +133,20 @@ final class OneDnnLinears implements AutoCloseable {
      * normalized by norm first where it is not null.
      */
     void forwardInFormat(Tensor x, LayerNormWeights norm, LinearProduct p, Pointer dst, int rows) {
-        Product product = product(p);
-        long rowBytes = (long) p.out() * format.bytes;
-        inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, norm, lo, hi, p.in()), hi - lo, null,
-                OneDnn.at(dst.address() + lo * rowBytes), true, false));
+        inRowBlocks(rows, (lo, hi) -> forwardInFormat(x, norm, p, dst, lo, hi));
     }
 
-    /** y [rows, out] = the product p of src [rows, in] in the format (+ residual). */
-    void forwardFromFormat(Pointer src, LinearProduct p, Tensor residual, Tensor y, int rows) {
-        Product product = product(p);
+    /** Rows [lo, hi) of the above, on the calling thread. */
+    void forwardInFormat(Tensor x, LayerNormWeights norm, LinearProduct p, Pointer dst, int lo, int hi) {
+        product(p).multiply(input(x, norm, lo, hi, p.in()), hi - lo, null,
+                OneDnn.at(dst.address() + (long) lo * p.out() * format.bytes), true, false);
+    }
+
+    /** Rows [lo, hi) of y [rows, out] = the product p of src [rows, in] in the format (+ residual), on the calling thread. */
+    void forwardFromFormat(Pointer src, LinearProduct p, Tensor residual, Tensor y, int lo, int hi) {
         int out = p.out();
-        long rowBytes = (long) p.in() * format.bytes;
-        inRowBlocks(rows, (lo, hi) -> product.multiply(OneDnn.at(src.address() + lo * rowBytes), hi - lo,
-                address(residual, (long) lo * out), address(y, (long) lo * out), false, false));
+        product(p).multiply(OneDnn.at(src.address() + (long) lo * p.in() * format.bytes), hi - lo,
+                address(residual, (long) lo * out), address(y, (long) lo * out), false, false);
     }
 
     /**
