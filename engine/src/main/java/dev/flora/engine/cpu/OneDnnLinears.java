@@ -69,6 +69,14 @@ final class OneDnnLinears implements AutoCloseable {
 
     /** The rows the weight layout is chosen for; oneDNN then runs that layout at every row count. */
     private static final int LAYOUT_ROWS = 256;
+    /**
+     * The weights (in·out) from which a fp32 layer is kept in column halves and a product whose
+     * rows would be split is split by columns instead: DeiT-S's qkv and MLP gained by it,
+     * DeiT-Tiny's (a quarter the size) lost (docs/perf/2026-12-06-bf16-cpu.md, "Column halves").
+     */
+    private static final long COLUMN_SPLIT_WEIGHTS = 1 << 18;
+    /** A column half's smallest width, and the multiple its split falls on (oneDNN's column blocks). */
+    private static final int MIN_HALF = 16;
     /** See {@link #paddedRank}. */
     static final int RANK_MULTIPLE = 16;
     private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
@@ -122,6 +130,12 @@ final class OneDnnLinears implements AutoCloseable {
 
     /** y [rows, out] = the product p of x [rows, in] (+ residual). */
     void forward(Tensor x, LinearProduct p, Tensor residual, Tensor y, int rows) {
+        if (splitsColumns(p, rows)) {
+            Pointer in = address(x);
+            inColumnHalves((LinearProduct.Dense) p, (w, half) -> w.multiply(half, in, rows, address(residual),
+                    address(y), p.out(), false, false));
+            return;
+        }
         Product product = product(p);
         int out = p.out();
         inRowBlocks(rows, (lo, hi) -> product.multiply(input(x, lo, hi, p.in()), hi - lo,
@@ -133,6 +147,12 @@ final class OneDnnLinears implements AutoCloseable {
      * normalized by norm first where it is not null.
      */
     void forwardInFormat(Tensor x, LayerNormWeights norm, LinearProduct p, Pointer dst, int rows) {
+        if (splitsColumns(p, rows)) {
+            Pointer in = inputRows(x, norm, rows, p.in());
+            inColumnHalves((LinearProduct.Dense) p, (w, half) -> w.multiply(half, in, rows, null, dst, p.out(), true,
+                    false));
+            return;
+        }
         inRowBlocks(rows, (lo, hi) -> forwardInFormat(x, norm, p, dst, lo, hi));
     }
 
@@ -159,6 +179,15 @@ final class OneDnnLinears implements AutoCloseable {
      */
     void mlp(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y,
              int rows) {
+        if (splitsColumns(fc1, rows) && splitsColumns(fc2, rows)) {
+            Pointer in = inputRows(x, norm, rows, fc1.in());
+            Pointer hidden = MLP_HIDDEN.get().atLeast((long) rows * fc1.out() * format.bytes);
+            inColumnHalves((LinearProduct.Dense) fc1, (w, half) -> w.multiply(half, in, rows, null, hidden, fc1.out(),
+                    true, true));
+            inColumnHalves((LinearProduct.Dense) fc2, (w, half) -> w.multiply(half, hidden, rows, address(residual),
+                    address(y), fc2.out(), false, false));
+            return;
+        }
         Product first = product(fc1);
         Product second = product(fc2);
         int out = fc2.out();
@@ -183,10 +212,17 @@ final class OneDnnLinears implements AutoCloseable {
      */
     private Product product(LinearProduct p) {
         Pointer bias = address(p.bias(), 0);
+        if (p instanceof LinearProduct.Dense d && format == Format.F32) {
+            ColumnHalves w = halves(d);
+            return (src, rows, residual, dst, dstInFormat, gelu) -> {
+                w.multiply(0, src, rows, residual, dst, d.out(), dstInFormat, gelu);
+                w.multiply(1, src, rows, residual, dst, d.out(), dstInFormat, gelu);
+            };
+        }
         if (p instanceof LinearProduct.Dense d) {
             PackedWeights w = packed(d.w(), d.in(), d.out(), d.in());
             return (src, rows, residual, dst, dstInFormat, gelu) ->
-                    w.multiply(src, rows, bias, residual, dst, dstInFormat, gelu);
+                    w.multiply(src, rows, bias, residual, dst, d.out(), dstInFormat, gelu);
         }
         LinearProduct.LowRank l = (LinearProduct.LowRank) p;
         int padded = paddedRank(l.rank());
@@ -194,9 +230,91 @@ final class OneDnnLinears implements AutoCloseable {
         PackedWeights second = packed(l.u(), l.rank(), l.out(), l.maxRank(), padded, l.out());
         return (src, rows, residual, dst, dstInFormat, gelu) -> {
             Pointer h = LOW_RANK_H.get().atLeast((long) rows * padded * format.bytes);
-            first.multiply(src, rows, null, null, h, true, false);
-            second.multiply(h, rows, bias, residual, dst, dstInFormat, gelu);
+            first.multiply(src, rows, null, null, h, padded, true, false);
+            second.multiply(h, rows, bias, residual, dst, l.out(), dstInFormat, gelu);
         };
+    }
+
+    /**
+     * A dense layer's weights in fp32 as two packed matrices, the columns [0, split) of its
+     * output and [split, out): what two threads multiply at once when a product's rows are too
+     * few to split well (one image's), each thread then reading half the weights instead of all
+     * of them; on one thread the halves run one after the other, as fast as a whole matrix
+     * at a lane's rows. Only the halves are kept, so a weight is stored once whatever the
+     * batch. A layer below {@link #COLUMN_SPLIT_WEIGHTS} is one matrix, the second half null:
+     * at one image's rows, two half products one after the other took longer than one.
+     */
+    private record ColumnHalves(PackedWeights first, PackedWeights second, int split, Pointer bias) {
+        /** Half 0 or 1 of dst [rows, ld] (+ residual [rows, ld], fp32) = src · W (+ bias). */
+        void multiply(int half, Pointer src, int rows, Pointer residual, Pointer dst, int ld, boolean dstInFormat,
+                      boolean gelu) {
+            if (half == 1 && second == null) {
+                return;
+            }
+            long n0 = half == 0 ? 0 : split;
+            long dstBytes = dstInFormat ? first.format.bytes : Float.BYTES;
+            (half == 0 ? first : second).multiply(src, rows, plus(bias, n0 * Float.BYTES),
+                    plus(residual, n0 * Float.BYTES), plus(dst, n0 * dstBytes), ld, dstInFormat, gelu);
+        }
+
+        private static Pointer plus(Pointer p, long bytes) {
+            return p == null ? null : OneDnn.at(p.address() + bytes);
+        }
+    }
+
+    /** What a thread does with its column half. */
+    @FunctionalInterface
+    private interface HalfProduct {
+        void run(ColumnHalves weights, int half);
+    }
+
+    /** Splits a fp32 dense product by its output columns where its rows would be split (see ColumnHalves). */
+    private boolean splitsColumns(LinearProduct p, int rows) {
+        return format == Format.F32 && p instanceof LinearProduct.Dense d && inHalves(d) && splitsRows(rows);
+    }
+
+    private static boolean inHalves(LinearProduct.Dense d) {
+        return (long) d.in() * d.out() >= COLUMN_SPLIT_WEIGHTS && d.out() >= 2 * MIN_HALF;
+    }
+
+    private ColumnHalves halves(LinearProduct.Dense d) {
+        if (!inHalves(d)) {
+            return new ColumnHalves(packed(d.w(), d.in(), d.out(), d.in()), null, d.out(), address(d.bias(), 0));
+        }
+        int split = d.out() / 2 / MIN_HALF * MIN_HALF;
+        return new ColumnHalves(packed(d.w(), d.in(), split, d.in()),
+                packed(d.w().from((long) split * d.in()), d.in(), d.out() - split, d.in()), split,
+                address(d.bias(), 0));
+    }
+
+    /** The two column halves of d's product, on the calling thread and the helper. */
+    private void inColumnHalves(LinearProduct.Dense d, HalfProduct body) {
+        ColumnHalves w = halves(d);
+        Parallel.pair(() -> {
+            OpenMpThreads.use(1);
+            body.run(w, 0);
+        }, () -> {
+            OpenMpThreads.use(1);
+            body.run(w, 1);
+        });
+    }
+
+    /** All rows of x as the products read them, normalized by norm first where it is not null (split in row halves). */
+    private Pointer inputRows(Tensor x, LayerNormWeights norm, int rows, int cols) {
+        if (norm == null && format == Format.F32) {
+            return address(x);
+        }
+        Pointer dst = INPUTS.get().atLeast((long) rows * cols * format.bytes);
+        long rowBytes = (long) cols * format.bytes;
+        inRowBlocks(rows, (lo, hi) -> {
+            Pointer to = OneDnn.at(dst.address() + lo * rowBytes);
+            if (norm == null) {
+                convert(x, lo, hi, cols, to);
+            } else {
+                norms.forward(address(x, (long) lo * cols), norm, to, format.dataType, hi - lo, cols);
+            }
+        });
+        return dst;
     }
 
     /** Rows [lo, hi) of a product, on the calling thread. */
@@ -214,7 +332,7 @@ final class OneDnnLinears implements AutoCloseable {
      * oneDNN runs the rows on the calling thread alone.
      */
     static void inRowBlocks(int rows, RowBlock body) {
-        if (Parallel.inPoolTask() || !Parallel.hasHelper() || !OpenMpThreads.available() || rows < 2) {
+        if (!splitsRows(rows)) {
             // as many as our own ops may use here: one inside a lane, -Dflora.threads outside
             OpenMpThreads.use(Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
             body.run(0, rows);
@@ -228,6 +346,11 @@ final class OneDnnLinears implements AutoCloseable {
             OpenMpThreads.use(1);
             body.run(mid, rows);
         });
+    }
+
+    /** Whether {@link #inRowBlocks} splits these rows over two threads. */
+    private static boolean splitsRows(int rows) {
+        return !Parallel.inPoolTask() && Parallel.hasHelper() && OpenMpThreads.available() && rows >= 2;
     }
 
     /**
@@ -300,16 +423,21 @@ final class OneDnnLinears implements AutoCloseable {
 
     /** Rows [lo, hi) of x [rows, cols] in bf16 in this thread's input buffer. */
     private Pointer toBf16(Tensor x, int lo, int hi, int cols) {
+        Pointer dst = INPUTS.get().atLeast((long) (hi - lo) * cols * Format.BF16.bytes);
+        convert(x, lo, hi, cols, dst);
+        return dst;
+    }
+
+    /** Rows [lo, hi) of x [rows, cols] in bf16 at dst. */
+    private void convert(Tensor x, int lo, int hi, int cols, Pointer dst) {
         int rows = hi - lo;
         Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols), key -> {
             dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
             dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
             return new Conversion(OneDnn.reorder(from, to, "input to bf16"), from, to);
         });
-        Pointer dst = INPUTS.get().atLeast((long) rows * cols * Format.BF16.bytes);
         OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                 new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x, (long) lo * cols), dst});
-        return dst;
     }
 
     private static Pointer address(Tensor t) {
@@ -322,7 +450,7 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     /** One product's shape: the rows, and what it writes and adds. */
-    private record CallKey(int rows, boolean dstInFormat, boolean bias, boolean residual, boolean gelu) {
+    private record CallKey(int rows, int ld, boolean dstInFormat, boolean bias, boolean residual, boolean gelu) {
     }
 
     /** A product's primitive and the descriptors of what it reads and writes. */
@@ -409,9 +537,9 @@ final class OneDnnLinears implements AutoCloseable {
          * {@code gelu}; dst in the format where {@code dstInFormat} (what a next product reads),
          * else fp32.
          */
-        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, boolean dstInFormat,
+        void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, int ld, boolean dstInFormat,
                       boolean gelu) {
-            Call call = calls.computeIfAbsent(new CallKey(rows, dstInFormat, bias != null, residual != null, gelu),
+            Call call = calls.computeIfAbsent(new CallKey(rows, ld, dstInFormat, bias != null, residual != null, gelu),
                     this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
             List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
@@ -433,9 +561,9 @@ final class OneDnnLinears implements AutoCloseable {
         private Call create(CallKey key) {
             int rows = key.rows();
             dnnl_memory_desc src = OneDnn.matrix(format.dataType, rows, k, k, 1);
-            dnnl_memory_desc dst = OneDnn.matrix(key.dstInFormat() ? format.dataType : dnnl_f32, rows, n, n, 1);
+            dnnl_memory_desc dst = OneDnn.matrix(key.dstInFormat() ? format.dataType : dnnl_f32, rows, n, key.ld(), 1);
             dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, n, n, 1) : null;
-            dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, rows, n, n, 1) : null;
+            dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, rows, n, key.ld(), 1) : null;
             dnnl_primitive_attr attr = OneDnn.userScratchpad();
             dnnl_post_ops postOps = null;
             dnnl_primitive_desc pd = new dnnl_primitive_desc();

@@ -67,7 +67,7 @@ class OneDnnAttentionTest {
     @ParameterizedTest(name = "{0}: batch {1} tokens {2} heads {3} head dim {4} qkv rank {5} proj rank {6} norm {7}")
     @CsvSource({"FP32, 1, 13, 3, 8, 0, 0, false", "FP32, 3, 17, 2, 16, 20, 9, true", "FP32, 1, 197, 6, 64, 114, 0, true",
         "BF16, 1, 13, 3, 8, 0, 0, false", "BF16, 3, 17, 2, 16, 20, 9, true", "BF16, 1, 197, 6, 64, 114, 0, true",
-        "BF16, 1, 197, 6, 64, 0, 0, false"})
+        "BF16, 1, 197, 6, 64, 0, 0, false", "FP32, 1, 197, 6, 64, 0, 0, true"})
     void selfAttentionAsOneOpMatchesItsSteps(Precision precision, int batch, int tokens, int heads, int headDim,
                                              int qkvRank, int projRank, boolean normed) {
         int dim = heads * headDim;
