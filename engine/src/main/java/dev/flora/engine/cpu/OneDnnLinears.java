@@ -333,8 +333,10 @@ final class OneDnnLinears implements AutoCloseable {
      */
     static void inRowBlocks(int rows, RowBlock body) {
         if (!splitsRows(rows)) {
-            // as many as our own ops may use here: one inside a lane, -Dflora.threads outside
-            OpenMpThreads.use(Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
+            // as many as our own ops may use here: one inside a lane, -Dflora.threads outside; one
+            // for a single row (the class-token tail, the head at batch 1), where waking oneDNN's
+            // sleeping worker took longer than the whole product
+            OpenMpThreads.use(rows < 2 ? 1 : Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
             body.run(0, rows);
             return;
         }
