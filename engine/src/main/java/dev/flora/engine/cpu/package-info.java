@@ -6,9 +6,10 @@
  * GEMMs ({@link dev.flora.engine.cpu.CpuLowRank}) and the row kernels
  * ({@link dev.flora.engine.cpu.CpuKernels}). All parallel work has fixed boundaries, so
  * results never depend on the thread count or timing. The inference backends (bf16, and fp32
- * for inference) run the linear layers (each MLP as one op), attention and layer norm on oneDNN
- * instead ({@code OneDnnLinears}, {@code OneDnnAttention}, {@code OneDnnLayerNorm}),
- * mixed-precision training its bf16 GEMMs
+ * for inference) run the linear layers, attention and layer norm on oneDNN instead
+ * ({@code OneDnnLinears}, {@code OneDnnAttention}, {@code OneDnnLayerNorm}), a block as two
+ * ops (layer norm, attention and its projections; layer norm and the MLP) whose intermediates
+ * stay in the products' format; mixed-precision training runs its bf16 GEMMs
  * ({@code Bf16Gemm}).
  *
  * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
