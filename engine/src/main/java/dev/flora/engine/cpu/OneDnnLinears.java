@@ -72,7 +72,8 @@ final class OneDnnLinears implements AutoCloseable {
     /**
      * The weights (in·out) from which a fp32 layer is kept in column halves and a product whose
      * rows would be split is split by columns instead: DeiT-S's qkv and MLP gained by it,
-     * DeiT-Tiny's (a quarter the size) lost (docs/perf/2026-12-06-bf16-cpu.md, "Column halves").
+     * DeiT-Tiny's (a quarter the size) lost (docs/perf/2026-12-06-bf16-cpu.md, "Attention with
+     * its projections as one op, …").
      */
     private static final long COLUMN_SPLIT_WEIGHTS = 1 << 18;
     /** A column half's smallest width, and the multiple its split falls on (oneDNN's column blocks). */
