@@ -300,21 +300,18 @@ final class OneDnnLinears implements AutoCloseable {
         });
     }
 
-    /** All rows of x as the products read them, normalized by norm first where it is not null (split in row halves). */
+    /**
+     * All rows of x [rows, cols] for a column split (fp32), normalized by norm first where it is
+     * not null: then in this thread's input buffer, the norm split in row halves.
+     */
     private Pointer inputRows(Tensor x, LayerNormWeights norm, int rows, int cols) {
-        if (norm == null && format == Format.F32) {
+        if (norm == null) {
             return address(x);
         }
         Pointer dst = INPUTS.get().atLeast((long) rows * cols * format.bytes);
         long rowBytes = (long) cols * format.bytes;
-        inRowBlocks(rows, (lo, hi) -> {
-            Pointer to = OneDnn.at(dst.address() + lo * rowBytes);
-            if (norm == null) {
-                convert(x, lo, hi, cols, to);
-            } else {
-                norms.forward(address(x, (long) lo * cols), norm, to, format.dataType, hi - lo, cols);
-            }
-        });
+        inRowBlocks(rows, (lo, hi) -> norms.forward(address(x, (long) lo * cols), norm,
+                OneDnn.at(dst.address() + lo * rowBytes), format.dataType, hi - lo, cols));
         return dst;
     }
 
@@ -426,21 +423,16 @@ final class OneDnnLinears implements AutoCloseable {
 
     /** Rows [lo, hi) of x [rows, cols] in bf16 in this thread's input buffer. */
     private Pointer toBf16(Tensor x, int lo, int hi, int cols) {
-        Pointer dst = INPUTS.get().atLeast((long) (hi - lo) * cols * Format.BF16.bytes);
-        convert(x, lo, hi, cols, dst);
-        return dst;
-    }
-
-    /** Rows [lo, hi) of x [rows, cols] in bf16 at dst. */
-    private void convert(Tensor x, int lo, int hi, int cols, Pointer dst) {
         int rows = hi - lo;
         Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols), key -> {
             dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
             dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, rows, cols, cols, 1);
             return new Conversion(OneDnn.reorder(from, to, "input to bf16"), from, to);
         });
+        Pointer dst = INPUTS.get().atLeast((long) rows * cols * Format.BF16.bytes);
         OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                 new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(x, (long) lo * cols), dst});
+        return dst;
     }
 
     private static Pointer address(Tensor t) {
@@ -452,7 +444,7 @@ final class OneDnnLinears implements AutoCloseable {
         return t == null ? null : OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset() + offset));
     }
 
-    /** One product's shape: the rows, and what it writes and adds. */
+    /** One product's shape: the rows, the row stride of what it writes and adds, and what those are. */
     private record CallKey(int rows, int ld, boolean dstInFormat, boolean bias, boolean residual, boolean gelu) {
     }
 
@@ -538,7 +530,8 @@ final class OneDnnLinears implements AutoCloseable {
         /**
          * dst [rows, n] = src [rows, k] (in the format) · W (+ bias) (+ residual), GELU'd where
          * {@code gelu}; dst in the format where {@code dstInFormat} (what a next product reads),
-         * else fp32.
+         * else fp32; dst's and the residual's rows {@code ld} apart (n, or a column half's
+         * whole layer).
          */
         void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, int ld, boolean dstInFormat,
                       boolean gelu) {
