@@ -176,7 +176,9 @@ final class OneDnnLinears implements AutoCloseable {
      * output in fp32 and, in bf16, fc2 converted it again, two passes over the widest
      * activations of a block. Where norm is not null, fc1 reads x normalized by it, written in
      * the format by the thread that runs those rows: as a layer of its own, the layer norm wrote
-     * fp32 and, in bf16, fc1 converted it again.
+     * fp32 and, in bf16, fc1 converted it again. Two dense layers kept in {@link ColumnHalves}
+     * are split by columns where the rows would be split, the hidden activations then in this
+     * thread's buffer for both threads, which wait for each other once between fc1 and fc2.
      */
     void mlp(Tensor x, LayerNormWeights norm, LinearProduct fc1, LinearProduct fc2, Tensor residual, Tensor y,
              int rows) {
