@@ -7,9 +7,11 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
@@ -58,12 +60,19 @@ final class Bf16Gemm implements AutoCloseable {
     record Converted(Pointer data, int rows, int cols) {
     }
 
-    /** An fp32 operand's shape: rows × cols with row stride ld. */
-    private record ConversionKey(int rows, int cols, int ld) {
+    /**
+     * An fp32 operand's shape: {@code batch} matrices rows × cols with row stride ld, each
+     * {@code stride} floats after the one before (batch 1: a single matrix).
+     */
+    private record ConversionKey(int batch, int rows, int cols, int ld, long stride) {
     }
 
-    /** One product: C [m, n] = op(A) [m, k] · op(B) [k, n], C with row stride ldc. */
-    private record ProductKey(int m, int n, int k, boolean transA, boolean transB, int ldc, boolean accumulate) {
+    /**
+     * One product: C [m, n] = alpha · op(A) [m, k] · op(B) [k, n] (+ C), C with row stride ldc,
+     * for {@code batch} problems whose C's start strideC floats apart.
+     */
+    private record ProductKey(int batch, int m, int n, int k, boolean transA, boolean transB, int ldc, long strideC,
+                              float alpha, boolean accumulate) {
     }
 
     /** A conversion to dense bf16 and the descriptors it reads and writes. */
@@ -107,13 +116,43 @@ final class Bf16Gemm implements AutoCloseable {
 
     /** The fp32 matrix rows × cols at {@code off} (row stride ld) in bf16, in this thread's buffer {@code slot}. */
     Converted convert(Tensor t, long off, int rows, int cols, int ld, int slot) {
-        Pointer dst = BUFFERS.get()[slot].atLeast((long) rows * cols * BF16_BYTES);
-        if (rows > 0 && cols > 0) {
-            Conversion c = conversions.computeIfAbsent(new ConversionKey(rows, cols, ld), Bf16Gemm::conversion);
+        return new Converted(convert(t, off, new ConversionKey(1, rows, cols, ld, 0), slot), rows, cols);
+    }
+
+    /** The operand's matrices, dense one after another in this thread's buffer {@code slot}. */
+    private Pointer convert(Tensor t, long off, ConversionKey key, int slot) {
+        Pointer dst = BUFFERS.get()[slot].atLeast((long) key.batch() * key.rows() * key.cols() * BF16_BYTES);
+        if (key.batch() > 0 && key.rows() > 0 && key.cols() > 0) {
+            Conversion c = conversions.computeIfAbsent(key, Bf16Gemm::conversion);
             OneDnn.execute(c.primitive(), new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},
                     new dnnl_memory_desc[] {c.from(), c.to()}, new Pointer[] {address(t, off), dst});
         }
-        return new Converted(dst, rows, cols);
+        return dst;
+    }
+
+    /**
+     * {@code batch} products C_i = alpha · op(A_i) · op(B_i) (+ C_i), as cblas_sgemm's arguments
+     * with each problem's A, B and C {@code stride*} floats after the last one's: the strided
+     * batches of attention (an image's heads, a head's images). A and B are converted into
+     * slots 0 and 1, all their matrices in one conversion each, and one matmul runs the batch.
+     */
+    void multiplyBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff,
+                         int lda, long strideA, Tensor b, long bOff, int ldb, long strideB, boolean accumulate,
+                         Tensor c, long cOff, int ldc, long strideC, int batch) {
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            for (int i = 0; i < batch; i++) {
+                multiply(null, transA, null, transB, m, n, 0, accumulate, c, cOff + i * strideC, ldc);
+            }
+            return;
+        }
+        Pointer left = convert(a, aOff, transA ? new ConversionKey(batch, k, m, lda, strideA)
+                : new ConversionKey(batch, m, k, lda, strideA), 0);
+        Pointer right = convert(b, bOff, transB ? new ConversionKey(batch, n, k, ldb, strideB)
+                : new ConversionKey(batch, k, n, ldb, strideB), 1);
+        run(new ProductKey(batch, m, n, k, transA, transB, ldc, strideC, alpha, accumulate), left, right, c, cOff);
     }
 
     /**
@@ -146,14 +185,18 @@ final class Bf16Gemm implements AutoCloseable {
             }
             return;
         }
-        Product p = product(new ProductKey(m, n, k, transA, transB, ldc, accumulate));
+        run(new ProductKey(1, m, n, k, transA, transB, ldc, 0, 1f, accumulate), a.data(), b.data(), c, cOff);
+    }
+
+    private void run(ProductKey key, Pointer a, Pointer b, Tensor c, long cOff) {
+        Product p = product(key);
         OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
-                new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a.data(), b.data(), address(c, cOff)});
+                new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a, b, address(c, cOff)});
     }
 
     /** The oneDNN implementation that runs this product shape ("brg_matmul:avx512_core_amx" and so on). */
     String implementation(int m, int n, int k, boolean transA, boolean transB, boolean accumulate) {
-        return product(new ProductKey(m, n, k, transA, transB, n, accumulate)).implementation();
+        return product(new ProductKey(1, m, n, k, transA, transB, n, 0, 1f, accumulate)).implementation();
     }
 
     @Override
@@ -169,12 +212,13 @@ final class Bf16Gemm implements AutoCloseable {
     }
 
     private static Conversion conversion(ConversionKey key) {
-        dnnl_memory_desc from = OneDnn.matrix(dnnl_f32, key.rows(), key.cols(), key.ld(), 1);
-        dnnl_memory_desc to = OneDnn.matrix(dnnl_bf16, key.rows(), key.cols(), key.cols(), 1);
+        long dense = (long) key.rows() * key.cols();
+        dnnl_memory_desc from = batched(dnnl_f32, key.batch(), key.rows(), key.cols(), key.stride(), key.ld(), 1);
+        dnnl_memory_desc to = batched(dnnl_bf16, key.batch(), key.rows(), key.cols(), dense, key.cols(), 1);
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
-            String what = "fp32 [" + key.rows() + ", " + key.cols() + "] to bf16";
+            String what = "fp32 " + key.batch() + " x [" + key.rows() + ", " + key.cols() + "] to bf16";
             OneDnn.check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.engine(), to, OneDnn.engine(), attr),
                     what);
             return new Conversion(OneDnn.Primitive.of(pd, what), from, to);
@@ -186,23 +230,32 @@ final class Bf16Gemm implements AutoCloseable {
 
     private static Product create(ProductKey key) {
         // a transposed operand is the dense matrix of the other orientation, read with swapped strides
-        dnnl_memory_desc a = key.transA() ? OneDnn.matrix(dnnl_bf16, key.m(), key.k(), 1, key.m())
-                : OneDnn.matrix(dnnl_bf16, key.m(), key.k(), key.k(), 1);
-        dnnl_memory_desc b = key.transB() ? OneDnn.matrix(dnnl_bf16, key.k(), key.n(), 1, key.k())
-                : OneDnn.matrix(dnnl_bf16, key.k(), key.n(), key.n(), 1);
-        dnnl_memory_desc c = OneDnn.matrix(dnnl_f32, key.m(), key.n(), key.ldc(), 1);
+        int batch = key.batch();
+        long aSize = (long) key.m() * key.k();
+        long bSize = (long) key.k() * key.n();
+        dnnl_memory_desc a = key.transA() ? batched(dnnl_bf16, batch, key.m(), key.k(), aSize, 1, key.m())
+                : batched(dnnl_bf16, batch, key.m(), key.k(), aSize, key.k(), 1);
+        dnnl_memory_desc b = key.transB() ? batched(dnnl_bf16, batch, key.k(), key.n(), bSize, 1, key.k())
+                : batched(dnnl_bf16, batch, key.k(), key.n(), bSize, key.n(), 1);
+        dnnl_memory_desc c = batched(dnnl_f32, batch, key.m(), key.n(), key.strideC(), key.ldc(), 1);
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_post_ops postOps = null;
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
-            if (key.accumulate()) {
+            if (key.accumulate() || key.alpha() != 1f) {
                 postOps = new dnnl_post_ops();
                 OneDnn.check(dnnl_post_ops_create(postOps), "post-ops create");
-                OneDnn.check(dnnl_post_ops_append_sum(postOps, 1f, 0, dnnl_data_type_undef), "sum post-op");
+                if (key.alpha() != 1f) { // alpha scales the product, before C's old values are added
+                    OneDnn.check(dnnl_post_ops_append_eltwise(postOps, dnnl_eltwise_linear, key.alpha(), 0f),
+                            "alpha post-op");
+                }
+                if (key.accumulate()) {
+                    OneDnn.check(dnnl_post_ops_append_sum(postOps, 1f, 0, dnnl_data_type_undef), "sum post-op");
+                }
                 OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
             }
-            String what = "bf16 matmul [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "") + " x ["
-                    + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
+            String what = "bf16 matmul " + batch + " x [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "")
+                    + " x [" + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
             OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, null, c, attr), what);
             return new Product(OneDnn.Primitive.of(pd, what), a, b, c, implementationOf(pd));
         } finally {
@@ -212,6 +265,16 @@ final class Bf16Gemm implements AutoCloseable {
                 dnnl_post_ops_destroy(postOps);
             }
         }
+    }
+
+    /**
+     * A matrix, or with {@code batch} above 1 a stack of them {@code stride} elements apart: the
+     * product's single-problem shapes stay the 2-D descriptors they were.
+     */
+    private static dnnl_memory_desc batched(int type, int batch, long rows, long cols, long stride, long rowStride,
+                                            long colStride) {
+        return batch == 1 ? OneDnn.matrix(type, rows, cols, rowStride, colStride)
+                : OneDnn.tensor(type, new long[] {batch, rows, cols}, new long[] {stride, rowStride, colStride});
     }
 
     private static String implementationOf(dnnl_primitive_desc pd) {

@@ -50,8 +50,9 @@ import org.bytedeco.openblas.global.openblas;
  * {@link #mixedPrecisionTraining() mixed-precision training} backend
  * instead runs the block and head linear layers' products (dense and low-rank), forward and
  * backward, in bf16 with fp32 accumulation ({@link Bf16Gemm}), converting the operands on each
- * call so that the weights may change between calls. The weights, gradients and optimizer state
- * stay fp32, and so do attention's batched products (OpenBLAS, as in fp32 training), the patch
+ * call so that the weights may change between calls, and attention's batched products
+ * ({@link #gemmStridedBatched}) the same way, as PyTorch's bf16 autocast does. The weights,
+ * gradients and optimizer state stay fp32, and so do the softmax and its probabilities, the patch
  * embedding and the general {@link #gemm}, which calibration and export use to compute weights.
  */
 public final class CpuBackend implements Backend {
@@ -333,6 +334,7 @@ public final class CpuBackend implements Backend {
         }
         float[] b = opVector(bias, out, Scratch.OP_A);
         if (mixed != null) {
+            mixedThreads(false);
             writeBiasRows(y, b, residual, out, 0, rows, 0, out);
             mixed.multiply(false, true, rows, out, in, x, 0, in, w, 0, in, true, y, 0, out);
             return;
@@ -391,6 +393,7 @@ public final class CpuBackend implements Backend {
         }
         OpContracts.gemm(true, false, out, in, rows, dy, out, x, in, dW, in);
         OpContracts.gemm(false, false, rows, in, out, dy, out, w, in, dx, in);
+        mixedThreads(false);
         // dy is read by both products: converted once
         Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
         mixed.multiply(dyB, true, mixed.convert(x, 0, rows, in, in, 1), false, true, dW, 0, in);
@@ -411,6 +414,12 @@ public final class CpuBackend implements Backend {
                                    float beta, Tensor c, int ldc, long strideC, int batch) {
         OpContracts.gemmStridedBatched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
                 strideC, batch);
+        if (mixed != null && (beta == 0f || beta == 1f)) {
+            mixedThreads(false);
+            mixed.multiplyBatched(transA, transB, m, n, k, alpha, a, 0, lda, strideA, b, 0, ldb, strideB, beta == 1f,
+                    c, 0, ldc, strideC, batch);
+            return;
+        }
         GemmScheduler.runBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
                 strideC, batch);
     }
@@ -489,6 +498,7 @@ public final class CpuBackend implements Backend {
     private void mixedLowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx,
                                       Tensor dVt, Tensor dU, Tensor dBias, int rows, int in, int out, int r,
                                       int maxRank) {
+        mixedThreads(false);
         Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
         Bf16Gemm.Converted uB = mixed.convert(u, 0, out, r, maxRank, 1);
         mixed.multiply(dyB, false, uB, false, false, dh, 0, r);
@@ -509,6 +519,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         Tensor mid = h != null ? h : LOW_RANK_MID.get().get((long) rows * r);
+        mixedThreads(false);
         mixed.multiply(false, true, rows, r, in, x, 0, in, vt, 0, in, false, mid, 0, r);
         writeBiasRows(y, opVector(bias, out, Scratch.OP_A), residual, out, 0, rows, 0, out);
         mixed.multiply(false, true, rows, out, r, mid, 0, r, u, 0, maxRank, true, y, 0, out);
@@ -830,6 +841,10 @@ public final class CpuBackend implements Backend {
         int t = tokens;
         int dim = heads * headDim;
         int ld = 3 * dim;
+        if (mixed != null) {
+            mixedAttentionForward(qkv, probs, ctx, batch, t, heads, headDim, scale);
+            return;
+        }
         long macsPerPair = 2L * t * t * headDim;
         int pairsPerTask = GemmScheduler.itemsPerTask(macsPerPair);
         Parallel.forRange(batch * heads, pairsPerTask, (s, e) -> {
@@ -844,6 +859,40 @@ public final class CpuBackend implements Backend {
                         (long) b * t * dim + (long) h * headDim, dim);
             }
         });
+    }
+
+    /**
+     * {@link #attentionForward} in mixed precision: an image at a time, its heads batched into
+     * one bf16 product each way (q·kᵀ and p·v), the fp32 scores in cache from the product that
+     * writes them through the softmax; probs keeps them in fp32 for the backward pass.
+     */
+    private void mixedAttentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int t, int heads,
+                                       int headDim, float scale) {
+        int dim = heads * headDim;
+        int ld = 3 * dim;
+        long tt = (long) t * t;
+        Parallel.forRange(batch, 1, (s, e) -> {
+            mixedThreads(e - s < batch);
+            for (int b = s; b < e; b++) {
+                long q = (long) b * t * ld;
+                long p = b * heads * tt;
+                mixed.multiplyBatched(false, true, t, t, headDim, scale, qkv, q, ld, headDim, qkv, q + dim, ld,
+                        headDim, false, probs, p, t, tt, heads);
+                kernels.softmaxRows(probs, t, b * heads * t, (b + 1) * heads * t);
+                mixed.multiplyBatched(false, false, t, headDim, t, 1f, probs, p, t, tt, qkv, q + 2L * dim, ld,
+                        headDim, false, ctx, (long) b * t * dim, dim, headDim, heads);
+            }
+        });
+    }
+
+    /**
+     * The OpenMP threads the mixed-precision products on this thread may use: one where the op
+     * is split between our threads or runs in a lane of a batch (the other lanes keep the cores
+     * busy; with more, each lane's product started a team of its own on the same cores), else
+     * as many as our own ops use.
+     */
+    private static void mixedThreads(boolean split) {
+        OpenMpThreads.use(split ? 1 : Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
     }
 
     /**

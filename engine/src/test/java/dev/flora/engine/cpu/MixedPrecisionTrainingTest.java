@@ -23,7 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The mixed-precision training backend's linear-layer products ({@link Bf16Gemm}) against fp32 products of
+ * The mixed-precision training backend's products ({@link Bf16Gemm}: the linear layers', and
+ * attention's strided batches) against fp32 products of
  * the operands rounded to bf16 as the hardware rounds them: only the order of the fp32
  * accumulation differs, so they agree within 1e-5 of the largest output. Against unrounded fp32
  * they must differ by about bf16's rounding (which shows the products do run in bf16), and the
@@ -68,6 +69,81 @@ class MixedPrecisionTrainingTest {
         FP32.gemm(transA, transB, m, n, k, 1f, upload(FP32, a), lda, upload(FP32, b), ldb, beta, exact, ldc);
         double rel = relativeError(MIXED.download(cm), toDouble(FP32.download(exact)));
         assertTrue(rel > 1e-4 && rel < 2e-2, "bf16 products differ from fp32 by bf16's rounding, got " + rel);
+    }
+
+    /**
+     * Attention's strided batches (a head's images, an image's heads) in bf16: every problem of
+     * the batch against fp32 on rounded operands, the gaps between the problems' C untouched,
+     * and alpha applied before C's old values are added.
+     */
+    @ParameterizedTest(name = "transA {0} transB {1} m {2} n {3} k {4} alpha {5} beta {6} batch {7}")
+    @CsvSource({"false, true, 20, 20, 16, 0.25, 0, 3", "true, false, 20, 16, 20, 1, 0, 4",
+        "false, false, 20, 16, 20, 0.5, 1, 2", "false, false, 1, 16, 9, 1, 0, 5", "true, true, 7, 5, 3, 2, 1, 1"})
+    void stridedBatchesMatchRoundedFp32(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta,
+                                        int batch) {
+        int lda = (transA ? m : k) + 3;
+        int ldb = (transB ? k : n) + 1;
+        int ldc = n + 2;
+        long strideA = (long) (transA ? k : m) * lda + 5;
+        long strideB = (long) (transB ? n : k) * ldb + 7;
+        long strideC = (long) m * ldc + 4;
+        float[] a = gaussian((int) (batch * strideA), 41);
+        float[] b = gaussian((int) (batch * strideB), 42);
+        float[] c = gaussian((int) (batch * strideC), 43);
+        Tensor cm = upload(MIXED, c);
+        MIXED.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(MIXED, a), lda, strideA, upload(MIXED, b), ldb,
+                strideB, beta, cm, ldc, strideC, batch);
+
+        Tensor expected = upload(FP32, c);
+        FP32.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(FP32, bf16(a)), lda, strideA,
+                upload(FP32, bf16(b)), ldb, strideB, beta, expected, ldc, strideC, batch);
+        assertClose("bf16 strided batches", MIXED.download(cm), toDouble(FP32.download(expected)), 1e-5);
+
+        Tensor exact = upload(FP32, c);
+        FP32.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(FP32, a), lda, strideA, upload(FP32, b), ldb,
+                strideB, beta, exact, ldc, strideC, batch);
+        double rel = relativeError(MIXED.download(cm), toDouble(FP32.download(exact)));
+        assertTrue(rel > 1e-5 && rel < 2e-2, "bf16 products differ from fp32 by bf16's rounding, got " + rel);
+    }
+
+    /**
+     * Attention's forward in mixed precision: q·kᵀ on bf16 q and k, the softmax and probs in
+     * fp32, p·v on bf16 probabilities and v, as PyTorch's bf16 autocast rounds them.
+     */
+    @Test
+    void attentionForwardRunsItsProductsInBf16() {
+        int batch = 3;
+        int tokens = 11;
+        int heads = 2;
+        int headDim = 8;
+        int dim = heads * headDim;
+        float scale = 0.35f;
+        float[] qkv = gaussian(batch * tokens * 3 * dim, 44);
+        Tensor probs = MIXED.allocate(batch * heads * tokens * tokens);
+        Tensor ctx = MIXED.allocate(batch * tokens * dim);
+        MIXED.attentionForward(upload(MIXED, qkv), probs, ctx, batch, tokens, heads, headDim, scale);
+
+        // the same steps in fp32 on operands rounded where bf16 rounds them
+        Tensor rq = upload(FP32, bf16(qkv));
+        Tensor expProbs = FP32.allocate(batch * heads * tokens * tokens);
+        Tensor expCtx = FP32.allocate(batch * tokens * dim);
+        FP32.attentionForward(rq, expProbs, FP32.allocate(batch * tokens * dim), batch, tokens, heads, headDim, scale);
+        float[] p = FP32.download(expProbs);
+        assertClose("probs", MIXED.download(probs), toDouble(p), 1e-5);
+        Tensor rp = upload(FP32, bf16(p));
+        int ld = 3 * dim;
+        for (int b = 0; b < batch; b++) {
+            FP32.gemmStridedBatched(false, false, tokens, headDim, tokens, 1f, rp.from((long) b * heads * tokens * tokens),
+                    tokens, (long) tokens * tokens, rq.from((long) b * tokens * ld + 2L * dim), ld, headDim, 0f,
+                    expCtx.from((long) b * tokens * dim), dim, headDim, heads);
+        }
+        assertClose("ctx", MIXED.download(ctx), toDouble(FP32.download(expCtx)), 1e-5);
+
+        Tensor exactCtx = FP32.allocate(batch * tokens * dim);
+        FP32.attentionForward(upload(FP32, qkv), FP32.allocate(batch * heads * tokens * tokens), exactCtx, batch,
+                tokens, heads, headDim, scale);
+        double rel = relativeError(MIXED.download(ctx), toDouble(FP32.download(exactCtx)));
+        assertTrue(rel > 1e-4 && rel < 2e-2, "bf16 attention differs from fp32 by bf16's rounding, got " + rel);
     }
 
     @Test
