@@ -70,6 +70,8 @@ public final class CpuBackend implements Backend {
     private final Bf16Gemm mixed;
     /** Attention's products through oneDNN in {@link #inference}'s precision, or null. */
     private final OneDnnAttention attention;
+    /** Softmax rows on oneDNN where the backend has it loaded (inference, mixed precision), else null. */
+    private final OneDnnSoftmax rowSoftmax;
     /** Layer normalization through oneDNN where {@link #inference} is, else null. */
     private final OneDnnLayerNorm layerNorm;
     /**
@@ -148,6 +150,7 @@ public final class CpuBackend implements Backend {
         this.inference = inference;
         this.mixed = null;
         this.attention = new OneDnnAttention(inference.format());
+        this.rowSoftmax = new OneDnnSoftmax();
         this.layerNorm = new OneDnnLayerNorm();
     }
 
@@ -171,6 +174,7 @@ public final class CpuBackend implements Backend {
         this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
         this.attention = this.inference != null ? new OneDnnAttention(this.inference.format()) : null;
+        this.rowSoftmax = inBf16 ? new OneDnnSoftmax() : null;
         this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
@@ -790,8 +794,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxForward(Tensor s, int rows, int cols) {
         OpContracts.softmaxForward(s, rows, cols);
-        if (attention != null) {
-            attention.softmax(s, rows, cols);
+        if (rowSoftmax != null) {
+            // the class-token tail's few rows per image (and the mixed-precision tail's): on this
+            // thread alone, as little as waking another would cost. Called once a forward, our own
+            // loops would stay uncompiled for hundreds of forwards.
+            OpenMpThreads.use(1);
+            rowSoftmax.inPlace(s, 0, rows, cols);
             return;
         }
         // blocks of whole rows, a task's worth at a time: the scalar kernels copy a block in and out
@@ -864,7 +872,7 @@ public final class CpuBackend implements Backend {
     /**
      * {@link #attentionForward} in mixed precision: an image at a time, its heads batched into
      * one bf16 product each way (q·kᵀ and p·v), the fp32 scores in cache from the product that
-     * writes them through the softmax; probs keeps them in fp32 for the backward pass.
+     * writes them through oneDNN's softmax; probs keeps them in fp32 for the backward pass.
      */
     private void mixedAttentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int t, int heads,
                                        int headDim, float scale) {
@@ -878,7 +886,7 @@ public final class CpuBackend implements Backend {
                 long p = b * heads * tt;
                 mixed.multiplyBatched(false, true, t, t, headDim, scale, qkv, q, ld, headDim, qkv, q + dim, ld,
                         headDim, false, probs, p, t, tt, heads);
-                kernels.softmaxRows(probs, t, b * heads * t, (b + 1) * heads * t);
+                rowSoftmax.inPlace(probs, p, heads * t, t);
                 mixed.multiplyBatched(false, false, t, headDim, t, 1f, probs, p, t, tt, qkv, q + 2L * dim, ld,
                         headDim, false, ctx, (long) b * t * dim, dim, headDim, heads);
             }
@@ -1236,6 +1244,9 @@ public final class CpuBackend implements Backend {
         }
         if (mixed != null) {
             mixed.close();
+        }
+        if (rowSoftmax != null) {
+            rowSoftmax.close();
         }
     }
 }

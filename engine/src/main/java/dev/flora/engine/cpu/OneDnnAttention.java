@@ -5,7 +5,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
@@ -14,8 +13,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_accurate;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_forward_primitive_desc_create;
 
 import dev.flora.engine.backend.LayerNormWeights;
 import dev.flora.engine.backend.LinearProduct;
@@ -87,8 +84,6 @@ final class OneDnnAttention implements AutoCloseable {
     private static final ThreadLocal<OneDnn.AlignedBuffer> CONTEXT = ThreadLocal.withInitial(OneDnn.AlignedBuffer::new);
 
     private final ConcurrentHashMap<Shape, Plan> plans = new ConcurrentHashMap<>();
-    /** In-place fp32 softmax over rows of each width, per row count. */
-    private final ConcurrentHashMap<Long, Step> rowSoftmaxes = new ConcurrentHashMap<>();
     private final OneDnnLinears.Format format;
 
     /** Products in the format of the backend's linear layers. */
@@ -177,28 +172,10 @@ final class OneDnnAttention implements AutoCloseable {
         }
     }
 
-    /**
-     * Softmax in place over each of the rows [rows, cols] of s, in fp32: the class-token tail's
-     * scores (the last block's one query per head). Called once a forward, the JVM's own loops
-     * would stay uncompiled for hundreds of forwards.
-     */
-    void softmax(Tensor s, int rows, int cols) {
-        Step step = rowSoftmaxes.computeIfAbsent(((long) rows << 32) | cols, key -> {
-            long[] dims = {rows, cols};
-            long[] strides = {cols, 1};
-            return softmax(tensor(dnnl_f32, dims, strides), tensor(dnnl_f32, dims, strides), 1);
-        });
-        // a few rows per image: on this thread alone, as little as waking another would cost
-        OpenMpThreads.use(1);
-        step.run(address(s, 0), address(s, 0));
-    }
-
     @Override
     public void close() {
         plans.values().forEach(Plan::destroy);
         plans.clear();
-        rowSoftmaxes.values().forEach(Step::destroy);
-        rowSoftmaxes.clear();
     }
 
     /** (image, head, i, j) of q, k or v in qkv [tokens, 3·heads·headDim], from the call's first element. */
@@ -276,17 +253,8 @@ final class OneDnnAttention implements AutoCloseable {
 
     /** Softmax along one dimension. */
     private static Step softmax(dnnl_memory_desc src, dnnl_memory_desc dst, int axis) {
-        dnnl_primitive_attr attr = OneDnn.userScratchpad();
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            OneDnn.check(dnnl_softmax_forward_primitive_desc_create(pd, OneDnn.engine(), dnnl_forward_inference,
-                    dnnl_softmax_accurate, src, dst, axis, attr), "attention softmax");
-            return new Step(OneDnn.Primitive.of(pd, "attention softmax"), new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
-                    new dnnl_memory_desc[] {src, dst});
-        } finally {
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_primitive_attr_destroy(attr);
-        }
+        return new Step(OneDnnSoftmax.create(src, dst, axis), new int[] {DNNL_ARG_SRC, DNNL_ARG_DST},
+                new dnnl_memory_desc[] {src, dst});
     }
 
     private static Pointer address(Tensor t, long offset) {
