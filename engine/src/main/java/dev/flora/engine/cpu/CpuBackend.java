@@ -54,6 +54,8 @@ import org.bytedeco.openblas.global.openblas;
  * ({@link #gemmStridedBatched}) the same way, as PyTorch's bf16 autocast does. The weights,
  * gradients and optimizer state stay fp32, and so do the softmax and its probabilities, the patch
  * embedding and the general {@link #gemm}, which calibration and export use to compute weights.
+ * Having oneDNN loaded, that backend also runs the softmax, forward and backward, and GELU's
+ * backward on it ({@link OneDnnSoftmax}, {@link OneDnnGelu}), in fp32.
  */
 public final class CpuBackend implements Backend {
     /** {@link #name()} of the fp32 backend that can train (OpenBLAS). */
@@ -72,6 +74,8 @@ public final class CpuBackend implements Backend {
     private final OneDnnAttention attention;
     /** Softmax rows on oneDNN where the backend has it loaded (inference, mixed precision), else null. */
     private final OneDnnSoftmax rowSoftmax;
+    /** GELU's backward on oneDNN in mixed-precision training, else null. */
+    private final OneDnnGelu geluBackward;
     /** Layer normalization through oneDNN where {@link #inference} is, else null. */
     private final OneDnnLayerNorm layerNorm;
     /**
@@ -151,6 +155,7 @@ public final class CpuBackend implements Backend {
         this.mixed = null;
         this.attention = new OneDnnAttention(inference.format());
         this.rowSoftmax = new OneDnnSoftmax();
+        this.geluBackward = null;
         this.layerNorm = new OneDnnLayerNorm();
     }
 
@@ -175,6 +180,7 @@ public final class CpuBackend implements Backend {
         this.mixed = inBf16 && training ? new Bf16Gemm() : null;
         this.attention = this.inference != null ? new OneDnnAttention(this.inference.format()) : null;
         this.rowSoftmax = inBf16 ? new OneDnnSoftmax() : null;
+        this.geluBackward = mixed != null ? new OneDnnGelu() : null;
         this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
@@ -703,6 +709,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void geluBackward(Tensor x, Tensor dy, Tensor dx, long n) {
         OpContracts.geluBackward(x, dy, dx, n);
+        if (geluBackward != null) {
+            Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
+                mixedThreads(e - s < n);
+                geluBackward.backward(x, dy, dx, s, e - s);
+            });
+            return;
+        }
         FloatBuffer xb = buf(x);
         FloatBuffer gb = buf(dy);
         FloatBuffer db = buf(dx);
@@ -910,6 +923,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxBackward(Tensor p, Tensor dp, int rows, int cols) {
         OpContracts.softmaxBackward(p, dp, rows, cols);
+        if (mixed != null) {
+            Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
+                mixedThreads(e - s < rows);
+                rowSoftmax.backward(p, dp, (long) s * cols, e - s, cols);
+            });
+            return;
+        }
         FloatBuffer pb = buf(p);
         FloatBuffer gb = buf(dp);
         int po = base(p);
@@ -1247,6 +1267,9 @@ public final class CpuBackend implements Backend {
         }
         if (rowSoftmax != null) {
             rowSoftmax.close();
+        }
+        if (geluBackward != null) {
+            geluBackward.close();
         }
     }
 }

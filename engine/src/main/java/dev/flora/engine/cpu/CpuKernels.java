@@ -9,7 +9,8 @@ import dev.flora.engine.tensor.Tensor;
  * auto-vectorizes where it can, over heap copies of the rows; and {@link VectorCpuKernels},
  * written with the incubating Vector API for what C2 leaves scalar (see there).
  *
- * <p>The backward passes stay in {@link CpuBackend}'s scalar loops. A Vector API GELU backward
+ * <p>The backward passes stay in {@link CpuBackend}'s scalar loops (the mixed-precision backend,
+ * which has oneDNN loaded, runs GELU's and the softmax's there instead). A Vector API GELU backward
  * (about 28 vector operations per 16 floats) outgrew C2's inlining budget in JDK 17: its
  * stores were left as calls and the vectors were boxed, which made it slower than the scalar
  * loops. Kernels here keep their loop bodies small for that reason.

@@ -1,13 +1,17 @@
 package dev.flora.engine.cpu;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_accurate;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_backward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_softmax_forward_primitive_desc_create;
 
 import dev.flora.engine.tensor.HostStorage;
@@ -19,10 +23,11 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Softmax over rows of fp32 in place through oneDNN's jit kernel, one primitive per shape: the
- * softmax of the backends that have oneDNN loaded (inference, mixed-precision training). On
- * DeiT-S's attention scores (six heads of 197 × 197 per image) it ran in about half the time of
- * our Vector API rows, whose heap copies in and out and scalar row tails it does not have.
+ * Softmax over rows of fp32 in place through oneDNN's jit kernel, and its backward, one
+ * primitive per shape: the softmax of the backends that have oneDNN loaded (inference,
+ * mixed-precision training). On DeiT-S's attention scores (six heads of 197 × 197 per image) the
+ * forward ran in about half the time of our Vector API rows, whose heap copies in and out and
+ * scalar row tails it does not have.
  */
 final class OneDnnSoftmax implements AutoCloseable {
     /** A softmax primitive and the descriptor of the rows it runs on. */
@@ -34,6 +39,7 @@ final class OneDnnSoftmax implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<Long, Rows> shapes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Rows> backwards = new ConcurrentHashMap<>();
 
     /**
      * The rows × cols floats of s from {@code offset} replaced by each row's softmax, on the
@@ -47,9 +53,47 @@ final class OneDnnSoftmax implements AutoCloseable {
             dnnl_memory_desc md = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
             return new Rows(create(md, md, 1), md);
         });
-        Pointer p = OneDnn.at(((HostStorage) s.storage()).pointerAt(s.offset() + offset));
+        Pointer p = address(s, offset);
         OneDnn.execute(r.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_DST}, new dnnl_memory_desc[] {r.md(), r.md()},
                 new Pointer[] {p, p});
+    }
+
+    /**
+     * dp := p ⊙ (dp − Σ_j p·dp) row by row, the gradient with respect to the scores, for the
+     * rows × cols probabilities p from {@code offset} and their gradient dp, in place in dp.
+     */
+    void backward(Tensor p, Tensor dp, long offset, int rows, int cols) {
+        if (rows == 0) {
+            return;
+        }
+        Rows r = backwards.computeIfAbsent(((long) rows << 32) | cols, key -> {
+            dnnl_memory_desc md = OneDnn.matrix(dnnl_f32, rows, cols, cols, 1);
+            return new Rows(createBackward(md), md);
+        });
+        Pointer g = address(dp, offset);
+        OneDnn.execute(r.primitive(), new int[] {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
+                new dnnl_memory_desc[] {r.md(), r.md(), r.md()}, new Pointer[] {address(p, offset), g, g});
+    }
+
+    private static OneDnn.Primitive createBackward(dnnl_memory_desc md) {
+        dnnl_primitive_attr attr = OneDnn.userScratchpad();
+        dnnl_primitive_desc hint = new dnnl_primitive_desc();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        try {
+            OneDnn.check(dnnl_softmax_forward_primitive_desc_create(hint, OneDnn.engine(), dnnl_forward_training,
+                    dnnl_softmax_accurate, md, md, 1, attr), "softmax forward hint");
+            OneDnn.check(dnnl_softmax_backward_primitive_desc_create(pd, OneDnn.engine(), dnnl_softmax_accurate, md, md,
+                    md, 1, hint, attr), "softmax backward");
+            return OneDnn.Primitive.of(pd, "softmax backward");
+        } finally {
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_desc_destroy(hint);
+            dnnl_primitive_attr_destroy(attr);
+        }
+    }
+
+    private static Pointer address(Tensor t, long offset) {
+        return OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset() + offset));
     }
 
     /** A softmax of src into dst along one dimension (the descriptors stay the caller's). */
@@ -70,5 +114,7 @@ final class OneDnnSoftmax implements AutoCloseable {
     public void close() {
         shapes.values().forEach(Rows::destroy);
         shapes.clear();
+        backwards.values().forEach(Rows::destroy);
+        backwards.clear();
     }
 }

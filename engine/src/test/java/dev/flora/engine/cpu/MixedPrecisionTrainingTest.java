@@ -146,6 +146,38 @@ class MixedPrecisionTrainingTest {
         assertTrue(rel > 1e-4 && rel < 2e-2, "bf16 attention differs from fp32 by bf16's rounding, got " + rel);
     }
 
+    /** The softmax's backward runs on oneDNN here, in fp32: the training backend's within float rounding. */
+    @Test
+    void softmaxBackwardMatchesFp32() {
+        int rows = 1203; // several tasks' worth
+        int cols = 37;
+        Tensor p = upload(FP32, gaussian(rows * cols, 47));
+        FP32.softmaxForward(p, rows, cols);
+        float[] probs = FP32.download(p);
+        float[] dp = gaussian(rows * cols, 48);
+        Tensor mixedDp = upload(MIXED, dp);
+        MIXED.softmaxBackward(upload(MIXED, probs), mixedDp, rows, cols);
+        Tensor expected = upload(FP32, dp);
+        FP32.softmaxBackward(upload(FP32, probs), expected, rows, cols);
+        assertClose("softmax backward", MIXED.download(mixedDp), toDouble(FP32.download(expected)), 1e-5);
+    }
+
+    /** GELU's backward runs on oneDNN here, in fp32: the training backend's within float rounding. */
+    @Test
+    void geluBackwardMatchesFp32() {
+        int n = 70_001; // several tasks' worth and a tail
+        float[] x = gaussian(n, 45);
+        for (int i = 0; i < n; i += 97) {
+            x[i] *= 6; // out to where erf saturates
+        }
+        float[] dy = gaussian(n, 46);
+        Tensor dx = MIXED.allocate(n);
+        MIXED.geluBackward(upload(MIXED, x), upload(MIXED, dy), dx, n);
+        Tensor expected = FP32.allocate(n);
+        FP32.geluBackward(upload(FP32, x), upload(FP32, dy), expected, n);
+        assertClose("GELU backward", MIXED.download(dx), toDouble(FP32.download(expected)), 1e-5);
+    }
+
     @Test
     void linearForwardAddsBiasAndResidualInFp32() {
         int rows = 50;
