@@ -1,16 +1,21 @@
 package dev.flora.engine.cpu;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_binary_add;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
@@ -48,6 +53,8 @@ final class Bf16Gemm implements AutoCloseable {
     /** Operands one product or backward holds converted at once (a low-rank backward, four). */
     static final int SLOTS = 4;
     private static final int BF16_BYTES = 2;
+    /** The residual's argument: the source of the first post-op, a binary add. */
+    private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
     private static final ThreadLocal<OneDnn.AlignedBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> {
         OneDnn.AlignedBuffer[] b = new OneDnn.AlignedBuffer[SLOTS];
         for (int i = 0; i < SLOTS; i++) {
@@ -72,7 +79,7 @@ final class Bf16Gemm implements AutoCloseable {
      * for {@code batch} problems whose C's start strideC floats apart.
      */
     private record ProductKey(int batch, int m, int n, int k, boolean transA, boolean transB, int ldc, long strideC,
-                              float alpha, boolean accumulate) {
+                              float alpha, boolean accumulate, boolean bias, boolean residual) {
     }
 
     /** A conversion to dense bf16 and the descriptors it reads and writes. */
@@ -86,12 +93,14 @@ final class Bf16Gemm implements AutoCloseable {
 
     /** A product's primitive and its operands' descriptors. */
     private record Product(OneDnn.Primitive primitive, dnnl_memory_desc a, dnnl_memory_desc b, dnnl_memory_desc c,
-                           String implementation) {
+                           dnnl_memory_desc bias, dnnl_memory_desc residual, String implementation) {
         void destroy() {
             primitive.destroy();
-            dnnl_memory_desc_destroy(a);
-            dnnl_memory_desc_destroy(b);
-            dnnl_memory_desc_destroy(c);
+            for (dnnl_memory_desc md : new dnnl_memory_desc[] {a, b, c, bias, residual}) {
+                if (md != null) {
+                    dnnl_memory_desc_destroy(md);
+                }
+            }
         }
     }
 
@@ -152,7 +161,25 @@ final class Bf16Gemm implements AutoCloseable {
                 : new ConversionKey(batch, m, k, lda, strideA), 0);
         Pointer right = convert(b, bOff, transB ? new ConversionKey(batch, n, k, ldb, strideB)
                 : new ConversionKey(batch, k, n, ldb, strideB), 1);
-        run(new ProductKey(batch, m, n, k, transA, transB, ldc, strideC, alpha, accumulate), left, right, c, cOff);
+        run(new ProductKey(batch, m, n, k, transA, transB, ldc, strideC, alpha, accumulate, false, false), left, right,
+                null, null, c, cOff);
+    }
+
+    /**
+     * y [rows, out] = x [rows, in] · Wᵀ + bias (+ residual [rows, out]), W [out, in] with row
+     * stride ldw, x with row stride ldx: a linear layer's forward, the bias and the residual
+     * added in fp32 as oneDNN writes the product (y written once, where prefilling it with them
+     * and accumulating wrote it twice and read it once). Converts x into slot 0 and W into slot 1.
+     */
+    void linear(Tensor x, long xOff, int ldx, Tensor w, int ldw, Tensor bias, Tensor residual, Tensor y, int rows,
+                int in, int out) {
+        if (rows == 0 || out == 0) {
+            return;
+        }
+        Converted xb = convert(x, xOff, rows, in, ldx, 0);
+        Converted wb = convert(w, 0, out, in, ldw, 1);
+        run(new ProductKey(1, rows, out, in, false, true, out, 0, 1f, false, true, residual != null), xb.data(),
+                wb.data(), address(bias, 0), residual == null ? null : address(residual, 0), y, 0);
     }
 
     /**
@@ -185,18 +212,30 @@ final class Bf16Gemm implements AutoCloseable {
             }
             return;
         }
-        run(new ProductKey(1, m, n, k, transA, transB, ldc, 0, 1f, accumulate), a.data(), b.data(), c, cOff);
+        run(new ProductKey(1, m, n, k, transA, transB, ldc, 0, 1f, accumulate, false, false), a.data(), b.data(), null,
+                null, c, cOff);
     }
 
-    private void run(ProductKey key, Pointer a, Pointer b, Tensor c, long cOff) {
+    /** One product; bias and residual are null where the key has none. */
+    private void run(ProductKey key, Pointer a, Pointer b, Pointer bias, Pointer residual, Tensor c, long cOff) {
         Product p = product(key);
-        OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
-                new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a, b, address(c, cOff)});
+        if (bias == null && residual == null) {
+            OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+                    new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a, b, address(c, cOff)});
+        } else if (residual == null) {
+            OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+                    new dnnl_memory_desc[] {p.a(), p.b(), p.bias(), p.c()}, new Pointer[] {a, b, bias, address(c, cOff)});
+        } else {
+            OneDnn.execute(p.primitive(),
+                    new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, RESIDUAL_ARG, DNNL_ARG_DST},
+                    new dnnl_memory_desc[] {p.a(), p.b(), p.bias(), p.residual(), p.c()},
+                    new Pointer[] {a, b, bias, residual, address(c, cOff)});
+        }
     }
 
     /** The oneDNN implementation that runs this product shape ("brg_matmul:avx512_core_amx" and so on). */
     String implementation(int m, int n, int k, boolean transA, boolean transB, boolean accumulate) {
-        return product(new ProductKey(1, m, n, k, transA, transB, n, 0, 1f, accumulate)).implementation();
+        return product(new ProductKey(1, m, n, k, transA, transB, n, 0, 1f, accumulate, false, false)).implementation();
     }
 
     @Override
@@ -238,13 +277,18 @@ final class Bf16Gemm implements AutoCloseable {
         dnnl_memory_desc b = key.transB() ? batched(dnnl_bf16, batch, key.k(), key.n(), bSize, 1, key.k())
                 : batched(dnnl_bf16, batch, key.k(), key.n(), bSize, key.n(), 1);
         dnnl_memory_desc c = batched(dnnl_f32, batch, key.m(), key.n(), key.strideC(), key.ldc(), 1);
+        dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, key.n(), key.n(), 1) : null;
+        dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, key.m(), key.n(), key.ldc(), 1) : null;
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_post_ops postOps = null;
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
-            if (key.accumulate() || key.alpha() != 1f) {
+            if (key.accumulate() || key.alpha() != 1f || residual != null) {
                 postOps = new dnnl_post_ops();
                 OneDnn.check(dnnl_post_ops_create(postOps), "post-ops create");
+                if (residual != null) {
+                    OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual), "residual post-op");
+                }
                 if (key.alpha() != 1f) { // alpha scales the product, before C's old values are added
                     OneDnn.check(dnnl_post_ops_append_eltwise(postOps, dnnl_eltwise_linear, key.alpha(), 0f),
                             "alpha post-op");
@@ -256,8 +300,8 @@ final class Bf16Gemm implements AutoCloseable {
             }
             String what = "bf16 matmul " + batch + " x [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "")
                     + " x [" + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
-            OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, null, c, attr), what);
-            return new Product(OneDnn.Primitive.of(pd, what), a, b, c, implementationOf(pd));
+            OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, bias, c, attr), what);
+            return new Product(OneDnn.Primitive.of(pd, what), a, b, c, bias, residual, implementationOf(pd));
         } finally {
             dnnl_primitive_desc_destroy(pd);
             dnnl_primitive_attr_destroy(attr);

@@ -342,13 +342,12 @@ public final class CpuBackend implements Backend {
             inference.forward(x, new LinearProduct.Dense(w, bias, in, out), residual, y, rows);
             return;
         }
-        float[] b = opVector(bias, out, Scratch.OP_A);
         if (mixed != null) {
             mixedThreads(false);
-            writeBiasRows(y, b, residual, out, 0, rows, 0, out);
-            mixed.multiply(false, true, rows, out, in, x, 0, in, w, 0, in, true, y, 0, out);
+            mixed.linear(x, 0, in, w, in, bias, residual, y, rows, in, out);
             return;
         }
+        float[] b = opVector(bias, out, Scratch.OP_A);
         GemmScheduler.run(false, true, rows, out, in, 1f, x, in, w, in, 1f, y, out,
                 (rowLo, rowHi, colLo, colHi) -> writeBiasRows(y, b, residual, out, rowLo, rowHi, colLo, colHi));
     }
@@ -531,8 +530,11 @@ public final class CpuBackend implements Backend {
         Tensor mid = h != null ? h : LOW_RANK_MID.get().get((long) rows * r);
         mixedThreads(false);
         mixed.multiply(false, true, rows, r, in, x, 0, in, vt, 0, in, false, mid, 0, r);
-        writeBiasRows(y, opVector(bias, out, Scratch.OP_A), residual, out, 0, rows, 0, out);
-        mixed.multiply(false, true, rows, out, r, mid, 0, r, u, 0, maxRank, true, y, 0, out);
+        if (r == 0) { // nothing to multiply: the bias (and the residual) alone
+            writeBiasRows(y, opVector(bias, out, Scratch.OP_A), residual, out, 0, rows, 0, out);
+            return;
+        }
+        mixed.linear(mid, 0, r, u, maxRank, bias, residual, y, rows, r, out);
     }
 
     @Override

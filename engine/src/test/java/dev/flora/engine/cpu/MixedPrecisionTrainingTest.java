@@ -258,6 +258,30 @@ class MixedPrecisionTrainingTest {
         }
     }
 
+    /** The factored layer's second product adds the bias and the residual as it is written; at rank 0 they are all of y. */
+    @ParameterizedTest(name = "r {0}")
+    @CsvSource({"0", "5"})
+    void lowRankForwardAddsBiasAndResidualInFp32(int r) {
+        int rows = 31;
+        int in = 24;
+        int out = 20;
+        int maxRank = 8;
+        float[] x = gaussian(rows * in, 50);
+        float[] vt = gaussian(maxRank * in, 51);
+        float[] u = gaussian(out * maxRank, 52);
+        float[] b = gaussian(out, 53);
+        float[] res = gaussian(rows * out, 54);
+        Tensor y = MIXED.allocate(rows * out);
+        MIXED.lowRankForward(upload(MIXED, x), upload(MIXED, vt), upload(MIXED, u), upload(MIXED, b),
+                upload(MIXED, res), null, y, rows, in, out, r, maxRank);
+        Tensor h = FP32.allocate(Math.max(1, rows * r));
+        FP32.gemm(false, true, rows, r, in, 1f, upload(FP32, bf16(x)), in, upload(FP32, bf16(vt)), in, 0f, h, r);
+        Tensor expected = FP32.allocate(rows * out);
+        FP32.linearForward(upload(FP32, bf16(FP32.download(h))), upload(FP32, bf16(columns(u, out, maxRank, r))),
+                upload(FP32, b), upload(FP32, res), expected, rows, r, out);
+        assertClose("low-rank y", MIXED.download(y), toDouble(FP32.download(expected)), 1e-5);
+    }
+
     @ParameterizedTest(name = "rows {0} in {1} out {2} R {3} r {4}")
     @CsvSource({"23, 37, 29, 21, 13", "100, 128, 96, 64, 48"})
     void lowRankForwardAndBackwardMatchRoundedFp32(int rows, int in, int out, int maxRank, int r) {
