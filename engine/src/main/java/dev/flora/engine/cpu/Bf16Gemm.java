@@ -1,42 +1,20 @@
 package dev.flora.engine.cpu;
 
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_binary_add;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_linear;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_binary;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
-import dev.flora.engine.tensor.HostStorage;
 import dev.flora.engine.tensor.Tensor;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * C = op(A) · op(B) (+ C) on fp32 tensors with both operands rounded to bf16 and the products
@@ -46,15 +24,13 @@ import org.bytedeco.javacpp.PointerPointer;
  * buffers ({@link #convert}), dense and in the orientation it is stored in, and the matmul reads
  * it transposed where the product needs it so. A caller whose two products share an operand
  * (a layer's backward reads dy twice) converts it once. The conversions cost one pass over each
- * operand, small beside the product at the row counts training runs. The primitives are made
- * once per shape and shared by all threads.
+ * operand, small beside the product at the row counts training runs. The products run on
+ * {@link OneDnnMatmuls}; the conversions too are made once per shape and shared by all threads.
  */
 final class Bf16Gemm implements AutoCloseable {
     /** Operands one product or backward holds converted at once (a low-rank backward, four). */
     static final int SLOTS = 4;
     private static final int BF16_BYTES = 2;
-    /** The residual's argument: the source of the first post-op, a binary add. */
-    private static final int RESIDUAL_ARG = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1;
     private static final ThreadLocal<OneDnn.AlignedBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> {
         OneDnn.AlignedBuffer[] b = new OneDnn.AlignedBuffer[SLOTS];
         for (int i = 0; i < SLOTS; i++) {
@@ -74,14 +50,6 @@ final class Bf16Gemm implements AutoCloseable {
     private record ConversionKey(int batch, int rows, int cols, int ld, long stride) {
     }
 
-    /**
-     * One product: C [m, n] = alpha · op(A) [m, k] · op(B) [k, n] (+ C), C with row stride ldc,
-     * for {@code batch} problems whose C's start strideC floats apart.
-     */
-    private record ProductKey(int batch, int m, int n, int k, boolean transA, boolean transB, int ldc, long strideC,
-                              float alpha, boolean accumulate, boolean bias, boolean residual) {
-    }
-
     /** A conversion to dense bf16 and the descriptors it reads and writes. */
     private record Conversion(OneDnn.Primitive primitive, dnnl_memory_desc from, dnnl_memory_desc to) {
         void destroy() {
@@ -91,21 +59,8 @@ final class Bf16Gemm implements AutoCloseable {
         }
     }
 
-    /** A product's primitive and its operands' descriptors. */
-    private record Product(OneDnn.Primitive primitive, dnnl_memory_desc a, dnnl_memory_desc b, dnnl_memory_desc c,
-                           dnnl_memory_desc bias, dnnl_memory_desc residual, String implementation) {
-        void destroy() {
-            primitive.destroy();
-            for (dnnl_memory_desc md : new dnnl_memory_desc[] {a, b, c, bias, residual}) {
-                if (md != null) {
-                    dnnl_memory_desc_destroy(md);
-                }
-            }
-        }
-    }
-
     private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<ProductKey, Product> products = new ConcurrentHashMap<>();
+    private final OneDnnMatmuls matmuls = new OneDnnMatmuls();
 
     /**
      * C [m, n] (at cOff, row stride ldc) = op(A) [m, k] · op(B) [k, n], plus C's old values when
@@ -152,17 +107,18 @@ final class Bf16Gemm implements AutoCloseable {
             return;
         }
         if (k == 0) {
-            for (int i = 0; i < batch; i++) {
-                multiply(null, transA, null, transB, m, n, 0, accumulate, c, cOff + i * strideC, ldc);
-            }
+            matmuls.run(new OneDnnMatmuls.Shape(dnnl_bf16, batch, m, n, 0, transA, transB, 1, 0, 1, 0, ldc, strideC,
+                    alpha, accumulate, false, false), null, null, null, null, c, cOff);
             return;
         }
         Pointer left = convert(a, aOff, transA ? new ConversionKey(batch, k, m, lda, strideA)
                 : new ConversionKey(batch, m, k, lda, strideA), 0);
         Pointer right = convert(b, bOff, transB ? new ConversionKey(batch, n, k, ldb, strideB)
                 : new ConversionKey(batch, k, n, ldb, strideB), 1);
-        run(new ProductKey(batch, m, n, k, transA, transB, ldc, strideC, alpha, accumulate, false, false), left, right,
-                null, null, c, cOff);
+        // the converted operands are dense, in their stored orientation
+        matmuls.run(new OneDnnMatmuls.Shape(dnnl_bf16, batch, m, n, k, transA, transB, transA ? m : k, (long) m * k,
+                transB ? k : n, (long) k * n, ldc, strideC, alpha, accumulate, false, false), left, right, null, null, c,
+                cOff);
     }
 
     /**
@@ -178,8 +134,9 @@ final class Bf16Gemm implements AutoCloseable {
         }
         Converted xb = convert(x, xOff, rows, in, ldx, 0);
         Converted wb = convert(w, 0, out, in, ldw, 1);
-        run(new ProductKey(1, rows, out, in, false, true, out, 0, 1f, false, true, residual != null), xb.data(),
-                wb.data(), address(bias, 0), residual == null ? null : address(residual, 0), y, 0);
+        matmuls.run(new OneDnnMatmuls.Shape(dnnl_bf16, 1, rows, out, in, false, true, in, 0, in, 0, out, 0, 1f, false,
+                true, residual != null), xb.data(), wb.data(), address(bias, 0),
+                residual == null ? null : address(residual, 0), y, 0);
     }
 
     /**
@@ -200,60 +157,35 @@ final class Bf16Gemm implements AutoCloseable {
 
     private void multiply(Converted a, boolean transA, Converted b, boolean transB, int m, int n, int k,
                           boolean accumulate, Tensor c, long cOff, int ldc) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                float[] zeros = new float[n];
-                for (int i = 0; i < m; i++) {
-                    CpuBackend.buf(c).put(CpuBackend.base(c) + (int) (cOff + (long) i * ldc), zeros);
-                }
-            }
-            return;
-        }
-        run(new ProductKey(1, m, n, k, transA, transB, ldc, 0, 1f, accumulate, false, false), a.data(), b.data(), null,
-                null, c, cOff);
+        matmuls.run(dense(m, n, k, transA, transB, ldc, accumulate), a == null ? null : a.data(),
+                b == null ? null : b.data(), null, null, c, cOff);
     }
 
-    /** One product; bias and residual are null where the key has none. */
-    private void run(ProductKey key, Pointer a, Pointer b, Pointer bias, Pointer residual, Tensor c, long cOff) {
-        Product p = product(key);
-        if (bias == null && residual == null) {
-            OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
-                    new dnnl_memory_desc[] {p.a(), p.b(), p.c()}, new Pointer[] {a, b, address(c, cOff)});
-        } else if (residual == null) {
-            OneDnn.execute(p.primitive(), new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-                    new dnnl_memory_desc[] {p.a(), p.b(), p.bias(), p.c()}, new Pointer[] {a, b, bias, address(c, cOff)});
-        } else {
-            OneDnn.execute(p.primitive(),
-                    new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, RESIDUAL_ARG, DNNL_ARG_DST},
-                    new dnnl_memory_desc[] {p.a(), p.b(), p.bias(), p.residual(), p.c()},
-                    new Pointer[] {a, b, bias, residual, address(c, cOff)});
-        }
+    /** One product of converted operands: dense, in their stored orientation. */
+    private static OneDnnMatmuls.Shape dense(int m, int n, int k, boolean transA, boolean transB, int ldc,
+                                             boolean accumulate) {
+        return new OneDnnMatmuls.Shape(dnnl_bf16, 1, m, n, k, transA, transB, transA ? m : k, 0, transB ? k : n, 0,
+                ldc, 0, 1f, accumulate, false, false);
     }
 
     /** The oneDNN implementation that runs this product shape ("brg_matmul:avx512_core_amx" and so on). */
     String implementation(int m, int n, int k, boolean transA, boolean transB, boolean accumulate) {
-        return product(new ProductKey(1, m, n, k, transA, transB, n, 0, 1f, accumulate, false, false)).implementation();
+        return matmuls.implementation(dense(m, n, k, transA, transB, n, accumulate));
     }
 
     @Override
     public void close() {
         conversions.values().forEach(Conversion::destroy);
         conversions.clear();
-        products.values().forEach(Product::destroy);
-        products.clear();
-    }
-
-    private Product product(ProductKey key) {
-        return products.computeIfAbsent(key, Bf16Gemm::create);
+        matmuls.close();
     }
 
     private static Conversion conversion(ConversionKey key) {
         long dense = (long) key.rows() * key.cols();
-        dnnl_memory_desc from = batched(dnnl_f32, key.batch(), key.rows(), key.cols(), key.stride(), key.ld(), 1);
-        dnnl_memory_desc to = batched(dnnl_bf16, key.batch(), key.rows(), key.cols(), dense, key.cols(), 1);
+        dnnl_memory_desc from = OneDnnMatmuls.batched(dnnl_f32, key.batch(), key.rows(), key.cols(), key.stride(),
+                key.ld(), 1);
+        dnnl_memory_desc to = OneDnnMatmuls.batched(dnnl_bf16, key.batch(), key.rows(), key.cols(), dense, key.cols(),
+                1);
         dnnl_primitive_attr attr = OneDnn.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
@@ -267,71 +199,7 @@ final class Bf16Gemm implements AutoCloseable {
         }
     }
 
-    private static Product create(ProductKey key) {
-        // a transposed operand is the dense matrix of the other orientation, read with swapped strides
-        int batch = key.batch();
-        long aSize = (long) key.m() * key.k();
-        long bSize = (long) key.k() * key.n();
-        dnnl_memory_desc a = key.transA() ? batched(dnnl_bf16, batch, key.m(), key.k(), aSize, 1, key.m())
-                : batched(dnnl_bf16, batch, key.m(), key.k(), aSize, key.k(), 1);
-        dnnl_memory_desc b = key.transB() ? batched(dnnl_bf16, batch, key.k(), key.n(), bSize, 1, key.k())
-                : batched(dnnl_bf16, batch, key.k(), key.n(), bSize, key.n(), 1);
-        dnnl_memory_desc c = batched(dnnl_f32, batch, key.m(), key.n(), key.strideC(), key.ldc(), 1);
-        dnnl_memory_desc bias = key.bias() ? OneDnn.matrix(dnnl_f32, 1, key.n(), key.n(), 1) : null;
-        dnnl_memory_desc residual = key.residual() ? OneDnn.matrix(dnnl_f32, key.m(), key.n(), key.ldc(), 1) : null;
-        dnnl_primitive_attr attr = OneDnn.userScratchpad();
-        dnnl_post_ops postOps = null;
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            if (key.accumulate() || key.alpha() != 1f || residual != null) {
-                postOps = new dnnl_post_ops();
-                OneDnn.check(dnnl_post_ops_create(postOps), "post-ops create");
-                if (residual != null) {
-                    OneDnn.check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, residual), "residual post-op");
-                }
-                if (key.alpha() != 1f) { // alpha scales the product, before C's old values are added
-                    OneDnn.check(dnnl_post_ops_append_eltwise(postOps, dnnl_eltwise_linear, key.alpha(), 0f),
-                            "alpha post-op");
-                }
-                if (key.accumulate()) {
-                    OneDnn.check(dnnl_post_ops_append_sum(postOps, 1f, 0, dnnl_data_type_undef), "sum post-op");
-                }
-                OneDnn.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops");
-            }
-            String what = "bf16 matmul " + batch + " x [" + key.m() + ", " + key.k() + "]" + (key.transA() ? "ᵀ" : "")
-                    + " x [" + key.k() + ", " + key.n() + "]" + (key.transB() ? "ᵀ" : "");
-            OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), a, b, bias, c, attr), what);
-            return new Product(OneDnn.Primitive.of(pd, what), a, b, c, bias, residual, implementationOf(pd));
-        } finally {
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_primitive_attr_destroy(attr);
-            if (postOps != null) {
-                dnnl_post_ops_destroy(postOps);
-            }
-        }
-    }
-
-    /**
-     * A matrix, or with {@code batch} above 1 a stack of them {@code stride} elements apart: the
-     * product's single-problem shapes stay the 2-D descriptors they were.
-     */
-    private static dnnl_memory_desc batched(int type, int batch, long rows, long cols, long stride, long rowStride,
-                                            long colStride) {
-        return batch == 1 ? OneDnn.matrix(type, rows, cols, rowStride, colStride)
-                : OneDnn.tensor(type, new long[] {batch, rows, cols}, new long[] {stride, rowStride, colStride});
-    }
-
-    private static String implementationOf(dnnl_primitive_desc pd) {
-        PointerPointer<BytePointer> out = new PointerPointer<>(1);
-        try {
-            OneDnn.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "implementation query");
-            return out.get(BytePointer.class, 0).getString();
-        } finally {
-            out.close();
-        }
-    }
-
     private static Pointer address(Tensor t, long offset) {
-        return OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset() + offset));
+        return OneDnnMatmuls.address(t, offset);
     }
 }

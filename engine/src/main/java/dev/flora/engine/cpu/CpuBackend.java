@@ -24,7 +24,11 @@ import org.bytedeco.openblas.global.openblas;
 
 /**
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
- * copies), everything else in Java.
+ * copies), everything else in Java, except attention's strided-batched products, the softmax
+ * and GELU's backward, which fp32 training runs on oneDNN ({@link OneDnnMatmuls},
+ * {@link OneDnnSoftmax}, {@link OneDnnGelu}): at DeiT shapes OpenBLAS's one small sgemm per
+ * (image, head) and our own loops ran slower. The package-private constructor for the kernels'
+ * tests keeps those on OpenBLAS and our loops.
  *
  * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and
  * {@link GemmScheduler} splits each GEMM across {@link Parallel}'s workers: two pools
@@ -54,8 +58,7 @@ import org.bytedeco.openblas.global.openblas;
  * ({@link #gemmStridedBatched}) the same way, as PyTorch's bf16 autocast does. The weights,
  * gradients and optimizer state stay fp32, and so do the softmax and its probabilities, the patch
  * embedding and the general {@link #gemm}, which calibration and export use to compute weights.
- * Having oneDNN loaded, that backend also runs the softmax, forward and backward, and GELU's
- * backward on it ({@link OneDnnSoftmax}, {@link OneDnnGelu}), in fp32.
+ * The softmax and GELU's backward run on oneDNN in fp32, as in fp32 training.
  */
 public final class CpuBackend implements Backend {
     /** {@link #name()} of the fp32 backend that can train (OpenBLAS). */
@@ -74,8 +77,12 @@ public final class CpuBackend implements Backend {
     private final OneDnnAttention attention;
     /** Softmax rows on oneDNN where the backend has it loaded (inference, mixed precision), else null. */
     private final OneDnnSoftmax rowSoftmax;
-    /** GELU's backward on oneDNN in mixed-precision training, else null. */
+    /** GELU's backward on oneDNN in training, else null (inference, and the kernels' tests). */
     private final OneDnnGelu geluBackward;
+    /** fp32 training's strided batches on oneDNN, else null. */
+    private final OneDnnMatmuls fp32Batches;
+    /** Attention's strided batches on oneDNN in training (bf16 or fp32), else null. */
+    private final StridedBatches trainingBatches;
     /** Layer normalization through oneDNN where {@link #inference} is, else null. */
     private final OneDnnLayerNorm layerNorm;
     /**
@@ -95,6 +102,14 @@ public final class CpuBackend implements Backend {
     private static final int REDUCE_CHUNKS = 16;
     /** Per calling thread: the bias gradient's per-chunk column sums. */
     private static final ThreadLocal<GrowingTensor> BIAS_PARTIALS = ThreadLocal.withInitial(GrowingTensor::new);
+    /** gemmStridedBatched's arguments at float offsets, beta 0 or (accumulate) 1: oneDNN's strided batches. */
+    @FunctionalInterface
+    private interface StridedBatches {
+        void run(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff, int lda,
+                 long strideA, Tensor b, long bOff, int ldb, long strideB, boolean accumulate, Tensor c, long cOff,
+                 int ldc, long strideC, int batch);
+    }
+
     /** Per calling thread: h of a mixed-precision low-rank forward that was given none to write. */
     private static final ThreadLocal<GrowingTensor> LOW_RANK_MID = ThreadLocal.withInitial(GrowingTensor::new);
 
@@ -115,13 +130,16 @@ public final class CpuBackend implements Backend {
         this(CpuKernels.selected(), precision);
     }
 
-    /** With the given layernorm, softmax and GELU loops (the tests run both kinds). */
+    /**
+     * With the given layernorm, softmax and GELU loops (the tests run both kinds), and attention
+     * on OpenBLAS, so that those loops, not oneDNN's, run every op.
+     */
     CpuBackend(CpuKernels kernels) {
-        this(kernels, Precision.FP32);
+        this(kernels, Precision.FP32, false, true, false);
     }
 
     private CpuBackend(CpuKernels kernels, Precision precision) {
-        this(kernels, precision, false, true);
+        this(kernels, precision, false, true, true);
     }
 
     /**
@@ -129,7 +147,7 @@ public final class CpuBackend implements Backend {
      * of the bf16 arithmetic on machines without AVX512-BF16.
      */
     static CpuBackend bf16OnAnyCpu() {
-        return new CpuBackend(CpuKernels.selected(), Precision.BF16, false, false);
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, false, false, true);
     }
 
     /**
@@ -138,7 +156,7 @@ public final class CpuBackend implements Backend {
      * {@link #CpuBackend(Precision)} does in bf16.
      */
     public static CpuBackend mixedPrecisionTraining() {
-        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, true);
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, true, true);
     }
 
     /**
@@ -156,15 +174,22 @@ public final class CpuBackend implements Backend {
         this.attention = new OneDnnAttention(inference.format());
         this.rowSoftmax = new OneDnnSoftmax();
         this.geluBackward = null;
+        this.fp32Batches = null;
+        this.trainingBatches = null;
         this.layerNorm = new OneDnnLayerNorm();
     }
 
     /** {@link #mixedPrecisionTraining()} on any CPU (slow without AVX512-BF16), for tests. */
     static CpuBackend mixedPrecisionTrainingOnAnyCpu() {
-        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, false);
+        return new CpuBackend(CpuKernels.selected(), Precision.BF16, true, false, true);
     }
 
-    private CpuBackend(CpuKernels kernels, Precision precision, boolean training, boolean needFastBf16) {
+    /**
+     * {@code mixed}: bf16 training; else bf16 is inference. {@code oneDnnOps}: fp32 runs
+     * attention's products, the softmax and GELU's backward on oneDNN (off for the kernels' tests).
+     */
+    private CpuBackend(CpuKernels kernels, Precision precision, boolean mixed, boolean needFastBf16,
+                       boolean oneDnnOps) {
         this.kernels = kernels;
         if (precision == Precision.TF32) {
             throw new IllegalArgumentException("tf32 is a GPU tensor-core format; the CPU runs fp32 or bf16");
@@ -176,11 +201,14 @@ public final class CpuBackend implements Backend {
             }
         }
         boolean inBf16 = precision == Precision.BF16;
-        this.inference = inBf16 && !training ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
-        this.mixed = inBf16 && training ? new Bf16Gemm() : null;
+        this.inference = inBf16 && !mixed ? new OneDnnLinears(OneDnnLinears.Format.BF16) : null;
+        this.mixed = inBf16 && mixed ? new Bf16Gemm() : null;
         this.attention = this.inference != null ? new OneDnnAttention(this.inference.format()) : null;
-        this.rowSoftmax = inBf16 ? new OneDnnSoftmax() : null;
-        this.geluBackward = mixed != null ? new OneDnnGelu() : null;
+        this.fp32Batches = !inBf16 && oneDnnOps ? new OneDnnMatmuls() : null;
+        this.trainingBatches = this.mixed != null ? this.mixed::multiplyBatched
+                : this.fp32Batches != null ? this.fp32Batches::fp32Batch : null;
+        this.rowSoftmax = inBf16 || oneDnnOps ? new OneDnnSoftmax() : null;
+        this.geluBackward = this.trainingBatches != null ? new OneDnnGelu() : null;
         this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
@@ -343,7 +371,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (mixed != null) {
-            mixedThreads(false);
+            oneDnnThreads(false);
             mixed.linear(x, 0, in, w, in, bias, residual, y, rows, in, out);
             return;
         }
@@ -402,7 +430,7 @@ public final class CpuBackend implements Backend {
         }
         OpContracts.gemm(true, false, out, in, rows, dy, out, x, in, dW, in);
         OpContracts.gemm(false, false, rows, in, out, dy, out, w, in, dx, in);
-        mixedThreads(false);
+        oneDnnThreads(false);
         // dy is read by both products: converted once
         Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
         mixed.multiply(dyB, true, mixed.convert(x, 0, rows, in, in, 1), false, true, dW, 0, in);
@@ -423,9 +451,9 @@ public final class CpuBackend implements Backend {
                                    float beta, Tensor c, int ldc, long strideC, int batch) {
         OpContracts.gemmStridedBatched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
                 strideC, batch);
-        if (mixed != null && (beta == 0f || beta == 1f)) {
-            mixedThreads(false);
-            mixed.multiplyBatched(transA, transB, m, n, k, alpha, a, 0, lda, strideA, b, 0, ldb, strideB, beta == 1f,
+        if (trainingBatches != null && (beta == 0f || beta == 1f) && OneDnnMatmuls.handles(m, n, k, batch)) {
+            oneDnnThreads(false);
+            trainingBatches.run(transA, transB, m, n, k, alpha, a, 0, lda, strideA, b, 0, ldb, strideB, beta == 1f,
                     c, 0, ldc, strideC, batch);
             return;
         }
@@ -507,7 +535,7 @@ public final class CpuBackend implements Backend {
     private void mixedLowRankBackward(Tensor dy, Tensor x, Tensor h, Tensor vt, Tensor u, Tensor dh, Tensor dx,
                                       Tensor dVt, Tensor dU, Tensor dBias, int rows, int in, int out, int r,
                                       int maxRank) {
-        mixedThreads(false);
+        oneDnnThreads(false);
         Bf16Gemm.Converted dyB = mixed.convert(dy, 0, rows, out, out, 0);
         Bf16Gemm.Converted uB = mixed.convert(u, 0, out, r, maxRank, 1);
         mixed.multiply(dyB, false, uB, false, false, dh, 0, r);
@@ -528,7 +556,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         Tensor mid = h != null ? h : LOW_RANK_MID.get().get((long) rows * r);
-        mixedThreads(false);
+        oneDnnThreads(false);
         mixed.multiply(false, true, rows, r, in, x, 0, in, vt, 0, in, false, mid, 0, r);
         if (r == 0) { // nothing to multiply: the bias (and the residual) alone
             writeBiasRows(y, opVector(bias, out, Scratch.OP_A), residual, out, 0, rows, 0, out);
@@ -713,7 +741,7 @@ public final class CpuBackend implements Backend {
         OpContracts.geluBackward(x, dy, dx, n);
         if (geluBackward != null) {
             Parallel.forRange(len(n), TASK_GRAIN, (s, e) -> {
-                mixedThreads(e - s < n);
+                oneDnnThreads(e - s < n);
                 geluBackward.backward(x, dy, dx, s, e - s);
             });
             return;
@@ -864,8 +892,9 @@ public final class CpuBackend implements Backend {
         int t = tokens;
         int dim = heads * headDim;
         int ld = 3 * dim;
-        if (mixed != null) {
-            mixedAttentionForward(qkv, probs, ctx, batch, t, heads, headDim, scale);
+        if (trainingBatches != null && OneDnnMatmuls.handles(t, t, headDim, heads)
+                && OneDnnMatmuls.handles(t, headDim, t, heads)) {
+            oneDnnAttentionForward(qkv, probs, ctx, batch, t, heads, headDim, scale);
             return;
         }
         long macsPerPair = 2L * t * t * headDim;
@@ -885,36 +914,37 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * {@link #attentionForward} in mixed precision: an image at a time, its heads batched into
-     * one bf16 product each way (q·kᵀ and p·v), the fp32 scores in cache from the product that
-     * writes them through oneDNN's softmax; probs keeps them in fp32 for the backward pass.
+     * {@link #attentionForward} in training on oneDNN: an image at a time, its heads batched into
+     * one product each way (q·kᵀ and p·v; bf16 in mixed precision, else fp32), the fp32 scores in
+     * cache from the product that writes them through oneDNN's softmax; probs keeps them for the
+     * backward pass.
      */
-    private void mixedAttentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int t, int heads,
+    private void oneDnnAttentionForward(Tensor qkv, Tensor probs, Tensor ctx, int batch, int t, int heads,
                                        int headDim, float scale) {
         int dim = heads * headDim;
         int ld = 3 * dim;
         long tt = (long) t * t;
         Parallel.forRange(batch, 1, (s, e) -> {
-            mixedThreads(e - s < batch);
+            oneDnnThreads(e - s < batch);
             for (int b = s; b < e; b++) {
                 long q = (long) b * t * ld;
                 long p = b * heads * tt;
-                mixed.multiplyBatched(false, true, t, t, headDim, scale, qkv, q, ld, headDim, qkv, q + dim, ld,
+                trainingBatches.run(false, true, t, t, headDim, scale, qkv, q, ld, headDim, qkv, q + dim, ld,
                         headDim, false, probs, p, t, tt, heads);
                 rowSoftmax.inPlace(probs, p, heads * t, t);
-                mixed.multiplyBatched(false, false, t, headDim, t, 1f, probs, p, t, tt, qkv, q + 2L * dim, ld,
+                trainingBatches.run(false, false, t, headDim, t, 1f, probs, p, t, tt, qkv, q + 2L * dim, ld,
                         headDim, false, ctx, (long) b * t * dim, dim, headDim, heads);
             }
         });
     }
 
     /**
-     * The OpenMP threads the mixed-precision products on this thread may use: one where the op
-     * is split between our threads or runs in a lane of a batch (the other lanes keep the cores
-     * busy; with more, each lane's product started a team of its own on the same cores), else
-     * as many as our own ops use.
+     * The OpenMP threads the training backends' oneDNN ops on this thread may use: one where the
+     * op is split between our threads or runs in a lane of a batch (the other lanes keep the
+     * cores busy; with more, each lane's product started a team of its own on the same cores),
+     * else as many as our own ops use.
      */
-    private static void mixedThreads(boolean split) {
+    private static void oneDnnThreads(boolean split) {
         OpenMpThreads.use(split ? 1 : Math.min(OpenMpThreads.DEFAULT, Parallel.threads()));
     }
 
@@ -925,9 +955,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxBackward(Tensor p, Tensor dp, int rows, int cols) {
         OpContracts.softmaxBackward(p, dp, rows, cols);
-        if (mixed != null) {
+        if (rowSoftmax != null) {
             Parallel.forRange(rows, rowsPerTask(cols), (s, e) -> {
-                mixedThreads(e - s < rows);
+                oneDnnThreads(e - s < rows);
                 rowSoftmax.backward(p, dp, (long) s * cols, e - s, cols);
             });
             return;
@@ -1269,6 +1299,9 @@ public final class CpuBackend implements Backend {
         }
         if (rowSoftmax != null) {
             rowSoftmax.close();
+        }
+        if (fp32Batches != null) {
+            fp32Batches.close();
         }
         if (geluBackward != null) {
             geluBackward.close();

@@ -1,0 +1,101 @@
+package dev.flora.engine.cpu;
+
+import static dev.flora.engine.reference.Compare.assertClose;
+import static dev.flora.engine.reference.Compare.toDouble;
+import static dev.flora.engine.reference.TestTensors.gaussian;
+import static dev.flora.engine.reference.TestTensors.upload;
+
+import dev.flora.engine.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The fp32 training backend's ops that run on oneDNN (attention's strided batches and forward,
+ * the softmax, GELU's backward) against the same ops on OpenBLAS and our own loops (the backend
+ * the kernels' tests use): fp32 both, so they agree to float rounding, 1e-5 of the largest value.
+ */
+class OneDnnTrainingOpsTest {
+    private static final CpuBackend ONE_DNN = new CpuBackend();
+    private static final CpuBackend OPEN_BLAS = new CpuBackend(CpuKernels.selected());
+
+    @AfterAll
+    static void close() {
+        ONE_DNN.close();
+    }
+
+    @ParameterizedTest(name = "transA {0} transB {1} m {2} n {3} k {4} alpha {5} beta {6} batch {7}")
+    @CsvSource({"false, true, 20, 20, 16, 0.25, 0, 3", "true, false, 20, 16, 20, 1, 0, 4",
+        "false, false, 20, 16, 20, 0.5, 1, 2", "true, true, 7, 5, 3, 2, 1, 1", "false, false, 1, 16, 9, 1, 0, 5",
+        "true, false, 9, 16, 1, 1, 0, 3", "false, false, 6, 7, 8, 1, 0.5, 2"})
+    void stridedBatchesMatchOpenBlas(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta,
+                                     int batch) {
+        int lda = (transA ? m : k) + 3;
+        int ldb = (transB ? k : n) + 1;
+        int ldc = n + 2;
+        long strideA = (long) (transA ? k : m) * lda + 5;
+        long strideB = (long) (transB ? n : k) * ldb + 7;
+        long strideC = (long) m * ldc + 4;
+        float[] a = gaussian((int) (batch * strideA), 61);
+        float[] b = gaussian((int) (batch * strideB), 62);
+        float[] c = gaussian((int) (batch * strideC), 63);
+        Tensor actual = upload(ONE_DNN, c);
+        ONE_DNN.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(ONE_DNN, a), lda, strideA, upload(ONE_DNN, b),
+                ldb, strideB, beta, actual, ldc, strideC, batch);
+        Tensor expected = upload(OPEN_BLAS, c);
+        OPEN_BLAS.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(OPEN_BLAS, a), lda, strideA,
+                upload(OPEN_BLAS, b), ldb, strideB, beta, expected, ldc, strideC, batch);
+        assertClose("strided batches", ONE_DNN.download(actual), toDouble(OPEN_BLAS.download(expected)), 1e-5);
+    }
+
+    @ParameterizedTest(name = "batch {0} tokens {1} heads {2} headDim {3}")
+    @CsvSource({"3, 11, 2, 8", "1, 17, 3, 4", "2, 9, 1, 6"})
+    void attentionForwardMatchesOpenBlas(int batch, int tokens, int heads, int headDim) {
+        int dim = heads * headDim;
+        float[] qkv = gaussian(batch * tokens * 3 * dim, 64);
+        Tensor probs = ONE_DNN.allocate(batch * heads * tokens * tokens);
+        Tensor ctx = ONE_DNN.allocate(batch * tokens * dim);
+        ONE_DNN.attentionForward(upload(ONE_DNN, qkv), probs, ctx, batch, tokens, heads, headDim, 0.3f);
+        Tensor expProbs = OPEN_BLAS.allocate(batch * heads * tokens * tokens);
+        Tensor expCtx = OPEN_BLAS.allocate(batch * tokens * dim);
+        OPEN_BLAS.attentionForward(upload(OPEN_BLAS, qkv), expProbs, expCtx, batch, tokens, heads, headDim, 0.3f);
+        assertClose("probs", ONE_DNN.download(probs), toDouble(OPEN_BLAS.download(expProbs)), 1e-5);
+        assertClose("ctx", ONE_DNN.download(ctx), toDouble(OPEN_BLAS.download(expCtx)), 1e-5);
+    }
+
+    @Test
+    void softmaxForwardAndBackwardMatchOurLoops() {
+        int rows = 1203;
+        int cols = 37;
+        float[] s = gaussian(rows * cols, 65);
+        Tensor p = upload(ONE_DNN, s);
+        ONE_DNN.softmaxForward(p, rows, cols);
+        Tensor expected = upload(OPEN_BLAS, s);
+        OPEN_BLAS.softmaxForward(expected, rows, cols);
+        float[] probs = OPEN_BLAS.download(expected);
+        assertClose("softmax", ONE_DNN.download(p), toDouble(probs), 1e-5);
+
+        float[] dp = gaussian(rows * cols, 66);
+        Tensor actual = upload(ONE_DNN, dp);
+        ONE_DNN.softmaxBackward(upload(ONE_DNN, probs), actual, rows, cols);
+        Tensor ours = upload(OPEN_BLAS, dp);
+        OPEN_BLAS.softmaxBackward(upload(OPEN_BLAS, probs), ours, rows, cols);
+        assertClose("softmax backward", ONE_DNN.download(actual), toDouble(OPEN_BLAS.download(ours)), 1e-5);
+    }
+
+    @Test
+    void geluBackwardMatchesOurLoops() {
+        int n = 70_001;
+        float[] x = gaussian(n, 67);
+        for (int i = 0; i < n; i += 97) {
+            x[i] *= 6;
+        }
+        float[] dy = gaussian(n, 68);
+        Tensor dx = ONE_DNN.allocate(n);
+        ONE_DNN.geluBackward(upload(ONE_DNN, x), upload(ONE_DNN, dy), dx, n);
+        Tensor expected = OPEN_BLAS.allocate(n);
+        OPEN_BLAS.geluBackward(upload(OPEN_BLAS, x), upload(OPEN_BLAS, dy), expected, n);
+        assertClose("GELU backward", ONE_DNN.download(dx), toDouble(OPEN_BLAS.download(expected)), 1e-5);
+    }
+}
