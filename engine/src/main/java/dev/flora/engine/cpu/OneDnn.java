@@ -67,7 +67,10 @@ final class OneDnn {
     private OneDnn() {
     }
 
-    /** Loaded on first use, so that fp32 runs never load oneDNN's 90 MB library. */
+    /**
+     * Loaded on first use, so that work that runs no oneDNN op (OpenBLAS products alone: SVD,
+     * calibration, export) never loads oneDNN's 90 MB library.
+     */
     private static final class Engine {
         static final dnnl_engine CPU = create();
 

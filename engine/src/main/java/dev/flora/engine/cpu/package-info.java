@@ -10,7 +10,9 @@
  * ({@code OneDnnLinears}, {@code OneDnnAttention}, {@code OneDnnLayerNorm}), a block as two
  * ops (layer norm, attention and its projections; layer norm and the MLP) whose intermediates
  * stay in the products' format; mixed-precision training runs its bf16 GEMMs
- * ({@code Bf16Gemm}).
+ * ({@code Bf16Gemm}), and both training backends run attention's strided-batched products
+ * ({@code OneDnnMatmuls}), the softmax ({@code OneDnnSoftmax}) and GELU's backward
+ * ({@code OneDnnGelu}) on oneDNN.
  *
  * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
  * OpenBLAS and oneDNN through JavaCPP, JNA (to set OpenBLAS's kernel choice and OpenMP's
