@@ -25,9 +25,9 @@ import org.bytedeco.openblas.global.openblas;
 /**
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
  * copies), everything else in Java, except attention's strided-batched products, the softmax
- * and GELU's backward, which fp32 training runs on oneDNN ({@link OneDnnMatmuls},
- * {@link OneDnnSoftmax}, {@link OneDnnGelu}): at DeiT shapes OpenBLAS's one small sgemm per
- * (image, head) and our own loops ran slower. The package-private constructor for the kernels'
+ * and GELU's and layer norm's backward, which fp32 training runs on oneDNN ({@link OneDnnMatmuls},
+ * {@link OneDnnSoftmax}, {@link OneDnnGelu}, {@link OneDnnLayerNormBackward}): at DeiT shapes
+ * OpenBLAS's one small sgemm per (image, head) and our own loops ran slower. The package-private constructor for the kernels'
  * tests keeps those on OpenBLAS and our loops.
  *
  * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and
@@ -58,7 +58,7 @@ import org.bytedeco.openblas.global.openblas;
  * ({@link #gemmStridedBatched}) the same way, as PyTorch's bf16 autocast does. The weights,
  * gradients and optimizer state stay fp32, and so do the softmax and its probabilities, the patch
  * embedding and the general {@link #gemm}, which calibration and export use to compute weights.
- * The softmax and GELU's backward run on oneDNN in fp32, as in fp32 training.
+ * The softmax and GELU's and layer norm's backward run on oneDNN in fp32, as in fp32 training.
  */
 public final class CpuBackend implements Backend {
     /** {@link #name()} of the fp32 backend that can train (OpenBLAS). */
@@ -79,6 +79,8 @@ public final class CpuBackend implements Backend {
     private final OneDnnSoftmax rowSoftmax;
     /** GELU's backward on oneDNN in training, else null (inference, and the kernels' tests). */
     private final OneDnnGelu geluBackward;
+    /** Layer norm's backward on oneDNN in training, else null. */
+    private final OneDnnLayerNormBackward layerNormBackward;
     /** fp32 training's strided batches on oneDNN, else null. */
     private final OneDnnMatmuls fp32Batches;
     /** Attention's strided batches on oneDNN in training (bf16 or fp32), else null. */
@@ -174,6 +176,7 @@ public final class CpuBackend implements Backend {
         this.attention = new OneDnnAttention(inference.format());
         this.rowSoftmax = new OneDnnSoftmax();
         this.geluBackward = null;
+        this.layerNormBackward = null;
         this.fp32Batches = null;
         this.trainingBatches = null;
         this.layerNorm = new OneDnnLayerNorm();
@@ -209,6 +212,7 @@ public final class CpuBackend implements Backend {
                 : this.fp32Batches != null ? this.fp32Batches::fp32Batch : null;
         this.rowSoftmax = inBf16 || oneDnnOps ? new OneDnnSoftmax() : null;
         this.geluBackward = this.trainingBatches != null ? new OneDnnGelu() : null;
+        this.layerNormBackward = this.trainingBatches != null ? new OneDnnLayerNormBackward() : null;
         this.layerNorm = this.inference != null ? new OneDnnLayerNorm() : null;
     }
 
@@ -789,6 +793,11 @@ public final class CpuBackend implements Backend {
     public void layerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx,
                                   Tensor dGamma, Tensor dBeta, int rows, int cols) {
         OpContracts.layerNormBackward(dy, x, gamma, mean, rstd, dx, dGamma, dBeta, rows, cols);
+        if (layerNormBackward != null) {
+            oneDnnThreads(false);
+            layerNormBackward.backward(dy, x, gamma, mean, rstd, dx, dGamma, dBeta, rows, cols);
+            return;
+        }
         FloatBuffer gb = buf(dy);
         FloatBuffer xb = buf(x);
         FloatBuffer db = buf(dx);
@@ -1305,6 +1314,9 @@ public final class CpuBackend implements Backend {
         }
         if (geluBackward != null) {
             geluBackward.close();
+        }
+        if (layerNormBackward != null) {
+            layerNormBackward.close();
         }
     }
 }

@@ -11,8 +11,8 @@
  * ops (layer norm, attention and its projections; layer norm and the MLP) whose intermediates
  * stay in the products' format; mixed-precision training runs its bf16 GEMMs
  * ({@code Bf16Gemm}), and both training backends run attention's strided-batched products
- * ({@code OneDnnMatmuls}), the softmax ({@code OneDnnSoftmax}) and GELU's backward
- * ({@code OneDnnGelu}) on oneDNN.
+ * ({@code OneDnnMatmuls}), the softmax ({@code OneDnnSoftmax}), GELU's backward
+ * ({@code OneDnnGelu}) and layer norm's ({@code OneDnnLayerNormBackward}) on oneDNN.
  *
  * <p>Depends on {@code dev.flora.engine.backend} and {@code dev.flora.engine.tensor}, on
  * OpenBLAS and oneDNN through JavaCPP, JNA (to set OpenBLAS's kernel choice and OpenMP's

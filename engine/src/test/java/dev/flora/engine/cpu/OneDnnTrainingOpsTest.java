@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The fp32 training backend's ops that run on oneDNN (attention's strided batches and forward,
- * the softmax, GELU's backward) against the same ops on OpenBLAS and our own loops (the backend
+ * the softmax, GELU's and layer norm's backward) against the same ops on OpenBLAS and our own loops (the backend
  * the kernels' tests use): fp32 both, so they agree to float rounding, 1e-5 of the largest value.
  */
 class OneDnnTrainingOpsTest {
@@ -82,6 +82,39 @@ class OneDnnTrainingOpsTest {
         Tensor ours = upload(OPEN_BLAS, dp);
         OPEN_BLAS.softmaxBackward(upload(OPEN_BLAS, probs), ours, rows, cols);
         assertClose("softmax backward", ONE_DNN.download(actual), toDouble(OPEN_BLAS.download(ours)), 1e-5);
+    }
+
+    /** dx, and γ's and β's gradients added to what they held, from the forward's mean and rstd. */
+    @ParameterizedTest(name = "rows {0} cols {1}")
+    @CsvSource({"197, 64", "3, 384", "1500, 24"})
+    void layerNormBackwardMatchesOurLoops(int rows, int cols) {
+        float[] x = gaussian(rows * cols, 69);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = x[i] * 3 + 1.5f; // rows off zero mean and unit variance
+        }
+        float[] gamma = gaussian(cols, 70);
+        float[] beta = gaussian(cols, 71);
+        Tensor mean = OPEN_BLAS.allocate(rows);
+        Tensor rstd = OPEN_BLAS.allocate(rows);
+        OPEN_BLAS.layerNormForward(upload(OPEN_BLAS, x), upload(OPEN_BLAS, gamma), upload(OPEN_BLAS, beta),
+                OPEN_BLAS.allocate(rows * cols), mean, rstd, rows, cols, 1e-6f);
+        float[] dy = gaussian(rows * cols, 72);
+        float[] dGamma0 = gaussian(cols, 73);
+        float[] dBeta0 = gaussian(cols, 74);
+        Tensor dx = ONE_DNN.allocate(rows * cols);
+        Tensor dGamma = upload(ONE_DNN, dGamma0);
+        Tensor dBeta = upload(ONE_DNN, dBeta0);
+        ONE_DNN.layerNormBackward(upload(ONE_DNN, dy), upload(ONE_DNN, x), upload(ONE_DNN, gamma),
+                upload(ONE_DNN, OPEN_BLAS.download(mean)), upload(ONE_DNN, OPEN_BLAS.download(rstd)), dx, dGamma, dBeta,
+                rows, cols);
+        Tensor expDx = OPEN_BLAS.allocate(rows * cols);
+        Tensor expGamma = upload(OPEN_BLAS, dGamma0);
+        Tensor expBeta = upload(OPEN_BLAS, dBeta0);
+        OPEN_BLAS.layerNormBackward(upload(OPEN_BLAS, dy), upload(OPEN_BLAS, x), upload(OPEN_BLAS, gamma), mean, rstd,
+                expDx, expGamma, expBeta, rows, cols);
+        assertClose("dx", ONE_DNN.download(dx), toDouble(OPEN_BLAS.download(expDx)), 1e-5);
+        assertClose("dGamma", ONE_DNN.download(dGamma), toDouble(OPEN_BLAS.download(expGamma)), 1e-5);
+        assertClose("dBeta", ONE_DNN.download(dBeta), toDouble(OPEN_BLAS.download(expBeta)), 1e-5);
     }
 
     @Test
