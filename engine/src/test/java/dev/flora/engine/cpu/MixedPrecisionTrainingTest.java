@@ -83,28 +83,12 @@ class MixedPrecisionTrainingTest {
         "false, false, 20, 16, 20, 0.5, 1, 2", "false, false, 2, 16, 9, 1, 0, 5", "true, true, 7, 5, 3, 2, 1, 1"})
     void stridedBatchesMatchRoundedFp32(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta,
                                         int batch) {
-        int lda = (transA ? m : k) + 3;
-        int ldb = (transB ? k : n) + 1;
-        int ldc = n + 2;
-        long strideA = (long) (transA ? k : m) * lda + 5;
-        long strideB = (long) (transB ? n : k) * ldb + 7;
-        long strideC = (long) m * ldc + 4;
-        float[] a = gaussian((int) (batch * strideA), 41);
-        float[] b = gaussian((int) (batch * strideB), 42);
-        float[] c = gaussian((int) (batch * strideC), 43);
-        Tensor cm = upload(MIXED, c);
-        MIXED.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(MIXED, a), lda, strideA, upload(MIXED, b), ldb,
-                strideB, beta, cm, ldc, strideC, batch);
-
-        Tensor expected = upload(FP32, c);
-        FP32.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(FP32, bf16(a)), lda, strideA,
-                upload(FP32, bf16(b)), ldb, strideB, beta, expected, ldc, strideC, batch);
-        assertClose("bf16 strided batches", MIXED.download(cm), toDouble(FP32.download(expected)), 1e-5);
-
-        Tensor exact = upload(FP32, c);
-        FP32.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(FP32, a), lda, strideA, upload(FP32, b), ldb,
-                strideB, beta, exact, ldc, strideC, batch);
-        double rel = relativeError(MIXED.download(cm), toDouble(FP32.download(exact)));
+        StridedBatch problem = new StridedBatch(transA, transB, m, n, k, alpha, beta, batch);
+        float[][] abc = problem.operands(41);
+        float[] actual = problem.run(MIXED, abc[0], abc[1], abc[2]);
+        float[] expected = problem.run(FP32, bf16(abc[0]), bf16(abc[1]), abc[2]);
+        assertClose("bf16 strided batches", actual, toDouble(expected), 1e-5);
+        double rel = relativeError(actual, toDouble(problem.run(FP32, abc[0], abc[1], abc[2])));
         assertTrue(rel > 1e-5 && rel < 2e-2, "bf16 products differ from fp32 by bf16's rounding, got " + rel);
     }
 

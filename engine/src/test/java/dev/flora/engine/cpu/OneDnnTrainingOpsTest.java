@@ -31,22 +31,10 @@ class OneDnnTrainingOpsTest {
         "true, false, 9, 16, 1, 1, 0, 3", "false, false, 6, 7, 8, 1, 0.5, 2"})
     void stridedBatchesMatchOpenBlas(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta,
                                      int batch) {
-        int lda = (transA ? m : k) + 3;
-        int ldb = (transB ? k : n) + 1;
-        int ldc = n + 2;
-        long strideA = (long) (transA ? k : m) * lda + 5;
-        long strideB = (long) (transB ? n : k) * ldb + 7;
-        long strideC = (long) m * ldc + 4;
-        float[] a = gaussian((int) (batch * strideA), 61);
-        float[] b = gaussian((int) (batch * strideB), 62);
-        float[] c = gaussian((int) (batch * strideC), 63);
-        Tensor actual = upload(ONE_DNN, c);
-        ONE_DNN.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(ONE_DNN, a), lda, strideA, upload(ONE_DNN, b),
-                ldb, strideB, beta, actual, ldc, strideC, batch);
-        Tensor expected = upload(OPEN_BLAS, c);
-        OPEN_BLAS.gemmStridedBatched(transA, transB, m, n, k, alpha, upload(OPEN_BLAS, a), lda, strideA,
-                upload(OPEN_BLAS, b), ldb, strideB, beta, expected, ldc, strideC, batch);
-        assertClose("strided batches", ONE_DNN.download(actual), toDouble(OPEN_BLAS.download(expected)), 1e-5);
+        StridedBatch problem = new StridedBatch(transA, transB, m, n, k, alpha, beta, batch);
+        float[][] abc = problem.operands(61);
+        assertClose("strided batches", problem.run(ONE_DNN, abc[0], abc[1], abc[2]),
+                toDouble(problem.run(OPEN_BLAS, abc[0], abc[1], abc[2])), 1e-5);
     }
 
     @ParameterizedTest(name = "batch {0} tokens {1} heads {2} headDim {3}")
