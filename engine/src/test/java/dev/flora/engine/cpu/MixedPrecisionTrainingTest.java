@@ -154,38 +154,6 @@ class MixedPrecisionTrainingTest {
         assertTrue(rel > 1e-4 && rel < 2e-2, "bf16 attention differs from fp32 by bf16's rounding, got " + rel);
     }
 
-    /** The softmax's backward runs on oneDNN here, in fp32: our own loops' within float rounding. */
-    @Test
-    void softmaxBackwardMatchesFp32() {
-        int rows = 1203; // several tasks' worth
-        int cols = 37;
-        Tensor p = upload(OURS, gaussian(rows * cols, 47));
-        OURS.softmaxForward(p, rows, cols);
-        float[] probs = OURS.download(p);
-        float[] dp = gaussian(rows * cols, 48);
-        Tensor mixedDp = upload(MIXED, dp);
-        MIXED.softmaxBackward(upload(MIXED, probs), mixedDp, rows, cols);
-        Tensor expected = upload(OURS, dp);
-        OURS.softmaxBackward(upload(OURS, probs), expected, rows, cols);
-        assertClose("softmax backward", MIXED.download(mixedDp), toDouble(OURS.download(expected)), 1e-5);
-    }
-
-    /** GELU's backward runs on oneDNN here, in fp32: our own loops' within float rounding. */
-    @Test
-    void geluBackwardMatchesFp32() {
-        int n = 70_001; // several tasks' worth and a tail
-        float[] x = gaussian(n, 45);
-        for (int i = 0; i < n; i += 97) {
-            x[i] *= 6; // out to where erf saturates
-        }
-        float[] dy = gaussian(n, 46);
-        Tensor dx = MIXED.allocate(n);
-        MIXED.geluBackward(upload(MIXED, x), upload(MIXED, dy), dx, n);
-        Tensor expected = OURS.allocate(n);
-        OURS.geluBackward(upload(OURS, x), upload(OURS, dy), expected, n);
-        assertClose("GELU backward", MIXED.download(dx), toDouble(OURS.download(expected)), 1e-5);
-    }
-
     @Test
     void linearForwardAddsBiasAndResidualInFp32() {
         int rows = 50;
