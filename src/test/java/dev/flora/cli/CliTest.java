@@ -125,7 +125,7 @@ class CliTest {
         CliRunner.Run bf16 = run("pretrain", "--out", dir.resolve("bf16").toString(), "--resume", "--device", "cpu");
         assertEquals(0, bf16.code(), bf16.err());
         boolean ran = CpuBackend.bf16UnsupportedReason() == null;
-        String device = ran ? "mixed precision: bf16 linear-layer products forward and backward"
+        String device = ran ? "mixed precision: bf16 linear-layer and attention products forward and backward"
                 : "fp32 (bf16 asked for, but";
         assertTrue(first.out().contains(device), first.out());
         assertTrue(bf16.out().contains(device), bf16.out());

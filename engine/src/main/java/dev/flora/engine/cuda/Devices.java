@@ -103,8 +103,8 @@ public final class Devices {
             return new Opened(fp32.backend(), fp32.line() + " (" + precision.label() + " asked for, but " + why + ")");
         }
         if (use == Use.TRAINING) {
-            return new Opened(CpuBackend.mixedPrecisionTraining(), prefix + ", mixed precision: bf16 linear-layer "
-                    + "products forward and backward (oneDNN, fp32 accumulation), fp32 weights and optimizer");
+            return new Opened(CpuBackend.mixedPrecisionTraining(), prefix + ", mixed precision: bf16 linear-layer and "
+                    + "attention products forward and backward (oneDNN, fp32 accumulation), fp32 weights and optimizer");
         }
         return new Opened(new CpuBackend(precision), prefix + ", " + precision.label()
                 + " linear layers (oneDNN, fp32 accumulation)");
