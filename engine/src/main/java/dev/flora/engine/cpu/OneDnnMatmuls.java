@@ -43,8 +43,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * in place ({@link #fp32Batch}), where OpenBLAS, one small sgemm per (image, head), ran slower.
  *
  * <p>A batch whose problems have a dimension of 1 (the class-token tail's, k = 1 or m = 1) is
- * not for these: oneDNN 3.11's batched matmul read the wrong elements of such a batch in fp32
- * with strides between its problems ({@link #handles} says which batches are).
+ * not for these: with k = 1, rows wider than the matrices and gaps between the problems, oneDNN
+ * 3.11's batched fp32 matmul gave wrong products (against OpenBLAS; not tried in bf16, which
+ * stays off them too). {@link #handles} says which batches are for these.
  */
 final class OneDnnMatmuls implements AutoCloseable {
     /** The residual's argument: the source of the first post-op, a binary add. */

@@ -94,7 +94,7 @@ class MixedPrecisionTrainingTest {
 
     /**
      * A batch whose problems have a dimension of 1 (the class-token tail's) stays fp32 on
-     * OpenBLAS, to the bit: oneDNN's batched matmul misread such batches (see OneDnnMatmuls).
+     * OpenBLAS, to the bit: oneDNN's batched matmul got some of them wrong (see OneDnnMatmuls).
      */
     @ParameterizedTest(name = "m {0} n {1} k {2}")
     @CsvSource({"1, 12, 9", "9, 12, 1", "9, 1, 12"})
