@@ -45,7 +45,8 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>A batch whose problems have a dimension of 1 (the class-token tail's, k = 1 or m = 1) is
  * not for these: with k = 1, rows wider than the matrices and gaps between the problems, oneDNN
  * 3.11's batched fp32 matmul gave wrong products (against OpenBLAS; not tried in bf16, which
- * stays off them too). {@link #handles} says which batches are for these.
+ * stays off them too); oneDNN's pull request 6015 (the copy of B with K == 1 taking the wrong
+ * stride) fixed a bug of that kind after 3.11. {@link #handles} says which batches are for these.
  */
 final class OneDnnMatmuls implements AutoCloseable {
     /** The residual's argument: the source of the first post-op, a binary add. */
