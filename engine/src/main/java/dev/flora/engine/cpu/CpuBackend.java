@@ -25,10 +25,11 @@ import org.bytedeco.openblas.global.openblas;
 /**
  * The CPU backend: GEMM and SVD from OpenBLAS (through JavaCPP, on off-heap memory with no
  * copies), everything else in Java, except attention's strided-batched products, the softmax
- * and GELU's and layer norm's backward, which fp32 training runs on oneDNN ({@link OneDnnMatmuls},
- * {@link OneDnnSoftmax}, {@link OneDnnGelu}, {@link OneDnnLayerNormBackward}): at DeiT shapes
- * OpenBLAS's one small sgemm per (image, head) and our own loops ran slower. The package-private constructor for the kernels'
- * tests keeps those on OpenBLAS and our loops.
+ * and GELU's and layer norm's backward, which fp32 training runs on oneDNN
+ * ({@link OneDnnMatmuls}, {@link OneDnnSoftmax}, {@link OneDnnGelu},
+ * {@link OneDnnLayerNormBackward}): at DeiT shapes OpenBLAS's one small sgemm per (image, head)
+ * and our own loops ran slower. The package-private constructor for the kernels' tests keeps
+ * those on OpenBLAS and our loops.
  *
  * <p>One thread pool does all the parallel work: OpenBLAS runs single-threaded and
  * {@link GemmScheduler} splits each GEMM across {@link Parallel}'s workers: two pools
@@ -75,7 +76,7 @@ public final class CpuBackend implements Backend {
     private final Bf16Gemm mixed;
     /** Attention's products through oneDNN in {@link #inference}'s precision, or null. */
     private final OneDnnAttention attention;
-    /** Softmax rows on oneDNN where the backend has it loaded (inference, mixed precision), else null. */
+    /** Softmax rows on oneDNN (inference and training), else null (the kernels' tests). */
     private final OneDnnSoftmax rowSoftmax;
     /** GELU's backward on oneDNN in training, else null (inference, and the kernels' tests). */
     private final OneDnnGelu geluBackward;
@@ -189,7 +190,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * {@code mixed}: bf16 training; else bf16 is inference. {@code oneDnnOps}: fp32 runs
-     * attention's products, the softmax and GELU's backward on oneDNN (off for the kernels' tests).
+     * attention's products, the softmax and GELU's and layer norm's backward on oneDNN (off for the
+     * kernels' tests).
      */
     private CpuBackend(CpuKernels kernels, Precision precision, boolean mixed, boolean needFastBf16,
                        boolean oneDnnOps) {
@@ -847,7 +849,7 @@ public final class CpuBackend implements Backend {
     public void softmaxForward(Tensor s, int rows, int cols) {
         OpContracts.softmaxForward(s, rows, cols);
         if (rowSoftmax != null) {
-            // the class-token tail's few rows per image (and the mixed-precision tail's): on this
+            // the class-token tail's few rows per image (inference's, and training's): on this
             // thread alone, as little as waking another would cost. Called once a forward, our own
             // loops would stay uncompiled for hundreds of forwards.
             OpenMpThreads.use(1);
