@@ -22,9 +22,9 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The exact (erf) GELU's backward, dx = dy · GELU'(x), in fp32 through oneDNN's jit eltwise
- * kernel, one primitive per length: the mixed-precision training backend's (which has oneDNN
- * loaded). Our own backward is scalar loops that C2 vectorizes in part (see {@link CpuKernels}
- * for why not the Vector API); on DeiT-S's fc1 activations oneDNN's took a fraction of their time.
+ * kernel, one primitive per length: the training backends'. Our own backward is scalar loops
+ * that C2 vectorizes in part (see {@link CpuKernels} for why not the Vector API); on DeiT-S's
+ * fc1 activations in training, oneDNN's took about half their time.
  */
 final class OneDnnGelu implements AutoCloseable {
     /** A backward primitive over n floats and the one descriptor of its three arguments. */
