@@ -25,9 +25,9 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * Softmax over rows of fp32 in place through oneDNN's jit kernel, and its backward, one
  * primitive per shape: the CPU backends' softmax (all but the one the kernels' tests use). On
- * DeiT-S's attention scores (six heads of 197 × 197 per image) the
- * forward ran in about half the time of our Vector API rows, whose heap copies in and out and
- * scalar row tails it does not have.
+ * DeiT-S's attention scores (six heads of 197 × 197 per image) the forward ran in about half
+ * the time of our Vector API rows, whose heap copies in and out and scalar row tails it does
+ * not have.
  */
 final class OneDnnSoftmax implements AutoCloseable {
     /** A softmax primitive and the descriptor of the rows it runs on. */
