@@ -228,6 +228,11 @@ public final class CpuBackend implements Backend {
         return inference == null ? 0 : inference.packedWeightCount();
     }
 
+    /** Product primitives the oneDNN linear layers have created and keep (0 on OpenBLAS). */
+    int productPrimitiveCount() {
+        return inference == null ? 0 : inference.productPrimitiveCount();
+    }
+
     /** FP32, or BF16 when the linear layers' products run in bf16. */
     public Precision precision() {
         boolean inBf16 = mixed != null || inference != null && inference.format() == OneDnnLinears.Format.BF16;

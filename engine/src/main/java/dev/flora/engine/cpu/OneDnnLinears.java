@@ -99,6 +99,13 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<WeightKey, PackedWeights> weights = new ConcurrentHashMap<>();
+    /**
+     * The products' primitives, shared by all weights of one shape: a primitive reads its weights
+     * through a pointer, so DeiT's twelve fc1 layers need one per row count, not twelve. Each
+     * primitive holds its own generated kernels, and a server sees many row counts (one per
+     * batch size): one primitive per weight made its memory grow twelve times as fast.
+     */
+    private final ConcurrentHashMap<CallKey, Call> calls = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ConversionKey, Conversion> conversions = new ConcurrentHashMap<>();
     /** The layer norms that the fused ops run before their first product. */
     private final OneDnnLayerNorm norms = new OneDnnLayerNorm();
@@ -376,10 +383,17 @@ final class OneDnnLinears implements AutoCloseable {
         return weights.size();
     }
 
+    /** Product primitives created so far (a test's window on their sharing). */
+    int productPrimitiveCount() {
+        return calls.size();
+    }
+
     @Override
     public void close() {
         weights.values().forEach(PackedWeights::destroy);
         weights.clear();
+        calls.values().forEach(Call::destroy);
+        calls.clear();
         conversions.values().forEach(c -> {
             c.primitive().destroy();
             dnnl_memory_desc_destroy(c.from());
@@ -397,7 +411,7 @@ final class OneDnnLinears implements AutoCloseable {
     private PackedWeights packed(Tensor w, int k, int n, int ld, int paddedK, int paddedN) {
         WeightKey key = new WeightKey(w.storage(), w.offset(), k, n, ld, paddedK, paddedN);
         return weights.computeIfAbsent(key, kk -> {
-            PackedWeights packed = new PackedWeights(w, k, n, ld, paddedK, paddedN, format);
+            PackedWeights packed = new PackedWeights(w, k, n, ld, paddedK, paddedN, format, calls);
             if (discardSources) {
                 FloatPointer source = ((HostStorage) w.storage()).pointerAt(w.offset());
                 Libc.discardPages(source.address() + source.position() * Float.BYTES,
@@ -446,8 +460,12 @@ final class OneDnnLinears implements AutoCloseable {
         return t == null ? null : OneDnn.at(((HostStorage) t.storage()).pointerAt(t.offset() + offset));
     }
 
-    /** One product's shape: the rows, the row stride of what it writes and adds, and what those are. */
-    private record CallKey(int rows, int ld, boolean dstInFormat, boolean bias, boolean residual, boolean gelu) {
+    /**
+     * One product's shape: the rows, the (packed) weights' K and N, the row stride of what it
+     * writes and adds, and what those are.
+     */
+    private record CallKey(int rows, int k, int n, int ld, boolean dstInFormat, boolean bias, boolean residual,
+                           boolean gelu) {
     }
 
     /** A product's primitive and the descriptors of what it reads and writes. */
@@ -470,12 +488,15 @@ final class OneDnnLinears implements AutoCloseable {
         private final Format format;
         private final dnnl_memory_desc layout;
         private final OneDnn.AlignedBuffer data = new OneDnn.AlignedBuffer();
-        private final ConcurrentHashMap<CallKey, Call> calls = new ConcurrentHashMap<>();
+        /** The layers' shared primitives (all weights in one format and of one shape have one layout). */
+        private final ConcurrentHashMap<CallKey, Call> calls;
 
-        PackedWeights(Tensor w, int k, int n, int ld, int paddedK, int paddedN, Format format) {
+        PackedWeights(Tensor w, int k, int n, int ld, int paddedK, int paddedN, Format format,
+                      ConcurrentHashMap<CallKey, Call> calls) {
             this.k = paddedK;
             this.n = paddedN;
             this.format = format;
+            this.calls = calls;
             this.layout = chooseLayout(paddedK, paddedN, format);
             boolean padding = paddedK != k || paddedN != n;
             FloatPointer zeroPadded = padding ? zeroPadded(w, k, n, ld, paddedK, paddedN) : null;
@@ -537,7 +558,7 @@ final class OneDnnLinears implements AutoCloseable {
          */
         void multiply(Pointer src, int rows, Pointer bias, Pointer residual, Pointer dst, int ld, boolean dstInFormat,
                       boolean gelu) {
-            Call call = calls.computeIfAbsent(new CallKey(rows, ld, dstInFormat, bias != null, residual != null, gelu),
+            Call call = calls.computeIfAbsent(new CallKey(rows, k, n, ld, dstInFormat, bias != null, residual != null, gelu),
                     this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
             List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
@@ -592,8 +613,6 @@ final class OneDnnLinears implements AutoCloseable {
         }
 
         void destroy() {
-            calls.values().forEach(Call::destroy);
-            calls.clear();
             dnnl_memory_desc_destroy(layout);
             data.release();
         }

@@ -247,6 +247,31 @@ class OneDnnLinearsTest {
     }
 
     @Test
+    void layersOfOneShapeShareTheirPrimitivesButNotTheirWeights() {
+        try (CpuBackend bf16 = CpuBackend.bf16OnAnyCpu()) {
+            int rows = 9;
+            float[] x = gaussian(rows * 32, 12);
+            int firstLayersPrimitives = 0;
+            for (int layer = 0; layer < 3; layer++) {
+                float[] w = gaussian(24 * 32, 20 + layer);
+                Tensor b = upload(bf16, gaussian(24, 30 + layer));
+                Tensor y = bf16.allocate(rows * 24);
+                bf16.linearForward(upload(bf16, x), upload(bf16, w), b, null, y, rows, 32, 24);
+                Tensor expected = FP32.allocate(rows * 24);
+                FP32.linearForward(upload(FP32, rounded(x, Precision.BF16)), upload(FP32, rounded(w, Precision.BF16)),
+                        b, null, expected, rows, 32, 24);
+                assertClose("layer " + layer, bf16.download(y), toDouble(FP32.download(expected)), 1e-5);
+                if (layer == 0) {
+                    firstLayersPrimitives = bf16.productPrimitiveCount();
+                }
+            }
+            assertEquals(3, bf16.packedWeightCount());
+            assertTrue(firstLayersPrimitives > 0);
+            assertEquals(firstLayersPrimitives, bf16.productPrimitiveCount(), "the later layers made new primitives");
+        }
+    }
+
+    @Test
     void cpuWithoutBf16InstructionsIsNamed() {
         assertNotNull(OneDnn.bf16UnsupportedReason(0x7)); // avx2
         assertTrue(OneDnn.bf16UnsupportedReason(0x67).contains("AVX512-BF16")); // avx512_core_vnni
