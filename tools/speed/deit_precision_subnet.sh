@@ -7,7 +7,10 @@
 # ratios; the raw JSON lines go to OUT_DIR/bench.jsonl.
 # JARS="before=OLD.jar after=NEW.jar" compares builds instead of running ./flora: every round runs
 # each jar in turn (an A/B of a change, side by side), and the summary is per jar.
-# Usage: [JARS="NAME=JAR ..."] tools/speed/deit_precision_subnet.sh [OUT_DIR]   (default runs/deit-precision-subnet)
+# ISAS="default AVX512_CORE_BF16" runs every configuration once per oneDNN ISA cap in each round
+# (ONEDNN_MAX_CPU_ISA; AVX512_CORE_BF16 takes AMX away, as on a CPU with AVX512-BF16 alone), and
+# the summary is per jar and cap.
+# Usage: [JARS="NAME=JAR ..."] [ISAS="default CAP ..."] tools/speed/deit_precision_subnet.sh [OUT_DIR]   (default runs/deit-precision-subnet)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/deit-precision-subnet}
@@ -24,26 +27,30 @@ flora() { # flora JAR ARGS...: ./flora itself for the jar "-"
 : > "$out/bench.jsonl"
 for r in $(seq "$rounds"); do
   for entry in ${JARS:-head=-}; do
-    for model in deit-small "$subnet/model.safetensors"; do
-      for p in fp32 bf16; do
-        line=$(flora "${entry#*=}" bench --model "$model" --device cpu --train-steps 0 --infer-batch 32 \
-          --latency-calls 60 --batches 4 --precision "$p" --json 2>/dev/null | tail -1)
-        name=$([[ $model == deit-small ]] && echo dense || echo subnet)
-        echo "{\"round\": $r, \"jar\": \"${entry%%=*}\", \"model\": \"$name\", \"precision\": \"$p\", \"bench\": $line}" \
-          | tee -a "$out/bench.jsonl"
+    for isa in ${ISAS:-default}; do
+      if [[ $isa == default ]]; then unset ONEDNN_MAX_CPU_ISA; else export ONEDNN_MAX_CPU_ISA=$isa; fi
+      for model in deit-small "$subnet/model.safetensors"; do
+        for p in fp32 bf16; do
+          line=$(flora "${entry#*=}" bench --model "$model" --device cpu --train-steps 0 --infer-batch 32 \
+            --latency-calls 60 --batches 4 --precision "$p" --json 2>/dev/null | tail -1)
+          name=$([[ $model == deit-small ]] && echo dense || echo subnet)
+          echo "{\"round\": $r, \"jar\": \"${entry%%=*}\", \"isa\": \"$isa\", \"model\": \"$name\", \"precision\": \"$p\", \"bench\": $line}" \
+            | tee -a "$out/bench.jsonl"
+        done
       done
     done
   done
 done
+unset ONEDNN_MAX_CPU_ISA
 python3 - "$out/bench.jsonl" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-for jar in dict.fromkeys(r["jar"] for r in rows):
+for jar, isa in dict.fromkeys((r["jar"], r.get("isa", "default")) for r in rows):
     med = {}
-    print(f"== {jar}")
+    print(f"== {jar}" + ("" if isa == "default" else f", ONEDNN_MAX_CPU_ISA={isa}"))
     for m in ("dense", "subnet"):
         for p in ("fp32", "bf16"):
-            rs = [r["bench"] for r in rows if r["jar"] == jar and r["model"] == m and r["precision"] == p]
+            rs = [r["bench"] for r in rows if r["jar"] == jar and r.get("isa", "default") == isa and r["model"] == m and r["precision"] == p]
             med[m, p] = (statistics.median(x["infer_b1_ms"] for x in rs),
                          statistics.median(x["infer_b32_img_per_s"] for x in rs))
             print(f"{m:6s} {p}: b1 {med[m, p][0]:.1f} ms (runs {[round(x['infer_b1_ms'], 1) for x in rs]}), "
