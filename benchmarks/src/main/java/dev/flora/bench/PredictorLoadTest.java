@@ -161,7 +161,7 @@ public final class PredictorLoadTest {
     }
 
     /** Resident set size of this process, from /proc/self/status (0 where there is none). */
-    private static long rssKb() {
+    static long rssKb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {

@@ -24,6 +24,8 @@ final class GrowableBuffer {
     /** "blocks.3.attn.qkv" → role "attn.qkv", "blocks.3" → "": what a module is within its block. */
     private static final Pattern BLOCK_PATH = Pattern.compile("blocks\\.\\d+(?:\\.(.+))?");
     private static final ThreadLocal<Shared> ENTERED = new ThreadLocal<>();
+    /** Past this many floats (a GiB) a buffer grows to what is asked only. */
+    static final long DOUBLING_LIMIT = 1L << 28;
 
     /** Which {@link Shared} sets a buffer may come from. */
     enum Kind {
@@ -75,9 +77,21 @@ final class GrowableBuffer {
             return shared.buffers.computeIfAbsent(role, r -> new GrowableBuffer(backend)).get(numel);
         }
         if (storage == null || storage.numel() < numel) {
-            storage = backend.allocate(Math.toIntExact(numel));
+            storage = backend.allocate(Math.toIntExact(grownSize(storage == null ? 0 : storage.numel(), numel)));
         }
         return storage.head(numel);
+    }
+
+    /**
+     * The size a buffer of {@code capacity} floats grows to when {@code numel} are asked for: at
+     * least twice what it had. The memory given up is freed only when the garbage collector finds
+     * it unreachable, so a server whose batch sizes vary, growing a buffer to each new largest
+     * batch exactly, would keep every size it passed through until the next collection; doubling
+     * bounds what waits to about the final size. The first allocation (and any beyond
+     * {@link #DOUBLING_LIMIT}) is exactly what is asked, so a fixed batch costs no more.
+     */
+    static long grownSize(long capacity, long numel) {
+        return capacity == 0 || 2 * capacity > DOUBLING_LIMIT ? numel : Math.max(numel, 2 * capacity);
     }
 
     /**
