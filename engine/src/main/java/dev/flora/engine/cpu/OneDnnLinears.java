@@ -468,12 +468,17 @@ final class OneDnnLinears implements AutoCloseable {
                            boolean gelu) {
     }
 
-    /** A product's primitive and the descriptors of what it reads and writes. */
-    private record Call(OneDnn.Primitive primitive, dnnl_memory_desc src, dnnl_memory_desc bias,
-                        dnnl_memory_desc residual, dnnl_memory_desc dst) {
+    /**
+     * A product's primitive and the descriptors of what it reads and writes, the weights' layout
+     * its own copy: the layers that share the call pass theirs through it, the same objects each
+     * time, which is what keeps a thread's bound memory objects ({@link OneDnn#execute}) from
+     * being made again on every call.
+     */
+    private record Call(OneDnn.Primitive primitive, dnnl_memory_desc src, dnnl_memory_desc weights,
+                        dnnl_memory_desc bias, dnnl_memory_desc residual, dnnl_memory_desc dst) {
         void destroy() {
             primitive.destroy();
-            for (dnnl_memory_desc md : new dnnl_memory_desc[] {src, bias, residual, dst}) {
+            for (dnnl_memory_desc md : new dnnl_memory_desc[] {src, weights, bias, residual, dst}) {
                 if (md != null) {
                     dnnl_memory_desc_destroy(md);
                 }
@@ -561,7 +566,7 @@ final class OneDnnLinears implements AutoCloseable {
             Call call = calls.computeIfAbsent(new CallKey(rows, k, n, ld, dstInFormat, bias != null, residual != null, gelu),
                     this::create);
             List<Integer> args = new ArrayList<>(List.of(DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST));
-            List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), layout, call.dst()));
+            List<dnnl_memory_desc> mds = new ArrayList<>(List.of(call.src(), call.weights(), call.dst()));
             List<Pointer> ptrs = new ArrayList<>(List.of(src, data.atLeast(0), dst));
             if (bias != null) {
                 args.add(DNNL_ARG_BIAS);
@@ -602,7 +607,7 @@ final class OneDnnLinears implements AutoCloseable {
                 }
                 String what = format + " matmul [" + rows + ", " + k + "] x [" + k + ", " + n + "]";
                 OneDnn.check(dnnl_matmul_primitive_desc_create(pd, OneDnn.engine(), src, layout, bias, dst, attr), what);
-                return new Call(OneDnn.Primitive.of(pd, what), src, bias, residual, dst);
+                return new Call(OneDnn.Primitive.of(pd, what), src, OneDnn.copy(layout), bias, residual, dst);
             } finally {
                 dnnl_primitive_desc_destroy(pd);
                 dnnl_primitive_attr_destroy(attr);
