@@ -3,6 +3,7 @@ package dev.flora.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flora.engine.backend.Backend;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.cpu.OpenBlasKernels;
 import dev.flora.engine.nn.VisionTransformer;
@@ -118,16 +119,18 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
     private static String blasKernels(Backend backend) {
+        String bf16 = "oneDNN bf16 on " + CpuBackend.oneDnnIsa(Precision.BF16);
+        String fp32 = "oneDNN fp32 on " + CpuBackend.oneDnnIsa(Precision.FP32);
         if (backend.name().equals("cpu/bf16-training")) {
-            return "oneDNN bf16 (linear layers), OpenBLAS " + OpenBlasKernels.coreName()
-                    + " (attention, patch embedding)";
+            return bf16 + " (linear layers, attention), OpenBLAS " + OpenBlasKernels.coreName() + " (patch embedding)";
         }
         if (backend.name().startsWith("cpu/bf16")) {
-            return "oneDNN bf16 (linear layers, attention, patch embedding, layer norm)";
+            return bf16 + " (linear layers, attention, patch embedding, layer norm)";
         }
         if (backend.name().equals("cpu/fp32-inference")) {
-            return "oneDNN fp32 (linear layers, attention, patch embedding, layer norm)";
+            return fp32 + " (linear layers, attention, patch embedding, layer norm)";
         }
-        return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName() : backend.name();
+        return backend.name().equals("cpu") ? "OpenBLAS " + OpenBlasKernels.coreName()
+                + " (linear layers, patch embedding), " + fp32 + " (attention)" : backend.name();
     }
 }

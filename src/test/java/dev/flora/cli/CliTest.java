@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flora.engine.backend.Precision;
 import dev.flora.engine.cpu.CpuBackend;
 import dev.flora.engine.io.SafeTensors;
 import dev.flora.engine.io.TensorData;
@@ -41,8 +42,8 @@ class CliTest {
             assertTrue(got.get(key).asDouble() > 0, key + " in " + r.out());
         }
         // inference runs its products and layer norm on oneDNN's fp32 kernels, training on OpenBLAS
-        assertEquals("oneDNN fp32 (linear layers, attention, patch embedding, layer norm)",
-                got.get("blas_kernels").asText());
+        assertEquals("oneDNN fp32 on " + CpuBackend.oneDnnIsa(Precision.FP32)
+                + " (linear layers, attention, patch embedding, layer norm)", got.get("blas_kernels").asText());
         assertEquals(new CpuBackend().rowKernels(), got.get("row_kernels").asText());
     }
 

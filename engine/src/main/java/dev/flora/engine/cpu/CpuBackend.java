@@ -223,6 +223,11 @@ public final class CpuBackend implements Backend {
         return OneDnn.bf16UnsupportedReason();
     }
 
+    /** The instruction set oneDNN's products in this format run on here ("AMX", "AVX-512", …). */
+    public static String oneDnnIsa(Precision precision) {
+        return OneDnn.isaName(precision == Precision.BF16);
+    }
+
     /** Weight matrices the oneDNN products have copied and keep (0 on OpenBLAS). */
     int packedWeightCount() {
         return inference == null ? 0 : inference.packedWeightCount();

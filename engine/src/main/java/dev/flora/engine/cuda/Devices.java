@@ -104,10 +104,11 @@ public final class Devices {
         }
         if (use == Use.TRAINING) {
             return new Opened(CpuBackend.mixedPrecisionTraining(), prefix + ", mixed precision: bf16 linear-layer and "
-                    + "attention products forward and backward (oneDNN, fp32 accumulation), fp32 weights and optimizer");
+                    + "attention products forward and backward (oneDNN on " + CpuBackend.oneDnnIsa(precision)
+                    + ", fp32 accumulation), fp32 weights and optimizer");
         }
         return new Opened(new CpuBackend(precision), prefix + ", " + precision.label()
-                + " linear layers (oneDNN, fp32 accumulation)");
+                + " linear layers (oneDNN on " + CpuBackend.oneDnnIsa(precision) + ", fp32 accumulation)");
     }
 
     private static boolean fp32InferenceOnOneDnn() {

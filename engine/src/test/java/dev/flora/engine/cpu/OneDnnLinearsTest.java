@@ -280,6 +280,16 @@ class OneDnnLinearsTest {
     }
 
     @Test
+    void theInstructionSetTheProductsRunOnIsNamed() {
+        assertEquals("AMX", OneDnn.isaName(0xfef, true));
+        assertEquals("AVX-512", OneDnn.isaName(0xfef, false)); // fp32 has no AMX path
+        assertEquals("AVX512-BF16", OneDnn.isaName(0xe7, true));
+        assertEquals("AVX-512", OneDnn.isaName(0x67, true)); // avx512_core_vnni: no bf16 dot products
+        assertEquals("AVX2", OneDnn.isaName(0x7, false));
+        assertEquals("SSE4.1", OneDnn.isaName(0x1, false));
+    }
+
+    @Test
     void devicesFallBackToFp32WithTheReason() {
         Devices.Opened opened = Devices.open("cpu", Precision.BF16);
         try {
