@@ -2,8 +2,12 @@ package dev.flora.bench;
 
 import dev.flora.api.VitPredictor;
 import dev.flora.engine.backend.Precision;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * Resident memory of a {@link VitPredictor} that is given every batch size from 1 to MAX_BATCH,
@@ -66,14 +70,9 @@ public final class BatchSizeMemory {
                 return new int[] {maxBatch};
             }
             case "random" -> {
-                Random rng = new Random(48);
-                for (int i = maxBatch - 1; i > 0; i--) {
-                    int j = rng.nextInt(i + 1);
-                    int t = sizes[i];
-                    sizes[i] = sizes[j];
-                    sizes[j] = t;
-                }
-                return sizes;
+                List<Integer> shuffled = new ArrayList<>(IntStream.of(sizes).boxed().toList());
+                Collections.shuffle(shuffled, new Random(48));
+                return shuffled.stream().mapToInt(Integer::intValue).toArray();
             }
             default -> throw new IllegalArgumentException("order must be up, down, max or random, got " + name);
         }
