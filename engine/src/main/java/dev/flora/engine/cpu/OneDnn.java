@@ -103,10 +103,10 @@ final class OneDnn {
     }
 
     /**
-     * The instruction set oneDNN's {@code bf16} or fp32 products run on here, in words ("AMX",
-     * "AVX512-BF16", "AVX-512", "AVX2"): bf16 on AMX ran several times faster than fp32 on this
-     * project's machines, bf16 on AVX512-BF16 alone slower, so a speed figure needs it said.
-     * fp32 has no AMX path, so for fp32 the answer stops at the vector ISA.
+     * The instruction set oneDNN's bf16 or fp32 products run on here, in words ("AMX",
+     * "AVX512-BF16", "AVX-512", "AVX2"). bf16's speed against fp32 depends on it several-fold
+     * (docs/perf/2026-12-06-bf16-cpu.md, without AMX), so a speed figure needs it said. fp32 has
+     * no AMX path, so for fp32 the answer stops at the vector ISA.
      */
     static String isaName(boolean bf16) {
         int isa;

@@ -469,10 +469,10 @@ final class OneDnnLinears implements AutoCloseable {
     }
 
     /**
-     * A product's primitive and the descriptors of what it reads and writes, the weights' layout
-     * its own copy: the layers that share the call pass theirs through it, the same objects each
-     * time, which is what keeps a thread's bound memory objects ({@link OneDnn#execute}) from
-     * being made again on every call.
+     * A product's primitive and the descriptors of what it reads and writes, including its own
+     * copy of the weights' layout: every layer that shares the call binds these same descriptor
+     * objects, so a thread's memory objects ({@link OneDnn#execute}) are made once, not again
+     * whenever the layer changes.
      */
     private record Call(OneDnn.Primitive primitive, dnnl_memory_desc src, dnnl_memory_desc weights,
                         dnnl_memory_desc bias, dnnl_memory_desc residual, dnnl_memory_desc dst) {
