@@ -117,7 +117,7 @@ public final class BenchCommand implements Callable<Integer> {
         return backend instanceof CpuBackend cpu ? cpu.rowKernels() : backend.name();
     }
 
-    /** Which OpenBLAS kernels ran the CPU GEMMs (they set the speed; see OpenBlasKernels). */
+    /** Which libraries, on which instruction set, ran the CPU's products (they set the speed). */
     private static String blasKernels(Backend backend) {
         String bf16 = "oneDNN bf16 on " + CpuBackend.oneDnnIsa(Precision.BF16);
         String fp32 = "oneDNN fp32 on " + CpuBackend.oneDnnIsa(Precision.FP32);
