@@ -6,6 +6,7 @@ import static dev.flora.engine.reference.Compare.toDouble;
 import static dev.flora.engine.reference.Rounding.rounded;
 import static dev.flora.engine.reference.TestTensors.gaussian;
 import static dev.flora.engine.reference.TestTensors.upload;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -111,7 +112,7 @@ class MixedPrecisionTrainingTest {
         Tensor expected = OURS.allocate((int) (batch * strideC));
         OURS.gemmStridedBatched(false, false, m, n, k, 1f, upload(OURS, a), k, strideA, upload(OURS, b), n, strideB, 0f,
                 expected, n, strideC, batch);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(OURS.download(expected), MIXED.download(c));
+        assertArrayEquals(OURS.download(expected), MIXED.download(c));
     }
 
     /**
@@ -212,7 +213,7 @@ class MixedPrecisionTrainingTest {
         MIXED.gemm(false, false, m, n, k, 1f, upload(MIXED, a), k, upload(MIXED, b), n, 0f, c, n);
         Tensor expected = FP32.allocate(m * n);
         FP32.gemm(false, false, m, n, k, 1f, upload(FP32, a), k, upload(FP32, b), n, 0f, expected, n);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(FP32.download(expected), MIXED.download(c));
+        assertArrayEquals(FP32.download(expected), MIXED.download(c));
     }
 
     @Test
